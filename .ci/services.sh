@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Make sure the real services the integration tests talk to are up on 127.0.0.1:
+# Mosquitto (1883) and PostgreSQL (5432, trust auth, database "test").  On the project's
+# machines both already run; elsewhere install them from Debian's packages and start them.
+set -u
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+apt_updated=0
+apt_install() {
+  if [ "$apt_updated" = 0 ]; then apt-get update -qq >/dev/null 2>&1 || true; apt_updated=1; fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null 2>&1
+}
+
+if ! port_open 1883; then
+  command -v mosquitto >/dev/null 2>&1 || apt_install mosquitto || echo "services: could not install mosquitto" >&2
+  if [ -f /etc/mosquitto/mosquitto.conf ]; then
+    mosquitto -d -c /etc/mosquitto/mosquitto.conf
+  else
+    printf 'listener 1883 127.0.0.1\nallow_anonymous true\n' >/tmp/tankeco-mosquitto.conf
+    mosquitto -d -c /tmp/tankeco-mosquitto.conf
+  fi
+  for _ in $(seq 50); do port_open 1883 && break; sleep 0.1; done
+fi
+
+if ! port_open 5432; then
+  command -v pg_ctlcluster >/dev/null 2>&1 || apt_install postgresql || echo "services: could not install postgresql" >&2
+  ver=$(ls /etc/postgresql 2>/dev/null | head -1)
+  if [ -n "$ver" ]; then
+    hba=/etc/postgresql/$ver/main/pg_hba.conf
+    grep -q '^host all all 127.0.0.1/32 trust' "$hba" || sed -i '1i host all all 127.0.0.1/32 trust' "$hba"
+    grep -q '^local all all trust' "$hba" || sed -i '1i local all all trust' "$hba"
+    pg_ctlcluster --skip-systemctl-redirect "$ver" main start || true
+    for _ in $(seq 100); do port_open 5432 && break; sleep 0.1; done
+    su postgres -c "psql -tAc \"select 1 from pg_database where datname='test'\"" | grep -q 1 \
+      || su postgres -c "createdb test" || true
+  fi
+fi
+
+port_open 1883 && echo "services: mosquitto on 127.0.0.1:1883" || echo "services: mosquitto NOT available" >&2
+port_open 5432 && echo "services: postgresql on 127.0.0.1:5432" || echo "services: postgresql NOT available" >&2
+exit 0

@@ -1,0 +1,3 @@
+from tankeco.cli import main
+
+raise SystemExit(main())
