@@ -1,0 +1,121 @@
+"""Temperature factors for rate constants.
+
+Model rates are given at a reference temperature (20 °C unless the parameter's name says
+otherwise); these factors carry them to the water's temperature:
+``rate(T) = rate(T_ref) * factor(T)``.
+
+Two conventions are in use in the literature and in the parameter table:
+
+* the "theta" (van 't Hoff-Arrhenius, Streeter-Phelps) form of sanitary engineering,
+  ``theta ** (T - T_ref)`` (Metcalf & Eddy);
+* the Arrhenius form with an activation energy, ``exp(Ea/R (1/T_ref - 1/T))``.
+
+Near ``T_ref`` they agree when ``ln(theta) = Ea / (R T_ref^2)``
+(:func:`theta_from_activation_energy`). All functions are pure and vectorised.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from tankeco.chemistry.units import KELVIN_OFFSET
+
+FloatOrArray = np.float64 | NDArray[np.float64]
+
+#: Molar gas constant, J/(mol K) (CODATA 2018, exact).
+GAS_CONSTANT_J_MOL_K = 8.314462618
+
+
+def _out(x: NDArray[np.float64]) -> FloatOrArray:
+    return x[()] if x.ndim == 0 else x
+
+
+def theta_factor(temp_c: ArrayLike, theta: ArrayLike, ref_temp_c: ArrayLike = 20.0) -> FloatOrArray:
+    """Temperature factor of the "theta" form.
+
+    .. math:: f(T) = \\theta^{\\,T - T_{ref}}
+
+    Parameters
+    ----------
+    temp_c : array-like
+        Water temperature, °C.
+    theta : array-like
+        Temperature coefficient, dimensionless (e.g. 1.072 for ammonia oxidisers).
+    ref_temp_c : array-like, default 20
+        Temperature at which the rate is given, °C.
+
+    Returns
+    -------
+    Multiplier for a rate given at ``ref_temp_c``; 1 at ``ref_temp_c``.
+
+    References
+    ----------
+    Metcalf & Eddy (2014) Wastewater Engineering: Treatment and Resource Recovery, 5th
+    ed. (temperature effects on reaction rate coefficients).
+    """
+    t = np.asarray(temp_c, dtype=np.float64)
+    th = np.asarray(theta, dtype=np.float64)
+    ref = np.asarray(ref_temp_c, dtype=np.float64)
+    return _out(np.power(th, t - ref))
+
+
+def arrhenius_factor(
+    temp_c: ArrayLike, activation_energy_j_mol: ArrayLike, ref_temp_c: ArrayLike = 20.0
+) -> FloatOrArray:
+    """Temperature factor of the Arrhenius form.
+
+    .. math::
+
+        f(T) = \\exp\\left[\\frac{E_a}{R}\\left(\\frac{1}{T_{ref}} - \\frac{1}{T}\\right)\\right]
+
+    with absolute temperatures ``T = T_C + 273.15`` and R = 8.314462618 J/(mol K).
+
+    Parameters
+    ----------
+    temp_c : array-like
+        Water temperature, °C.
+    activation_energy_j_mol : array-like
+        Activation energy, J/mol (e.g. 68e3 for ammonia oxidisers, 44e3 for nitrite
+        oxidisers, Vannecke & Volcke, as quoted in REFERENCES.md).
+    ref_temp_c : array-like, default 20
+        Temperature at which the rate is given, °C.
+
+    Returns
+    -------
+    Multiplier for a rate given at ``ref_temp_c``; 1 at ``ref_temp_c``.
+
+    References
+    ----------
+    Arrhenius, S. (1889) Z. Phys. Chem. 4:226-248.
+    """
+    t_k = np.asarray(temp_c, dtype=np.float64) + KELVIN_OFFSET
+    ref_k = np.asarray(ref_temp_c, dtype=np.float64) + KELVIN_OFFSET
+    ea = np.asarray(activation_energy_j_mol, dtype=np.float64)
+    return _out(np.exp(ea / GAS_CONSTANT_J_MOL_K * (1.0 / ref_k - 1.0 / t_k)))
+
+
+def theta_from_activation_energy(
+    activation_energy_j_mol: ArrayLike, ref_temp_c: ArrayLike = 20.0
+) -> FloatOrArray:
+    """The theta whose factor has the same slope as the Arrhenius factor at ``ref_temp_c``.
+
+    .. math:: \\theta = \\exp\\left(\\frac{E_a}{R\\,T_{ref}^2}\\right)
+
+    Useful to compare parameters quoted in the two conventions (68 kJ/mol is
+    theta ≈ 1.10 at 20 °C; 44 kJ/mol is theta ≈ 1.06).
+
+    Parameters
+    ----------
+    activation_energy_j_mol : array-like
+        Activation energy, J/mol.
+    ref_temp_c : array-like, default 20
+        Reference temperature, °C.
+
+    Returns
+    -------
+    Equivalent theta, dimensionless.
+    """
+    ref_k = np.asarray(ref_temp_c, dtype=np.float64) + KELVIN_OFFSET
+    ea = np.asarray(activation_energy_j_mol, dtype=np.float64)
+    return _out(np.exp(ea / (GAS_CONSTANT_J_MOL_K * ref_k**2)))
