@@ -16,7 +16,10 @@ from tankeco import __version__
 from tankeco.errors import UserError
 
 #: Sub-command modules, in the order ``tankeco --help`` lists them.
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = (
+    "tankeco.commands.simulate",
+    "tankeco.commands.params",
+)
 
 DESCRIPTION = """\
 tankeco: aquarium ecosystem simulator and monitor.

@@ -89,6 +89,7 @@ _TABLE: tuple[Parameter, ...] = (
         ME5,
         "NOB have the lower oxygen affinity (K_O 1.1 vs 0.5 for AOB)",
     ),
+    Parameter("theta_decay", 1.029, "-", 1.0, 1.15, ME5, "temperature factor of nitrifier decay"),
     Parameter("b_nob_d", 0.17, "1/d", 0.01, 0.5, ME5, "decay at 20 °C"),
     Parameter("y_nob_g_vss_g_n", 0.05, "g VSS/g N", 0.01, 0.2, ME5, "true yield"),
     Parameter(
@@ -126,6 +127,16 @@ _TABLE: tuple[Parameter, ...] = (
         0.14,
         "Biomass formula C5H7O2N (Hoover & Porges 1952): 14/113",
         "",
+    ),
+    Parameter(
+        "k_tan_nutrient_mg_l",
+        0.01,
+        "mg N/L",
+        0.001,
+        1.0,
+        ASM3,
+        "ammonium as nutrient for growth (K_NH4 of ASM3); keeps NOB growth from drawing "
+        "on ammonia that is not there",
     ),
     Parameter(
         "k_alk_mg_l_caco3",

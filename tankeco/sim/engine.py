@@ -1,0 +1,450 @@
+"""The discrete-event engine: simpy processes for what happens at an instant, the
+continuous chemistry integrated between them.
+
+Processes (each a simpy generator): feeding (one per feed), lights, water changes, top-ups,
+ammonia dosing, scheduled and random pump outages.  The driver advances the chemistry to
+the time of the next scheduled simpy event (``env.peek()``), then lets simpy run it; an
+event may change the state (a feeding, a water change) or the forcing (pump, light).
+Output sampling needs no events of its own: the integrator reports every accepted step and
+the recorder interpolates the output grid inside it, so sampling never shortens a step.
+
+Every transfer across the tank's boundary is booked in a :class:`Ledger`, which closes the
+nitrogen and water balances reported in ``summary.json``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+import simpy
+
+from tankeco.chemistry.carbonate import dic_from_alk_ph
+from tankeco.chemistry.oxygen import o2_saturation_mg_l
+from tankeco.params import resolve
+from tankeco.sim.integrator import Ros2
+from tankeco.sim.model import Forcing, Geometry, TankModel
+from tankeco.sim.petersen import DISSOLVED, PARTICULATE, C
+from tankeco.sim.recorder import Recorder
+from tankeco.sim.results import Results, build_results
+
+#: dissolved + suspended components a water change or sample of the column carries
+WATER_BORNE = tuple(DISSOLVED) + tuple(PARTICULATE)
+
+
+@dataclass
+class Ledger:
+    """Cumulative flows across the tank's boundary (mg N, L of water)."""
+
+    n_in_feed_mg: float = 0.0
+    n_in_dosing_mg: float = 0.0
+    n_in_tap_mg: float = 0.0
+    n_out_water_change_mg: float = 0.0
+    n_out_retained_by_animals_mg: float = 0.0
+    water_in_l: float = 0.0
+    water_out_l: float = 0.0
+    water_evaporated_l: float = 0.0
+    events: list[dict] = field(default_factory=list)
+
+
+def geometry_of(scenario) -> Geometry:
+    """Volumes and areas of the scenario's tank, split into equal plan-view bed zones."""
+    tank, bed = scenario.tank, scenario.bed
+    area_m2 = tank.length_cm * tank.width_cm / 1e4
+    n = bed.zones
+    zone_area = np.full(n, area_m2 / n)
+    bed_depth_m = bed.depth_cm / 100.0
+    zone_bed_volume_m3 = zone_area * bed_depth_m
+    return Geometry(
+        water_volume_l=area_m2 * tank.water_depth_cm / 100.0 * 1000.0,
+        zone_pore_volume_l=zone_bed_volume_m3 * bed.porosity * 1000.0,
+        zone_area_m2=zone_area,
+        zone_media_area_m2=zone_bed_volume_m3 * bed.specific_surface_effective_m2_m3,
+        surface_area_m2=area_m2,
+        water_depth_m=tank.water_depth_cm / 100.0,
+        bed_depth_m=bed_depth_m,
+    )
+
+
+class Tank:
+    """The simulated tank: model, state, forcing, ledger and recorder in one place."""
+
+    def __init__(
+        self,
+        scenario,
+        zone_flow_share: np.ndarray | None = None,
+        rtol: float = 1e-4,
+        progress: Callable[[float], None] | None = None,
+    ):
+        self.scenario = scenario
+        self.p = resolve(scenario.params)
+        self.geo = geometry_of(scenario)
+        n = scenario.bed.zones
+        share = np.full(n, 1.0 / n) if zone_flow_share is None else np.asarray(zone_flow_share)
+        self.temp_c = float(scenario.temperature.setpoint_c)
+        fish_mass_kg = sum(a.count * a.body_mass_g for a in scenario.animals if a.kind == "fish")
+        self.model = TankModel(
+            self.geo,
+            self.p,
+            self.temp_c,
+            scenario.pump.flow_l_h,
+            share,
+            fish_mass_kg / 1000.0,
+            scenario.plants.uptake_max_mg_n_d,
+        )
+        self.v_nominal_l = self.geo.water_volume_l
+        self.forcing = Forcing(
+            pump_on=scenario.pump.flow_l_h > 0,
+            light_on=_light_on_at(0.0, scenario.lights.on_h, scenario.lights.off_h),
+            water_volume_l=self.v_nominal_l,
+        )
+        self.evaporation_l_d = (
+            scenario.tank.evaporation_mm_d / 1000.0 * self.geo.surface_area_m2 * 1000
+        )
+        self.tap_mg_l = self._tap_concentrations()
+        self.y = self.model.from_grid(self._initial_masses())
+        self.t = 0.0
+        self.ledger = Ledger()
+        self.n_start_mg = self.stored_n_mg()
+        self.v_start_l = self.total_water_l()
+        atol = self._atol()
+        self.integrator = Ros2(rtol=rtol, atol=atol, h_init=1e-3, h_max=0.25)
+        step_d = scenario.output.step_h / 24.0
+        self.recorder = Recorder(self.model, step_d)
+        self.recorder.record(0.0, self.y, self.forcing)
+        self._progress = progress
+
+    # ----------------------------------------------------------------- set-up
+    def _tap_concentrations(self) -> np.ndarray:
+        tap = self.scenario.tap
+        c = np.zeros(len(C))
+        c[C.TAN] = tap.tan_mg_l
+        c[C.NO2] = tap.no2_n_mg_l
+        c[C.NO3] = tap.no3_n_mg_l
+        c[C.ALK] = tap.alk_mg_l_caco3
+        c[C.DIC] = float(dic_from_alk_ph(tap.alk_mg_l_caco3, tap.ph, self.temp_c))
+        c[C.O2] = float(o2_saturation_mg_l(self.temp_c, self.p["pressure_kpa"]))
+        return c
+
+    def _daily_loads(self) -> tuple[float, float, float]:
+        """Mean N reaching the water (mg N/d), waste COD and waste N to the bed (mg/d)."""
+        p, n_load, cod, n_waste = self.p, 0.0, 0.0, 0.0
+        eaters = {a.kind for a in self.scenario.animals if a.count > 0}
+        for feed in self.scenario.feeds:
+            per_day = feed.amount_g * 1000.0 / feed.interval_d
+            n_feed = per_day * feed.protein_fraction * p["n_per_protein"]
+            uneaten = 1.0 if feed.eaten_by not in eaters else feed.uneaten_fraction
+            retained = 1.0 - sum(
+                p[f"{feed.eaten_by}_{x}"]
+                for x in ("tan_fraction", "urea_fraction", "faecal_n_fraction")
+            )
+            n_load += n_feed * (uneaten + (1 - uneaten) * (1 - max(retained, 0.0)))
+            cod += (
+                per_day * p["cod_per_g_feed"] * (uneaten + (1 - uneaten) * (1 - p["digestibility"]))
+            )
+            n_waste += n_feed * (uneaten + (1 - uneaten) * p[f"{feed.eaten_by}_faecal_n_fraction"])
+        return n_load, cod, n_waste
+
+    def _initial_masses(self) -> np.ndarray:
+        """Start state: a new tank (tap water, a trace of nitrifiers) or a mature one
+        (biomass and waste in balance with the mean load, nitrate at its periodic steady
+        state just after a water change)."""
+        sc, p, model = self.scenario, self.p, self.model
+        vol = model.volumes_l(self.forcing)
+        conc = np.tile(self.tap_mg_l, (model.ncompart, 1))
+        mass = conc * vol[:, None]
+        mass[:, C.XS_COD] = mass[:, C.XS_N] = 0.0
+        media = self.geo.zone_media_area_m2
+        share = model.zone_flow_l_d / max(model.zone_flow_l_d.sum(), 1e-12)
+        if model.zone_flow_l_d.sum() <= 0:
+            share = np.full(model.nzones, 1.0 / model.nzones)
+        if sc.start.state == "new":
+            mass[1:, C.AOB] = p["seed_aob_mg_vss_m2"] * media
+            mass[1:, C.NOB] = p["seed_nob_mg_vss_m2"] * media
+            tan, no2, no3 = 0.0, 0.0, self.tap_mg_l[C.NO3]
+        else:
+            n_load, cod_load, n_waste = self._daily_loads()
+            ft = lambda th: th ** (self.temp_c - 20.0)  # noqa: E731
+            b_a = p["b_aob_d"] * ft(p["theta_decay"])
+            b_n = p["b_nob_d"] * ft(p["theta_decay"])
+            mass[1:, C.AOB] = p["y_aob_g_vss_g_n"] * n_load / b_a * share
+            mass[1:, C.NOB] = p["y_nob_g_vss_g_n"] * n_load / b_n * share
+            k_min = p["k_min_d"] * ft(p["theta_min"])
+            area_share = self.geo.zone_area_m2 / self.geo.zone_area_m2.sum()
+            mass[1:, C.XS_COD] = cod_load / k_min * area_share
+            mass[1:, C.XS_N] = n_waste / k_min * area_share
+            wc = sc.water_changes
+            tan, no2 = 0.05, 0.02
+            no3 = self.tap_mg_l[C.NO3]
+            if wc.enabled:
+                no3 += (1 - wc.fraction) * n_load * wc.interval_d / (wc.fraction * vol[0])
+        for comp, value, given in (
+            (C.TAN, tan, sc.start.tan_mg_l),
+            (C.NO2, no2, sc.start.no2_n_mg_l),
+            (C.NO3, no3, sc.start.no3_n_mg_l),
+        ):
+            mass[:, comp] = (value if given is None else given) * vol
+        return mass
+
+    def _atol(self) -> np.ndarray:
+        """Absolute tolerances: 1e-4 mg/L for solutes, 1 ug for biomass and pools."""
+        vol = self.model.volumes_l(self.forcing)
+        atol = np.full((self.model.ncompart, len(C)), 1e-3)
+        for comp in DISSOLVED:
+            atol[:, comp] = 1e-4 * vol
+        atol[:, [C.AOB, C.NOB]] = 1e-6
+        return self.model.from_grid(atol)
+
+    # ------------------------------------------------------------ accounting
+    def water_mass(self) -> np.ndarray:
+        return self.model.to_grid(self.y)
+
+    def stored_n_mg(self) -> float:
+        """N in the tank now (water, bed, biomass, guts, plants), excluding N2 lost."""
+        m = self.model.to_grid(self.y)
+        w = self.model.n_weights.copy()
+        w[C.N2] = 0.0
+        return float((m @ w).sum())
+
+    def denitrified_n_mg(self) -> float:
+        return float(self.model.to_grid(self.y)[:, C.N2].sum())
+
+    def total_water_l(self) -> float:
+        return self.forcing.water_volume_l + float(self.geo.zone_pore_volume_l.sum())
+
+    def log(self, kind: str, detail: str = "", n_mg: float = 0.0, volume_l: float = 0.0):
+        self.ledger.events.append(
+            {"time_d": self.t, "event": kind, "detail": detail, "n_mg": n_mg, "volume_l": volume_l}
+        )
+
+    # ------------------------------------------------------------ continuous
+    def advance_to(self, t_end: float) -> None:
+        """Integrate the chemistry from self.t to t_end (nothing happens in between)."""
+        if t_end <= self.t:
+            return
+        forcing, model, rec = self.forcing, self.model, self.recorder
+
+        def on_step(t0, y0, t1, y1):
+            rec.on_step(t0, y0, t1, y1, forcing)
+
+        self.y = self.integrator.advance(
+            lambda y: model.rhs_and_jacobian(y, forcing),
+            lambda y: model.rhs(y, forcing),
+            self.t,
+            self.y,
+            t_end,
+            on_step,
+        )
+        evaporated = self.evaporation_l_d * (t_end - self.t)
+        evaporated = min(evaporated, 0.5 * forcing.water_volume_l)
+        forcing.water_volume_l -= evaporated
+        self.ledger.water_evaporated_l += evaporated
+        self.t = t_end
+        if self._progress is not None:
+            self._progress(t_end)
+
+    # ------------------------------------------------------------ discrete
+    def _column(self) -> np.ndarray:
+        return self.model.to_grid(self.y)[0]
+
+    def _set_column(self, col: np.ndarray) -> None:
+        m = self.model.to_grid(self.y)
+        m[0] = col
+        self.y = self.model.from_grid(m)
+
+    def add_tap_water(self, volume_l: float) -> float:
+        """Pour in tap water; returns the N it brought (mg)."""
+        if volume_l <= 0:
+            return 0.0
+        col = self._column()
+        added = self.tap_mg_l * volume_l
+        col[list(WATER_BORNE)] += added[list(WATER_BORNE)]
+        self._set_column(col)
+        self.forcing.water_volume_l += volume_l
+        n = float(added @ self.model.n_weights)
+        self.ledger.n_in_tap_mg += n
+        self.ledger.water_in_l += volume_l
+        return n
+
+    def remove_water(self, fraction: float) -> tuple[float, float]:
+        """Take out a fraction of the free water with what it carries: (litres, mg N)."""
+        col = self._column()
+        idx = list(WATER_BORNE)
+        removed = np.zeros_like(col)
+        removed[idx] = col[idx] * fraction
+        col[idx] -= removed[idx]
+        self._set_column(col)
+        volume = self.forcing.water_volume_l * fraction
+        self.forcing.water_volume_l -= volume
+        n = float(removed @ self.model.n_weights)
+        self.ledger.n_out_water_change_mg += n
+        self.ledger.water_out_l += volume
+        return volume, n
+
+    def feed(self, feed) -> None:
+        p = self.p
+        eaters = [a for a in self.scenario.animals if a.kind == feed.eaten_by and a.count > 0]
+        mass_mg = feed.amount_g * 1000.0
+        n_mg = mass_mg * feed.protein_fraction * p["n_per_protein"]
+        cod_mg = mass_mg * p["cod_per_g_feed"]
+        uneaten = 1.0 if not eaters else feed.uneaten_fraction
+        # uneaten pellets sink onto the bed within seconds: straight into the zones
+        m = self.model.to_grid(self.y)
+        area_share = self.geo.zone_area_m2 / self.geo.zone_area_m2.sum()
+        m[1:, C.XS_COD] += cod_mg * uneaten * area_share
+        m[1:, C.XS_N] += n_mg * uneaten * area_share
+        self.y = self.model.from_grid(m)
+        col = self._column()
+        eaten_n = n_mg * (1 - uneaten)
+        if eaten_n > 0:
+            kind = feed.eaten_by
+            excreted_share = sum(
+                p[f"{kind}_{x}"] for x in ("tan_fraction", "urea_fraction", "faecal_n_fraction")
+            )
+            excreted_share = min(excreted_share, 1.0)
+            gut_n = C.GUT_N_FISH if kind == "fish" else C.GUT_N_TURTLE
+            gut_cod = C.GUT_COD_FISH if kind == "fish" else C.GUT_COD_TURTLE
+            col[gut_n] += eaten_n * excreted_share
+            col[gut_cod] += cod_mg * (1 - uneaten) * (1 - p["digestibility"])
+            self.ledger.n_out_retained_by_animals_mg += eaten_n * (1 - excreted_share)
+        self._set_column(col)
+        self.ledger.n_in_feed_mg += n_mg
+        self.log("feeding", f"{feed.name}: {feed.amount_g:g} g", n_mg)
+
+    def water_change(self, fraction: float) -> None:
+        volume, n_out = self.remove_water(fraction)
+        refill = self.v_nominal_l - self.forcing.water_volume_l
+        n_in = self.add_tap_water(refill)
+        self.log(
+            "water_change",
+            f"{fraction:.0%} ({volume:.1f} L out, {refill:.1f} L in)",
+            n_in - n_out,
+            volume,
+        )
+
+    def top_up(self) -> None:
+        refill = self.v_nominal_l - self.forcing.water_volume_l
+        if refill > 1e-9:
+            n_in = self.add_tap_water(refill)
+            self.log("top_up", f"{refill:.2f} L of tap water", n_in, refill)
+
+    def dose_check(self, dosing) -> None:
+        tan_mg_l = self._column()[C.TAN] / self.forcing.water_volume_l
+        if tan_mg_l < dosing.threshold_tan_mg_l:
+            dose = (dosing.target_tan_mg_l - tan_mg_l) * self.forcing.water_volume_l
+            col = self._column()
+            col[C.TAN] += dose
+            self._set_column(col)
+            self.ledger.n_in_dosing_mg += dose
+            self.log("dosing", f"ammonium to {dosing.target_tan_mg_l:g} mg N/L", dose)
+
+    def set_pump(self, on: bool, why: str) -> None:
+        self.forcing.pump_on = on and self.scenario.pump.flow_l_h > 0
+        self.log("pump_on" if on else "pump_off", why)
+
+    def set_light(self, on: bool) -> None:
+        self.forcing.light_on = on
+        self.log("lights_on" if on else "lights_off")
+
+
+def _light_on_at(hour: float, on_h: float, off_h: float) -> bool:
+    hour %= 24.0
+    return on_h <= hour < off_h if on_h < off_h else (hour >= on_h or hour < off_h)
+
+
+def _daily(start_d: float, interval_d: float) -> Iterator[float]:
+    """Event times start, start+interval, ... (generator, for simpy timeouts)."""
+    k = 0
+    while True:
+        yield start_d + k * interval_d
+        k += 1
+
+
+def _at_times(env: simpy.Environment, times: Iterator[float], action: Callable[[], None]):
+    for t in times:
+        if t > env.now:
+            yield env.timeout(t - env.now)
+        action()
+
+
+def build_processes(env: simpy.Environment, tank: Tank, events_on: bool = True) -> None:
+    """Register the scenario's discrete events as simpy processes."""
+    sc = tank.scenario
+    if not events_on:
+        return
+    for feed in sc.feeds:
+        start = feed.first_day_d + feed.time_of_day_h / 24.0
+        env.process(_at_times(env, _daily(start, feed.interval_d), lambda f=feed: tank.feed(f)))
+    if sc.plants.uptake_max_mg_n_d > 0:
+        env.process(
+            _at_times(env, _daily(sc.lights.on_h / 24.0, 1.0), lambda: tank.set_light(True))
+        )
+        env.process(
+            _at_times(env, _daily(sc.lights.off_h / 24.0, 1.0), lambda: tank.set_light(False))
+        )
+    wc = sc.water_changes
+    if wc.enabled:
+        env.process(
+            _at_times(
+                env,
+                _daily(wc.first_day_d + wc.time_of_day_h / 24.0, wc.interval_d),
+                lambda: tank.water_change(wc.fraction),
+            )
+        )
+    tu = sc.top_up
+    if tu.enabled and tank.evaporation_l_d > 0:
+        env.process(_at_times(env, _daily(tu.time_of_day_h / 24.0, tu.interval_d), tank.top_up))
+    ds = sc.dosing
+    if ds.enabled:
+        env.process(
+            _at_times(
+                env, _daily(ds.time_of_day_h / 24.0, ds.interval_d), lambda: tank.dose_check(ds)
+            )
+        )
+    for outage in sc.pump.outages:
+        env.process(_outage(env, tank, outage.start_d, outage.duration_h / 24.0, "scheduled"))
+    ro = sc.pump.random_outages
+    if ro is not None:
+        env.process(_random_outages(env, tank, ro.mtbf_d, ro.mttr_h / 24.0, ro.seed))
+
+
+def _outage(env, tank: Tank, start_d: float, duration_d: float, why: str):
+    yield env.timeout(max(0.0, start_d - env.now))
+    tank.set_pump(False, f"{why} outage, {duration_d * 24:g} h")
+    yield env.timeout(duration_d)
+    tank.set_pump(True, f"end of {why} outage")
+
+
+def _random_outages(env, tank: Tank, mtbf_d: float, mttr_d: float, seed: int):
+    """Failures as a Poisson process (exponential up and down times)."""
+    rng = np.random.default_rng(seed)
+    while True:
+        yield env.timeout(rng.exponential(mtbf_d))
+        down = rng.exponential(mttr_d)
+        tank.set_pump(False, f"random failure, {down * 24:.1f} h")
+        yield env.timeout(down)
+        tank.set_pump(True, "repaired")
+
+
+def simulate(
+    scenario,
+    days: float | None = None,
+    *,
+    events: bool = True,
+    rtol: float = 1e-4,
+    zone_flow_share: np.ndarray | None = None,
+    progress: Callable[[float], None] | None = None,
+) -> Results:
+    """Run the scenario for ``days`` (default: the scenario's) and return the results."""
+    days = float(scenario.simulation.days if days is None else days)
+    tank = Tank(scenario, zone_flow_share=zone_flow_share, rtol=rtol, progress=progress)
+    env = simpy.Environment()
+    build_processes(env, tank, events_on=events)
+    while True:
+        t_next = min(env.peek(), days)
+        tank.advance_to(t_next)
+        if t_next >= days:
+            break
+        env.step()
+    return build_results(tank, days)

@@ -1,0 +1,216 @@
+"""Outputs of a run: the sampled time series, the event log, the summary and the balances."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from tankeco import limits
+from tankeco.chemistry.ammonia import free_ammonia_n_mg_l
+from tankeco.chemistry.carbonate import ph_from_alk_dic
+from tankeco.sim.petersen import NCOMP, C
+
+TIMESERIES_COLUMNS = (
+    "time_d",
+    "tan_mg_l",
+    "nh3_mg_l",
+    "no2_n_mg_l",
+    "no3_n_mg_l",
+    "urea_n_mg_l",
+    "do_mg_l",
+    "ph",
+    "alk_mg_l_caco3",
+    "temp_c",
+    "aob_g",
+    "nob_g",
+    "bed_do_mean_mg_l",
+    "bed_do_min_mg_l",
+    "bed_no3_n_mg_l",
+    "bed_waste_cod_g",
+    "denitrified_n_mg",
+    "water_volume_l",
+    "pump_on",
+    "light_on",
+)
+
+
+@dataclass
+class Results:
+    """What ``simulate`` returns; written to disk by :mod:`tankeco.output`."""
+
+    timeseries: pd.DataFrame
+    events: pd.DataFrame
+    summary: dict
+    balance: dict
+    solver: dict = field(default_factory=dict)
+    final_state: np.ndarray | None = None
+
+
+def _grids(model, states: np.ndarray) -> np.ndarray:
+    full = np.zeros((states.shape[0], model.ncompart * NCOMP))
+    full[:, model.active_flat] = states
+    return full.reshape(states.shape[0], model.ncompart, NCOMP)
+
+
+def timeseries_frame(tank) -> pd.DataFrame:
+    model, temp = tank.model, tank.temp_c
+    times, states, flags = tank.recorder.arrays()
+    m = _grids(model, states)
+    vol_w = flags[:, 2]
+    pore = model.geo.zone_pore_volume_l
+    w = m[:, 0, :] / vol_w[:, None]
+    bed = m[:, 1:, :] / pore[None, :, None]
+    ph = ph_from_alk_dic(w[:, C.ALK], w[:, C.DIC], temp)
+    df = pd.DataFrame(
+        {
+            "time_d": times,
+            "tan_mg_l": w[:, C.TAN],
+            "nh3_mg_l": free_ammonia_n_mg_l(w[:, C.TAN], ph, temp),
+            "no2_n_mg_l": w[:, C.NO2],
+            "no3_n_mg_l": w[:, C.NO3],
+            "urea_n_mg_l": w[:, C.UREA],
+            "do_mg_l": w[:, C.O2],
+            "ph": ph,
+            "alk_mg_l_caco3": w[:, C.ALK],
+            "temp_c": np.full(times.size, temp),
+            "aob_g": m[:, 1:, C.AOB].sum(axis=1) / 1000.0,
+            "nob_g": m[:, 1:, C.NOB].sum(axis=1) / 1000.0,
+            "bed_do_mean_mg_l": (m[:, 1:, C.O2].sum(axis=1) / pore.sum()),
+            "bed_do_min_mg_l": bed[:, :, C.O2].min(axis=1),
+            "bed_no3_n_mg_l": m[:, 1:, C.NO3].sum(axis=1) / pore.sum(),
+            "bed_waste_cod_g": m[:, 1:, C.XS_COD].sum(axis=1) / 1000.0,
+            "denitrified_n_mg": m[:, :, C.N2].sum(axis=1),
+            "water_volume_l": vol_w,
+            "pump_on": flags[:, 0].astype(bool),
+            "light_on": flags[:, 1].astype(bool),
+        }
+    )
+    return df[list(TIMESERIES_COLUMNS)]
+
+
+def cycle_completed_day(ts: pd.DataFrame, check_hour: float) -> float | None:
+    """Day a new tank counts as cycled, read as a keeper reads a kit.
+
+    At each daily check (the dosing or first-feeding time, before it happens) ammonia and
+    nitrite must both read below the first colour step (0.25 mg/L) and keep doing so at
+    every later check, after nitrite has once risen above it (so the cycle has run).
+    """
+    t = ts["time_d"].to_numpy()
+    days = np.arange(0, int(np.floor(t[-1])) + 1) + check_hour / 24.0
+    days = days[days <= t[-1] + 1e-9]
+    if days.size == 0:
+        return None
+    idx = np.clip(np.searchsorted(t, days - 1e-9), 0, t.size - 1)
+    tan = ts["tan_mg_l"].to_numpy()[idx]
+    no2 = ts["no2_n_mg_l"].to_numpy()[idx]
+    ok = (tan < limits.CYCLED_MG_L) & (no2 < limits.CYCLED_MG_L)
+    # last index where it was not ok; cycled from the next check on
+    bad = np.flatnonzero(~ok)
+    first_ok = 0 if bad.size == 0 else bad[-1] + 1
+    if first_ok >= days.size:
+        return None
+    no2_all = ts["no2_n_mg_l"].to_numpy()
+    if no2_all[t <= days[first_ok]].max(initial=0.0) < limits.CYCLED_MG_L:
+        return None
+    return float(days[first_ok])
+
+
+def _hours_above(ts: pd.DataFrame, column: str, limit: float) -> float:
+    dt = np.diff(ts["time_d"].to_numpy(), prepend=0.0)
+    return float((dt * (ts[column].to_numpy() > limit)).sum() * 24.0)
+
+
+def build_results(tank, days: float) -> Results:
+    ts = timeseries_frame(tank)
+    ev = pd.DataFrame(tank.ledger.events, columns=["time_d", "event", "detail", "n_mg", "volume_l"])
+    led = tank.ledger
+    stored_end = tank.stored_n_mg()
+    denit = tank.denitrified_n_mg()
+    n_in = led.n_in_feed_mg + led.n_in_dosing_mg + led.n_in_tap_mg
+    n_out = led.n_out_water_change_mg + led.n_out_retained_by_animals_mg + denit
+    residual = n_in - n_out - (stored_end - tank.n_start_mg)
+    scale = max(n_in, tank.n_start_mg, 1e-12)
+    balance = {
+        "nitrogen_mg": {
+            "in": {
+                "feed": led.n_in_feed_mg,
+                "dosing": led.n_in_dosing_mg,
+                "tap_water": led.n_in_tap_mg,
+                "total": n_in,
+            },
+            "out": {
+                "water_changes": led.n_out_water_change_mg,
+                "retained_by_animals": led.n_out_retained_by_animals_mg,
+                "denitrified_n2": denit,
+                "total": n_out,
+            },
+            "stored": {
+                "start": tank.n_start_mg,
+                "end": stored_end,
+                "change": stored_end - tank.n_start_mg,
+            },
+            "residual": residual,
+            "relative_residual": residual / scale,
+        },
+        "water_l": {
+            "start": tank.v_start_l,
+            "in": led.water_in_l,
+            "out": led.water_out_l,
+            "evaporated": led.water_evaporated_l,
+            "end": tank.total_water_l(),
+            "residual": tank.v_start_l
+            + led.water_in_l
+            - led.water_out_l
+            - led.water_evaporated_l
+            - tank.total_water_l(),
+        },
+    }
+    sc = tank.scenario
+    if sc.dosing.enabled:
+        check_hour = sc.dosing.time_of_day_h
+    elif sc.feeds:
+        check_hour = min(f.time_of_day_h for f in sc.feeds)
+    else:
+        check_hour = 9.0
+
+    def peak(col):
+        i = int(ts[col].to_numpy().argmax())
+        return {"value": float(ts[col].iat[i]), "day": float(ts["time_d"].iat[i])}
+
+    summary = {
+        "scenario": sc.scenario.name,
+        "days": days,
+        "start": sc.start.state,
+        "peak_tan_mg_l": peak("tan_mg_l"),
+        "peak_nh3_mg_l": peak("nh3_mg_l"),
+        "peak_no2_n_mg_l": peak("no2_n_mg_l"),
+        "days_above_nh3_limit": _hours_above(ts, "nh3_mg_l", limits.FREE_NH3_N_MG_L) / 24.0,
+        "days_above_no2_limit": _hours_above(ts, "no2_n_mg_l", limits.NO2_N_MG_L) / 24.0,
+        "no3_n_end_mg_l": float(ts["no3_n_mg_l"].iat[-1]),
+        "no3_n_max_mg_l": float(ts["no3_n_mg_l"].max()),
+        "do_min_mg_l": float(ts["do_mg_l"].min()),
+        "bed_do_min_mg_l": float(ts["bed_do_min_mg_l"].min()),
+        "ph_min": float(ts["ph"].min()),
+        "ph_end": float(ts["ph"].iat[-1]),
+        "alk_end_mg_l_caco3": float(ts["alk_mg_l_caco3"].iat[-1]),
+        "cycle_completed_day": (
+            cycle_completed_day(ts, check_hour) if sc.start.state == "new" else None
+        ),
+        "limits": {
+            "nh3_mg_l": limits.FREE_NH3_N_MG_L,
+            "no2_n_mg_l": limits.NO2_N_MG_L,
+            "no3_n_mg_l": limits.NO3_N_MG_L,
+        },
+    }
+    st = tank.integrator.stats
+    solver = {
+        "method": "ROS2 (Verwer et al. 1999)",
+        "rtol": tank.integrator.rtol,
+        "steps": st.accepted,
+        "rejected_error": st.rejected_error,
+        "rejected_negative": st.rejected_negative,
+        "rhs_calls": st.rhs_calls,
+    }
+    return Results(ts, ev, summary, balance, solver, final_state=tank.y.copy())
