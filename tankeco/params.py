@@ -27,10 +27,10 @@ class Parameter:
     note: str = ""
 
 
-ME5 = "Metcalf & Eddy (2014) Wastewater Engineering, 5th ed., Table 8-14"
+ME5 = "Metcalf & Eddy (Tchobanoglous et al. 2014) Wastewater Engineering, 5th ed., Table 8-14"
 ASM1 = "Henze et al. (1987) Activated Sludge Model No. 1, IAWPRC Sci. Tech. Rep. 1"
 ASM3 = "Gujer et al. (1999) Activated Sludge Model No. 3, Water Sci. Technol. 39(1):183"
-ANTH = "Anthonisen et al. (1976) J. Water Pollut. Control Fed. 48:835"
+ANTH = "Anthonisen et al. (1976) J. Water Pollut. Control Fed. 48(5):835"
 TE = "Timmons & Ebeling (2010) Recirculating Aquaculture, 2nd ed."
 
 _TABLE: tuple[Parameter, ...] = (
@@ -42,14 +42,48 @@ _TABLE: tuple[Parameter, ...] = (
         0.1,
         3.0,
         ME5,
-        "AOB max. specific growth at 20 °C (range 0.20-0.90). Aquarium filters are "
-        "dominated by ammonia-oxidising archaea (Sauder et al. 2011); the two-step "
-        "model lumps them with AOB.",
+        "AOB max. specific growth at 20 °C: 0.90 (0.20-0.90) /d in Table 8-14, checked against "
+        "a transcription of the table, not the book. Blackburne et al. (2007) Water Environ. "
+        "Res. 79:2437 measured 0.54 /d for a Nitrosomonas enrichment. Aquarium filters are "
+        "dominated by ammonia-oxidising archaea (Sauder et al. 2011 PLoS ONE 6:e23281); the "
+        "two-step model lumps them with AOB.",
     ),
-    Parameter("k_tan_aob_mg_l", 0.50, "mg N/L", 0.01, 5.0, ME5, "half-saturation for TAN"),
-    Parameter("k_o2_aob_mg_l", 0.50, "mg O2/L", 0.05, 2.0, ME5, "half-saturation for O2"),
-    Parameter("b_aob_d", 0.17, "1/d", 0.01, 0.5, ME5, "decay at 20 °C"),
-    Parameter("y_aob_g_vss_g_n", 0.15, "g VSS/g N", 0.05, 0.3, ME5, "true yield"),
+    Parameter(
+        "k_tan_aob_mg_l",
+        0.50,
+        "mg N/L",
+        0.01,
+        5.0,
+        ME5,
+        "half-saturation for TAN: 0.50 (0.50-1.00) g N/m3 in Table 8-14 (transcription)",
+    ),
+    Parameter(
+        "k_o2_aob_mg_l",
+        0.50,
+        "mg O2/L",
+        0.05,
+        2.0,
+        ME5,
+        "half-saturation for O2: 0.50 in Table 8-14 (transcription); ASM3 K_A,O2 is also 0.5",
+    ),
+    Parameter(
+        "b_aob_d",
+        0.17,
+        "1/d",
+        0.01,
+        0.5,
+        ME5,
+        "decay at 20 °C: 0.17 /d in Table 8-14 (transcription)",
+    ),
+    Parameter(
+        "y_aob_g_vss_g_n",
+        0.15,
+        "g VSS/g N",
+        0.05,
+        0.3,
+        ME5,
+        "true yield: 0.15 in Table 8-14 (transcription); Blackburne et al. (2007) measured 0.14",
+    ),
     Parameter(
         "theta_aob",
         1.072,
@@ -57,7 +91,10 @@ _TABLE: tuple[Parameter, ...] = (
         1.0,
         1.15,
         ME5,
-        "Arrhenius factor of AOB growth, rate(T) = rate20 * theta**(T-20)",
+        "Arrhenius factor of AOB growth, rate(T) = rate20 * theta**(T-20). 1.072 is the value "
+        "quoted for Table 8-14 (not read in the book) and equals Ea ~50 kJ/mol near 20 °C; "
+        "Vannecke & Volcke (2015) use Ea 68 kJ/mol, i.e. theta ~1.10. Nitrifying biofilms show "
+        "lower apparent theta, 1.024-1.026 (Nemeth et al. 2023 Front. Microbiol. 14:1114647).",
     ),
     Parameter(
         "ki_fa_aob_mg_l",
@@ -66,8 +103,8 @@ _TABLE: tuple[Parameter, ...] = (
         1.0,
         500.0,
         ANTH,
-        "free ammonia inhibits ammonia oxidisers from 10-150 mg NH3/L; "
-        "non-competitive factor Ki/(Ki+FA)",
+        "Anthonisen et al. give the onset of inhibition of ammonia oxidisers, 10-150 mg NH3/L "
+        "(a threshold range, not a Ki); 50 is a value inside it, used as Ki in Ki/(Ki+FA)",
     ),
     # --- nitrite oxidisers (NOB; Nitrospira in aquaria, Hovanec et al. 1998) ---------
     Parameter(
@@ -76,10 +113,21 @@ _TABLE: tuple[Parameter, ...] = (
         "1/d",
         0.1,
         3.0,
-        "REFERENCES: NOB mu_max 0.7-1.8 /d (Metcalf & Eddy 2014; Nowak et al. 1995)",
-        "low end chosen: Nitrospira are K-strategists (Schramm et al. 1999)",
+        "estimate: low end of the NOB range 0.7-1.8 /d in REFERENCES.md (Metcalf & Eddy 2014 "
+        "and Nowak et al. 1995 not checked); Blackburne et al. (2007) Water Environ. Res. "
+        "79:2437 measured 0.67 /d for a Nitrobacter enrichment",
+        "low end chosen: aquarium NOB are Nitrospira (Hovanec et al. 1998 Appl. Environ. "
+        "Microbiol. 64:258), thought to be K-strategists (Schramm et al. 1999, not checked)",
     ),
-    Parameter("k_no2_nob_mg_l", 0.20, "mg N/L", 0.01, 2.0, ME5, "half-saturation, 0.05-0.3"),
+    Parameter(
+        "k_no2_nob_mg_l",
+        0.20,
+        "mg N/L",
+        0.01,
+        2.0,
+        ME5,
+        "half-saturation, 0.05-0.3; NOB values of Table 8-14 not verified in an accessible copy",
+    ),
     Parameter(
         "k_o2_nob_mg_l",
         1.10,
@@ -87,18 +135,45 @@ _TABLE: tuple[Parameter, ...] = (
         0.05,
         3.0,
         ME5,
-        "NOB have the lower oxygen affinity (K_O 1.1 vs 0.5 for AOB)",
+        "NOB have the lower oxygen affinity (K_O 1.1 vs 0.5 for AOB); the NOB value of Table "
+        "8-14 was not verified in an accessible copy",
     ),
-    Parameter("theta_decay", 1.029, "-", 1.0, 1.15, ME5, "temperature factor of nitrifier decay"),
-    Parameter("b_nob_d", 0.17, "1/d", 0.01, 0.5, ME5, "decay at 20 °C"),
-    Parameter("y_nob_g_vss_g_n", 0.05, "g VSS/g N", 0.01, 0.2, ME5, "true yield"),
+    Parameter(
+        "theta_decay",
+        1.029,
+        "-",
+        1.0,
+        1.15,
+        ME5,
+        "temperature factor of nitrifier decay (Table 8-14 value as quoted, not read in the book)",
+    ),
+    Parameter(
+        "b_nob_d",
+        0.17,
+        "1/d",
+        0.01,
+        0.5,
+        ME5,
+        "decay at 20 °C; NOB value of Table 8-14 not verified in an accessible copy",
+    ),
+    Parameter(
+        "y_nob_g_vss_g_n",
+        0.05,
+        "g VSS/g N",
+        0.01,
+        0.2,
+        ME5,
+        "true yield; NOB value of Table 8-14 not verified. Blackburne et al. (2007) Water "
+        "Environ. Res. 79:2437 measured 0.072 g VSS/g N for a Nitrobacter enrichment.",
+    ),
     Parameter(
         "theta_nob",
         1.06,
         "-",
         1.0,
         1.15,
-        "Vannecke & Volcke (2015) Water Res. 74:92 (Ea 44 kJ/mol ~ theta 1.06)",
+        "Vannecke & Volcke (2015) Biotechnol. Bioeng., doi:10.1002/bit.25680, appendix A1",
+        "Ea(NOB) = 44 kJ/mol; theta = exp(Ea/(R T^2)) = 1.063 at 20 °C",
     ),
     Parameter(
         "ki_fa_nob_mg_l",
@@ -107,7 +182,8 @@ _TABLE: tuple[Parameter, ...] = (
         0.01,
         10.0,
         ANTH,
-        "free ammonia inhibits nitrite oxidisers from 0.1-1.0 mg NH3/L",
+        "onset of inhibition of nitrite oxidisers at 0.1-1.0 mg NH3/L (a threshold range, "
+        "not a Ki); 0.5 is a value inside it",
     ),
     Parameter(
         "ki_fna_nob_mg_l",
@@ -116,7 +192,8 @@ _TABLE: tuple[Parameter, ...] = (
         0.01,
         3.0,
         ANTH,
-        "free nitrous acid inhibits NOB from ~0.2 mg HNO2/L (reports span 0.02-2.8)",
+        "free nitrous acid inhibits NOB from ~0.2 mg HNO2/L (0.22-2.8 as usually quoted from "
+        "Anthonisen; the table itself not read here); other reports go down to 0.02",
     ),
     # --- shared nitrifier stoichiometry and environment ------------------------------
     Parameter(
@@ -125,8 +202,8 @@ _TABLE: tuple[Parameter, ...] = (
         "g N/g VSS",
         0.08,
         0.14,
-        "Biomass formula C5H7O2N (Hoover & Porges 1952): 14/113",
-        "",
+        "Biomass formula C5H7O2N (Hoover & Porges 1952, Sewage Ind. Wastes 24:306): 14/113",
+        "14/113 = 0.1239; formula as quoted in textbooks, the 1952 paper itself not read",
     ),
     Parameter(
         "k_tan_nutrient_mg_l",
@@ -135,8 +212,8 @@ _TABLE: tuple[Parameter, ...] = (
         0.001,
         1.0,
         ASM3,
-        "ammonium as nutrient for growth (K_NH4 of ASM3); keeps NOB growth from drawing "
-        "on ammonia that is not there",
+        "ammonium as nutrient for growth (K_NH4 of ASM3 heterotrophs, 0.01 g N/m3); keeps NOB "
+        "growth from drawing on ammonia that is not there",
     ),
     Parameter(
         "k_alk_mg_l_caco3",
@@ -145,7 +222,8 @@ _TABLE: tuple[Parameter, ...] = (
         1.0,
         100.0,
         ASM3,
-        "Monod factor on alkalinity for autotrophs, K_A,ALK = 0.5 mol HCO3/m3",
+        "Monod factor on alkalinity for autotrophs, K_A,ALK = 0.5 mol HCO3/m3 "
+        "= 0.5 meq/L x 50 mg CaCO3/meq = 25 mg CaCO3/L",
     ),
     Parameter(
         "ph_opt_nitrif",
@@ -153,8 +231,9 @@ _TABLE: tuple[Parameter, ...] = (
         "pH",
         6.0,
         9.5,
-        "Villaverde et al. (1997) Water Res. 31:1180",
-        "optimum pH of nitrification",
+        "Villaverde, Garcia-Encina & Fdz-Polanco (1997) Water Res. 31(5):1180",
+        "highest ammonium-oxidiser activity at pH 8.2 in submerged biofilters; above pH 7.5 "
+        "free-ammonia inhibition controlled activity",
     ),
     Parameter(
         "ph_slope_nitrif",
@@ -162,8 +241,9 @@ _TABLE: tuple[Parameter, ...] = (
         "1/pH",
         0.0,
         0.5,
-        "Villaverde et al. (1997) Water Res. 31:1180",
-        "rate falls 13 % per pH unit below the optimum (linear, clipped at 0)",
+        "Villaverde, Garcia-Encina & Fdz-Polanco (1997) Water Res. 31(5):1180",
+        "over pH 5.0-9.0 nitrification efficiency rose 13 % per pH unit; applied here as a "
+        "linear fall below the optimum, clipped at 0",
     ),
     Parameter(
         "biofilm_capacity_g_vss_m2",
@@ -171,8 +251,9 @@ _TABLE: tuple[Parameter, ...] = (
         "g VSS/m2",
         0.1,
         50.0,
-        "Rittmann & McCarty (2001) Environmental Biotechnology, ch. 4",
-        "thickness ~100 um x density ~20 kg VSS/m3; logistic cap on nitrifier growth",
+        "estimate: thickness ~100 um x density ~20 kg VSS/m3 = 2 g VSS/m2 (Rittmann & McCarty "
+        "2001 ch. 4, cited before, not checked for these numbers)",
+        "logistic cap on nitrifier growth",
     ),
     Parameter(
         "seed_aob_mg_vss_m2",
@@ -180,8 +261,8 @@ _TABLE: tuple[Parameter, ...] = (
         "mg VSS/m2",
         1e-6,
         100.0,
-        "calibrated: fishless cycling completes in 3-7 weeks (Hovanec & DeLong 1996 "
-        "AEM 62:2888; hobby start-up reports)",
+        "calibrated: fishless cycling completes in 3-7 weeks (hobby start-up reports; "
+        "no published figure checked)",
         "inoculum on new media (start.state = 'new')",
     ),
     Parameter(
@@ -200,20 +281,54 @@ _TABLE: tuple[Parameter, ...] = (
         "1/d",
         0.01,
         2.0,
-        "Chen, Coffin & Malone (1997) Aquacult. Eng. 16:175 (aquaculture sludge decay 0.1-0.3 /d)",
+        "estimate: like the first-order BOD rate constant of domestic wastewater, ~0.23 /d "
+        "(base e, 20 °C); the Chen, Coffin & Malone (1997) citation could not be found",
         "first-order decay of particulate organic waste at 20 °C",
     ),
-    Parameter("theta_min", 1.07, "-", 1.0, 1.15, ASM1, "temperature factor of mineralisation"),
-    Parameter("k_o2_het_mg_l", 0.20, "mg O2/L", 0.01, 2.0, ASM1, "K_OH"),
-    Parameter("k_no3_het_mg_l", 0.50, "mg N/L", 0.05, 5.0, ASM1, "K_NO"),
-    Parameter("eta_anoxic", 0.80, "-", 0.0, 1.0, ASM1, "eta_g, anoxic growth factor"),
+    Parameter(
+        "theta_min",
+        1.07,
+        "-",
+        1.0,
+        1.15,
+        "estimate: ASM1 gives values at 20 and 10 °C, not a theta; ASM3 hydrolysis k_H 3 -> 2 /d "
+        "(20 -> 10 °C) implies theta 1.04",
+        "temperature factor of mineralisation",
+    ),
+    Parameter(
+        "k_o2_het_mg_l",
+        0.20,
+        "mg O2/L",
+        0.01,
+        2.0,
+        ASM1,
+        "K_OH = 0.2 g O2/m3",
+    ),
+    Parameter(
+        "k_no3_het_mg_l",
+        0.50,
+        "mg N/L",
+        0.05,
+        5.0,
+        ASM1,
+        "K_NO = 0.5 g N/m3",
+    ),
+    Parameter(
+        "eta_anoxic",
+        0.80,
+        "-",
+        0.0,
+        1.0,
+        ASM1,
+        "eta_g = 0.8, anoxic growth factor",
+    ),
     Parameter(
         "eta_anaerobic",
         0.20,
         "-",
         0.0,
         1.0,
-        "estimate; anaerobic hydrolysis is 0.1-0.4 of aerobic (ASM2d eta_fe 0.4)",
+        "estimate: half the ASM2d anaerobic hydrolysis factor eta_fe = 0.4 (Henze et al. 1999)",
         "decay of waste with neither O2 nor NO3",
     ),
     Parameter(
@@ -222,10 +337,10 @@ _TABLE: tuple[Parameter, ...] = (
         "g COD/g",
         0.8,
         1.6,
-        "composition of a 40 % protein pellet: protein 1.5, lipid 2.9, "
-        "carbohydrate 1.07 g COD/g (Henze et al. 2008, Biological Wastewater "
-        "Treatment, ch. 2)",
-        "",
+        "estimate: stoichiometric COD of protein 1.50 (C16H24O5N4 -> NH3), lipid 2.9 "
+        "(tripalmitin), carbohydrate 1.07 (glucose; starch 1.19) g COD/g; a pellet of 40 % "
+        "protein, 10 % lipid, 30 % carbohydrate gives 1.2-1.25",
+        "Henze et al. (2008) Biological Wastewater Treatment ch. 2, cited before, not checked",
     ),
     Parameter(
         "digestibility",
@@ -233,7 +348,8 @@ _TABLE: tuple[Parameter, ...] = (
         "-",
         0.3,
         1.0,
-        TE,
+        "estimate: dry-matter digestibility depends on the ingredients (ADC of DM: fish meal "
+        "97 %, maize 49 %; Khan 1994, doi:10.1111/j.1365-2109.1994.tb00572.x); TE not checked",
         "fraction of eaten dry matter digested; the rest leaves as faeces",
     ),
     Parameter(
@@ -242,8 +358,11 @@ _TABLE: tuple[Parameter, ...] = (
         "m/d",
         1.0,
         5000.0,
-        "Chen, Malone & Fowler (1993) Aquacult. Eng. 12:79; fish faeces settle at 0.5-5 cm/s",
-        "waste in the water column settles onto the bed",
+        "estimate: 400 m/d = 0.46 cm/s; Atlantic salmon faeces settle at 3.7-9.2 cm/s (Chen et "
+        "al. 2003 J. Appl. Ichthyol. 19:114); published values vary widely with fish size and "
+        "diet (Reid et al. 2009 Aquacult. Res. 40:257); small-fish faeces settle slower",
+        "waste in the water column settles onto the bed; the Chen, Malone & Fowler (1993) "
+        "citation could not be found",
     ),
     Parameter(
         "n_per_protein",
@@ -252,7 +371,7 @@ _TABLE: tuple[Parameter, ...] = (
         0.14,
         0.18,
         "Jones (1931) USDA Circ. 183: protein = 6.25 x N",
-        "",
+        "6.25 is the factor for mixed or unspecified foods; specific factors 5.3-6.38",
     ),
     # --- animals ----------------------------------------------------------------------
     Parameter(
@@ -262,7 +381,8 @@ _TABLE: tuple[Parameter, ...] = (
         0.0,
         1.0,
         TE,
-        "P_TAN = feed x protein x 0.092 = 0.575 of feed N (as TAN)",
+        "P_TAN = feed x protein x 0.092, i.e. 0.092/0.16 = 0.575 of feed N as TAN. Kajimura "
+        "et al. (2004) found ammonia-N 53-68 % of excreted N in trout, where TE assume 90 %.",
     ),
     Parameter(
         "fish_urea_fraction",
@@ -271,7 +391,8 @@ _TABLE: tuple[Parameter, ...] = (
         0.0,
         1.0,
         "Kajimura et al. (2004) J. Exp. Biol. 207:1993",
-        "urea is 6-10 % of excreted N",
+        "urea-N is 6-10 % of excreted N (trout); with ~64 % of feed N excreted that is 0.04-0.06 "
+        "of feed N",
     ),
     Parameter(
         "fish_faecal_n_fraction",
@@ -279,7 +400,8 @@ _TABLE: tuple[Parameter, ...] = (
         "-",
         0.0,
         1.0,
-        TE,
+        "estimate: 1 - apparent N digestibility; protein ADCs of feed ingredients are mostly "
+        "0.85-0.98, and TE's 0.092 implies 80 % of feed N assimilated (faecal 0.20)",
         "rest (1 - tan - urea - faecal) is retained in growth",
     ),
     Parameter(
@@ -288,11 +410,19 @@ _TABLE: tuple[Parameter, ...] = (
         "-",
         0.0,
         1.0,
-        "Khalil (1947) J. Exp. Biol. 25; Ip et al. (2012) J. Exp. Biol. 215:3723",
-        "freshwater turtles are ammono-ureotelic; estimate",
+        "estimate: Pelodiscus sinensis is ureotelic in water (Ip et al. 2012 J. Exp. Biol. "
+        "215:3723), so urea > ammonia; no N partition found",
+        "Khalil (1947) is in J. Biol. Chem., not J. Exp. Biol., and covers the urine of the sea "
+        "turtle Chelone mydas only",
     ),
     Parameter(
-        "turtle_urea_fraction", 0.40, "-", 0.0, 1.0, "Khalil (1947); Ip et al. (2012)", "estimate"
+        "turtle_urea_fraction",
+        0.40,
+        "-",
+        0.0,
+        1.0,
+        "estimate, as turtle_tan_fraction (Ip et al. 2012)",
+        "urea is the main excretory N of the soft-shelled turtle in water",
     ),
     Parameter("turtle_faecal_n_fraction", 0.15, "-", 0.0, 1.0, "estimate, as for fish", ""),
     Parameter(
@@ -302,7 +432,8 @@ _TABLE: tuple[Parameter, ...] = (
         0.5,
         24.0,
         "Brett & Zala (1975) J. Fish. Res. Board Can. 32:2479",
-        "ammonia excretion peaks 4-6 h after a meal and is back to base within a day",
+        "sockeye at 15 °C: ammonia excretion peaks 4-4.5 h after feeding and falls to baseline "
+        "overnight; urea excretion stays steady. 4 /d is a half-life of 4.2 h.",
     ),
     Parameter(
         "k_urea_hydrolysis_d",
@@ -310,7 +441,8 @@ _TABLE: tuple[Parameter, ...] = (
         "1/d",
         0.01,
         50.0,
-        "estimate: urease activity in biofilters (Ip et al. 2012 for the turtle's urea)",
+        "estimate: no urease rate for aquarium biofilms found (Ip et al. 2012, cited before, is "
+        "about the turtle's urea excretion, not urease)",
         "first order at 20 °C, theta_min applies",
     ),
     Parameter(
@@ -319,8 +451,9 @@ _TABLE: tuple[Parameter, ...] = (
         "mg O2/(kg h)",
         50.0,
         1500.0,
-        "Clarke & Johnston (1999) J. Anim. Ecol. 68:893 (small tropical fish)",
-        "routine respiration at 25 °C",
+        "Clarke & Johnston (1999) J. Anim. Ecol. 68:893",
+        "resting rate at 25 °C. Their fit ln Rb = 15.7 - 5.02 (1000/T) for a 50 g fish gives "
+        "205 mg O2/(kg h); with mass exponent 0.80 a 5 g fish gives 325, a 10 g fish 283.",
     ),
     Parameter(
         "theta_respiration",
@@ -328,8 +461,9 @@ _TABLE: tuple[Parameter, ...] = (
         "-",
         1.0,
         1.15,
-        "Q10 ~2 (Clarke & Johnston 1999)",
-        "referenced to 25 °C for respiration",
+        "Clarke & Johnston (1999) J. Anim. Ecol. 68:893",
+        "referenced to 25 °C. Across species Q10 = 1.83 (theta 1.062); within species "
+        "(acclimation studies) median Q10 = 2.40 (theta 1.092); 1.07 is Q10 1.97.",
     ),
     Parameter(
         "k_o2_fish_mg_l",
@@ -340,7 +474,15 @@ _TABLE: tuple[Parameter, ...] = (
         "estimate",
         "respiration slows as oxygen runs out (keeps O2 non-negative)",
     ),
-    Parameter("respiratory_quotient", 0.9, "mol CO2/mol O2", 0.7, 1.0, TE, ""),
+    Parameter(
+        "respiratory_quotient",
+        0.9,
+        "mol CO2/mol O2",
+        0.7,
+        1.0,
+        "estimate: between protein (~0.8) and carbohydrate (1.0) oxidation; TE not checked",
+        "",
+    ),
     # --- gas exchange and carbonate system --------------------------------------------
     Parameter(
         "k_l_o2_m_d",
@@ -348,7 +490,8 @@ _TABLE: tuple[Parameter, ...] = (
         "m/d",
         0.1,
         20.0,
-        "Boyd (2015) Water Quality, 2nd ed.: agitated surfaces 1-4 m/d",
+        "estimate: Boyd (2015), cited before, not checked. For scale, the lake wind law k600 = "
+        "2.07 + 0.215 U^1.7 cm/h (Cole & Caraco 1998) gives 2 m/d for O2 at U ~7 m/s.",
         "surface transfer velocity of O2 with the pump's return agitating the surface",
     ),
     Parameter(
@@ -357,8 +500,10 @@ _TABLE: tuple[Parameter, ...] = (
         "m/d",
         0.01,
         5.0,
-        "Banks & Herrera (1977) J. Environ. Eng. Div. 103:489 (still water)",
-        "transfer velocity while the pump is off",
+        "Cole & Caraco (1998) Limnol. Oceanogr. 43:647: k600 = 2.07 + 0.215 U^1.7 cm/h, 0.50 m/d "
+        "at zero wind; low-wind lakes 0.35-0.74 m/d (Cole et al. 2010 L&O Methods 8:285)",
+        "transfer velocity while the pump is off; k(O2) ~1.06 k600 at 20 °C. Banks & Herrera "
+        "(1977), cited before, is a wind and rain reaeration study.",
     ),
     Parameter(
         "k_l_co2_ratio",
@@ -366,8 +511,9 @@ _TABLE: tuple[Parameter, ...] = (
         "-",
         0.5,
         1.0,
-        "Boyd (2015): K_L,CO2 ~ 0.9 K_L,O2 (ratio of diffusivities)",
-        "",
+        "Schmidt numbers in fresh water at 20 °C (Wanninkhof 1992 J. Geophys. Res. 97:7373): "
+        "Sc(CO2) 599, Sc(O2) 530",
+        "k(CO2)/k(O2) = (599/530)^-0.5 = 0.94, or 0.92 with exponent 2/3",
     ),
     Parameter(
         "pco2_air_uatm",
@@ -375,18 +521,28 @@ _TABLE: tuple[Parameter, ...] = (
         "uatm",
         300.0,
         5000.0,
-        "Persily & de Jonge (2017) Indoor Air 27:868: occupied rooms 600-1000 ppm",
+        "estimate: outdoor air ~420 ppm; occupied rooms commonly 600-1000 ppm and more. "
+        "Persily & de Jonge (2017) Indoor Air 27:868 give occupants' CO2 generation, not levels.",
+        "1 ppm of dry air is ~1 uatm at 1 atm",
+    ),
+    Parameter(
+        "pressure_kpa",
+        101.325,
+        "kPa",
+        60.0,
+        110.0,
+        "standard atmosphere (sea level), 101.325 kPa by definition",
         "",
     ),
-    Parameter("pressure_kpa", 101.325, "kPa", 60.0, 110.0, "sea level", ""),
     Parameter(
         "d_o2_m2_s",
         2.1e-9,
         "m2/s",
         1e-10,
         1e-8,
-        "Han & Bartels (1996) J. Phys. Chem. 100:5597 (O2 in water, 25 °C)",
-        "sets the slow exchange of pore water while the pump is off",
+        "Han & Bartels (1996) J. Phys. Chem. 100:5597",
+        "their fit log10 D[cm2/s] = -4.410 + 773.8/T - (506.4/T)^2 gives 2.00e-9 m2/s at 25 °C "
+        "and 1.76e-9 at 20 °C; sets the slow exchange of pore water while the pump is off",
     ),
     # --- plants ------------------------------------------------------------------------
     Parameter(
@@ -395,8 +551,9 @@ _TABLE: tuple[Parameter, ...] = (
         "mg N/L",
         0.001,
         1.0,
-        "Klein et al. (2022) Ecol. Model. (Lemna model defaults)",
-        "uptake half-saturation",
+        "Klein et al. (2022) SETAC Europe IG Effect Modeling, Lemna TKTD model after Schmitt et "
+        "al. (2013): default N_50 (R package lemna)",
+        "N_50 is the half-saturation of the N response of photosynthesis; used here for uptake",
     ),
     Parameter(
         "plant_o2_per_n",
@@ -404,7 +561,8 @@ _TABLE: tuple[Parameter, ...] = (
         "g O2/g N",
         0.0,
         60.0,
-        "Redfield-like C:N 10 by mass: 10 x 32/12 + 4.57 for nitrate",
+        "estimate: C:N 10 by mass (Redfield is 5.7), 10 x 32/12 = 26.7 g O2 (PQ 1) + 4.57 for "
+        "nitrate reduction = 31.2",
         "oxygen released per g N taken up in the light",
     ),
 )
