@@ -258,6 +258,9 @@ class Dosing(_Table):
     threshold_tan_mg_l: float = Field(0.25, ge=0)
     interval_d: float = Field(1.0, gt=0)
     time_of_day_h: TimeOfDay = 9.0
+    #: household ammonia (NH4OH) adds one equivalent of alkalinity per mole N as it turns
+    #: into NH4+; ammonium chloride adds none.
+    chemical: Literal["ammonia_solution", "ammonium_chloride"] = "ammonia_solution"
 
     @model_validator(mode="after")
     def _threshold_below_target(self) -> Dosing:
@@ -266,6 +269,27 @@ class Dosing(_Table):
                 f"allowed less than target_tan_mg_l ({self.target_tan_mg_l:g} mg N/L)",
                 "threshold_tan_mg_l",
                 self.threshold_tan_mg_l,
+            )
+        return self
+
+
+class Buffer(_Table):
+    """``[buffer]``: baking soda (NaHCO3) whenever alkalinity has fallen below a minimum at
+    the check, back up to the target - what keepers do when KH drops."""
+
+    enabled: bool = False
+    min_alk_mg_l_caco3: float = Field(60.0, ge=0)
+    target_alk_mg_l_caco3: float = Field(100.0, gt=0)
+    interval_d: float = Field(1.0, gt=0)
+    time_of_day_h: TimeOfDay = 9.0
+
+    @model_validator(mode="after")
+    def _min_below_target(self) -> Buffer:
+        if self.min_alk_mg_l_caco3 >= self.target_alk_mg_l_caco3:
+            raise _own_error(
+                f"allowed less than target_alk_mg_l_caco3 ({self.target_alk_mg_l_caco3:g})",
+                "min_alk_mg_l_caco3",
+                self.min_alk_mg_l_caco3,
             )
         return self
 
@@ -330,6 +354,7 @@ class Scenario(_Table):
     water_changes: WaterChanges = Field(default_factory=WaterChanges)
     top_up: TopUp = Field(default_factory=TopUp)
     dosing: Dosing = Field(default_factory=Dosing)
+    buffer: Buffer = Field(default_factory=Buffer)
     start: Start = Field(default_factory=Start)
     pump: Pump = Field(default_factory=Pump)
     output: Output = Field(default_factory=Output)

@@ -65,9 +65,9 @@ def test_embedded_default_is_the_seed_tank():
     assert (turtle.kind, turtle.count, turtle.body_mass_g) == ("turtle", 1, 300)
     assert (fish.kind, fish.count, fish.body_mass_g) == ("fish", 6, 5)
     pellets, flakes = s.feeds
-    assert pellets.amount_g == pytest.approx(0.015 * 300) and pellets.interval_d == 2
-    assert flakes.amount_g == pytest.approx(0.02 * 6 * 5) and flakes.interval_d == 1
-    assert s.tap.no3_n_mg_l == 2.0 and s.tap.alk_mg_l_caco3 == 100
+    assert pellets.amount_g == pytest.approx(2.0) and pellets.interval_d == 2
+    assert flakes.amount_g == pytest.approx(0.01 * 6 * 5) and flakes.interval_d == 1
+    assert s.tap.no3_n_mg_l == 2.0 and s.tap.alk_mg_l_caco3 == 150
     assert s.water_changes.fraction == 0.25 and s.water_changes.interval_d == 7
     assert s.start.state == "mature" and s.pump.flow_l_h == 1000
     assert default_scenario_text() == SEED.read_text(encoding="utf-8")

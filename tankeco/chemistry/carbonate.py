@@ -21,10 +21,12 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from tankeco.chemistry.ammonia import pka_ammonium
 from tankeco.chemistry.units import (
     ALK_MG_CACO3_PER_MEQ,
     KELVIN_OFFSET,
     MOLAR_MASS_C_G_MOL,
+    MOLAR_MASS_N_G_MOL,
 )
 
 FloatOrArray = np.float64 | NDArray[np.float64]
@@ -215,12 +217,15 @@ def co2_saturation_mg_c_l(temp_c: ArrayLike, pco2_uatm: ArrayLike) -> FloatOrArr
     return _out(k0 * _f(pco2_uatm) * 1e-6 * MOLAR_MASS_C_G_MOL * 1000.0)
 
 
-def dic_from_alk_ph(alk_mg_l_caco3: ArrayLike, ph: ArrayLike, temp_c: ArrayLike) -> FloatOrArray:
+def dic_from_alk_ph(
+    alk_mg_l_caco3: ArrayLike, ph: ArrayLike, temp_c: ArrayLike, tan_mg_l: ArrayLike = 0.0
+) -> FloatOrArray:
     """DIC that gives the stated pH at the stated alkalinity (inverse of ph_from_alk_dic).
 
-    From the charge balance ``Alk = DIC (alpha1 + 2 alpha2) + Kw/[H+] - [H+]``:
+    From the charge balance ``Alk = DIC (alpha1 + 2 alpha2) + TAN beta + Kw/[H+] - [H+]``
+    (beta the free-ammonia fraction, see :func:`ph_from_alk_dic`):
 
-    .. math:: DIC = \\frac{Alk - K_w/[H^+] + [H^+]}{\\alpha_1 + 2\\alpha_2}
+    .. math:: DIC = \\frac{Alk - TAN\\,\\beta - K_w/[H^+] + [H^+]}{\\alpha_1 + 2\\alpha_2}
 
     Parameters
     ----------
@@ -243,8 +248,19 @@ def dic_from_alk_ph(alk_mg_l_caco3: ArrayLike, ph: ArrayLike, temp_c: ArrayLike)
     k1, k2, kw = (_f(k) for k in carbonate_constants(temp_c))
     h = np.power(10.0, -_f(ph))
     _, a1, a2 = _alphas(h, k1, k2)
-    dic_mol = (_alk_eq_l(alk_mg_l_caco3) - kw / h + h) / (a1 + 2.0 * a2)
+    ka_nh4 = _ka_ammonium(temp_c)
+    nh3_mol = _tan_mol_l(tan_mg_l) * ka_nh4 / (ka_nh4 + h)
+    dic_mol = (_alk_eq_l(alk_mg_l_caco3) - nh3_mol - kw / h + h) / (a1 + 2.0 * a2)
     return _out(dic_mol * MOLAR_MASS_C_G_MOL * 1000.0)
+
+
+def _ka_ammonium(temp_c: ArrayLike) -> NDArray[np.float64]:
+    """Ka of NH4+ from the pKa of Emerson et al. (1975), mol/L."""
+    return np.power(10.0, -_f(pka_ammonium(temp_c)))
+
+
+def _tan_mol_l(tan_mg_l: ArrayLike) -> NDArray[np.float64]:
+    return np.maximum(_f(tan_mg_l), 0.0) / MOLAR_MASS_N_G_MOL / 1000.0
 
 
 def _charge_balance(
@@ -254,28 +270,31 @@ def _charge_balance(
     k1: NDArray[np.float64],
     k2: NDArray[np.float64],
     kw: NDArray[np.float64],
+    nt: NDArray[np.float64],
+    ka_nh4: NDArray[np.float64],
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Residual f(pH) = DIC(a1 + 2 a2) + Kw/h - h - Alk (eq/L) and df/dpH (> 0)."""
+    """Residual f(pH) = DIC(a1 + 2 a2) + N_T b + Kw/h - h - Alk (eq/L) and df/dpH (> 0)."""
     h = np.power(10.0, -ph)
     num = k1 * h + 2.0 * k1 * k2
     den = h * h + k1 * h + k1 * k2
-    f = ct * num / den + kw / h - h - alk
+    f = ct * num / den + nt * ka_nh4 / (ka_nh4 + h) + kw / h - h - alk
     # d/dh of num/den, then chain rule with dh/dpH = -ln(10) h.
     dcarb_dh = (k1 * den - num * (2.0 * h + k1)) / (den * den)
-    df_dh = ct * dcarb_dh - kw / (h * h) - 1.0
+    df_dh = ct * dcarb_dh - nt * ka_nh4 / (ka_nh4 + h) ** 2 - kw / (h * h) - 1.0
     return f, -_LN10 * h * df_dh
 
 
 def ph_from_alk_dic(
-    alk_mg_l_caco3: ArrayLike, dic_mg_c_l: ArrayLike, temp_c: ArrayLike
+    alk_mg_l_caco3: ArrayLike, dic_mg_c_l: ArrayLike, temp_c: ArrayLike, tan_mg_l: ArrayLike = 0.0
 ) -> FloatOrArray:
-    """pH of fresh water from total alkalinity and dissolved inorganic carbon.
+    """pH of fresh water from total alkalinity, dissolved inorganic carbon and ammonia.
 
     Solves the proton condition / charge balance for ``h = [H+] = 10^-pH``:
 
     .. math::
 
-        Alk = C_T(\\alpha_1 + 2\\alpha_2) + \\frac{K_w}{h} - h, \\qquad
+        Alk = C_T(\\alpha_1 + 2\\alpha_2) + N_T \\beta + \\frac{K_w}{h} - h, \\qquad
+        \\beta = \\frac{K_{a,NH4}}{K_{a,NH4} + h},\\
         \\alpha_1 = \\frac{K_1 h}{D},\\ \\alpha_2 = \\frac{K_1 K_2}{D},\\
         D = h^2 + K_1 h + K_1 K_2
 
@@ -289,6 +308,11 @@ def ph_from_alk_dic(
     Alkalinity at or below zero gives the acidic solution (mineral acidity: pH below
     that of the CO2 alone). Negative DIC is treated as zero.
 
+    ``Alk`` is the total alkalinity in the sense of Dickson (1981), which counts free
+    ammonia (NH3) as a proton acceptor: dosing NH3 raises it by one equivalent per mole,
+    and the ammonia buffer (pKa 9.25, Emerson et al. 1975) then holds the pH down.  With
+    ``tan_mg_l`` = 0 this is the carbonate-only balance.
+
     Parameters
     ----------
     alk_mg_l_caco3 : array-like
@@ -297,6 +321,8 @@ def ph_from_alk_dic(
         Dissolved inorganic carbon, mg C/L.
     temp_c : array-like
         Water temperature, °C.
+    tan_mg_l : array-like, optional
+        Total ammonia nitrogen, mg N/L (default 0).
 
     Returns
     -------
@@ -308,18 +334,21 @@ def ph_from_alk_dic(
     the carbonate system); constants from :func:`carbonate_constants`.
     """
     k1_, k2_, kw_ = carbonate_constants(temp_c)
-    alk, ct, k1, k2, kw = np.broadcast_arrays(
+    alk, ct, k1, k2, kw, nt, ka_nh4 = np.broadcast_arrays(
         _alk_eq_l(alk_mg_l_caco3),
         np.maximum(_dic_mol_l(dic_mg_c_l), 0.0),
         _f(k1_),
         _f(k2_),
         _f(kw_),
+        _tan_mol_l(tan_mg_l),
+        _ka_ammonium(temp_c),
     )
     abs_alk = np.abs(alk)
-    # Bracket. At h_hi = 2 C_T + |Alk| + 1e-6 the residual is < 0 (the carbonate term is
-    # at most 2 C_T and Kw/h_hi < 1e-6); at h_lo = Kw / (|Alk| + 1e-6) it is > 0
+    # Bracket. At h_hi = 2 C_T + N_T + |Alk| + 1e-6 the residual is < 0 (the carbonate
+    # term is at most 2 C_T, the ammonia term at most N_T and Kw/h_hi < 1e-6); at
+    # h_lo = Kw / (|Alk| + 1e-6) it is > 0
     # (Kw/h_lo = |Alk| + 1e-6 exceeds Alk + h_lo because h_lo < 1e-6).
-    ph_lo = -np.log10(2.0 * ct + abs_alk + 1e-6)
+    ph_lo = -np.log10(2.0 * ct + nt + abs_alk + 1e-6)
     ph_hi = -np.log10(kw / (abs_alk + 1e-6))
 
     # Absurd magnitudes (|Alk| ~ 1e300) can overflow intermediate terms; the bracket
@@ -338,7 +367,7 @@ def ph_from_alk_dic(
         ph = np.clip(ph, ph_lo, ph_hi)
 
         for _ in range(_MAX_ITERATIONS):
-            f, dfdph = _charge_balance(ph, alk, ct, k1, k2, kw)
+            f, dfdph = _charge_balance(ph, alk, ct, k1, k2, kw, nt, ka_nh4)
             # f increases with pH: f > 0 means the root lies below.
             ph_hi = np.where(f > 0.0, ph, ph_hi)
             ph_lo = np.where(f <= 0.0, ph, ph_lo)
@@ -350,39 +379,3 @@ def ph_from_alk_dic(
             if not np.any(step > _PH_TOLERANCE):
                 break
     return _out(ph)
-
-
-def ph_from_alk_dic_fast(
-    alk_mg_l_caco3: NDArray[np.float64],
-    dic_mg_c_l: NDArray[np.float64],
-    k1: float,
-    k2: float,
-    kw: float,
-    newton_steps: int = 2,
-) -> NDArray[np.float64]:
-    """pH from alkalinity and DIC with precomputed constants, for the integrator's hot path.
-
-    The same charge balance as :func:`ph_from_alk_dic`, solved by the closed-form root of
-    the carbonate-only quadratic ``Alk h^2 + (Alk - C_T) K1 h + (Alk - 2 C_T) K1 K2 = 0``
-    followed by ``newton_steps`` unguarded Newton steps on pH with the water terms.  No
-    bracket and no convergence loop: within aquarium ranges (Alk 2-500 mg/L CaCO3, DIC
-    0.5-200 mg C/L, 0 < Alk < 2 DIC) it agrees with :func:`ph_from_alk_dic` to 1e-6 pH
-    (tested); outside them it is clipped to pH 2-12 and never NaN.  ``k1, k2, kw`` come
-    from :func:`carbonate_constants` at the tank's temperature.
-
-    References
-    ----------
-    Stumm, W., Morgan, J.J. (1996) Aquatic Chemistry, 3rd ed., ch. 4.
-    """
-    alk = np.asarray(alk_mg_l_caco3, dtype=np.float64) / ALK_MG_CACO3_PER_MEQ / 1000.0
-    ct = np.maximum(np.asarray(dic_mg_c_l, dtype=np.float64), 1e-9) / MOLAR_MASS_C_G_MOL / 1000.0
-    a = np.maximum(alk, 1e-12)
-    b = (alk - ct) * k1
-    c = np.minimum((alk - 2.0 * ct) * k1 * k2, -1e-30)
-    sq = np.sqrt(b * b - 4.0 * a * c)
-    h0 = np.where(b >= 0.0, 2.0 * c / (-b - sq), (-b + sq) / (2.0 * a))
-    ph = np.clip(-np.log10(h0), 2.0, 12.0)
-    for _ in range(newton_steps):
-        f, dfdph = _charge_balance(ph, alk, ct, k1, k2, kw)
-        ph = np.clip(ph - f / dfdph, 2.0, 12.0)
-    return ph

@@ -5,8 +5,8 @@ Processes (each a simpy generator): feeding (one per feed), lights, water change
 ammonia dosing, scheduled and random pump outages.  The driver advances the chemistry to
 the time of the next scheduled simpy event (``env.peek()``), then lets simpy run it; an
 event may change the state (a feeding, a water change) or the forcing (pump, light).
-Output sampling needs no events of its own: the integrator reports every accepted step and
-the recorder interpolates the output grid inside it, so sampling never shortens a step.
+Output sampling needs no events of its own: the integrator interpolates the output grid
+inside its accepted steps, so sampling never shortens a step.
 
 Every transfer across the tank's boundary is booked in a :class:`Ledger`, which closes the
 nitrogen and water balances reported in ``summary.json``.
@@ -23,10 +23,9 @@ import simpy
 from tankeco.chemistry.carbonate import dic_from_alk_ph
 from tankeco.chemistry.oxygen import o2_saturation_mg_l
 from tankeco.params import resolve
-from tankeco.sim.integrator import Ros2
+from tankeco.sim import kernel
 from tankeco.sim.model import Forcing, Geometry, TankModel
-from tankeco.sim.petersen import DISSOLVED, PARTICULATE, C
-from tankeco.sim.recorder import Recorder
+from tankeco.sim.petersen import ALK_PER_N, DISSOLVED, PARTICULATE, C
 from tankeco.sim.results import Results, build_results
 
 #: dissolved + suspended components a water change or sample of the column carries
@@ -45,6 +44,7 @@ class Ledger:
     water_in_l: float = 0.0
     water_out_l: float = 0.0
     water_evaporated_l: float = 0.0
+    baking_soda_g: float = 0.0
     events: list[dict] = field(default_factory=list)
 
 
@@ -67,14 +67,19 @@ def geometry_of(scenario) -> Geometry:
     )
 
 
+class IntegrationError(RuntimeError):
+    """The step size collapsed: the model could not be advanced (a bug, not bad input)."""
+
+
 class Tank:
-    """The simulated tank: model, state, forcing, ledger and recorder in one place."""
+    """The simulated tank: model, state, forcing, ledger and output buffer in one place."""
 
     def __init__(
         self,
         scenario,
+        days: float,
         zone_flow_share: np.ndarray | None = None,
-        rtol: float = 1e-4,
+        rtol: float = 1e-3,
         progress: Callable[[float], None] | None = None,
     ):
         self.scenario = scenario
@@ -103,16 +108,26 @@ class Tank:
             scenario.tank.evaporation_mm_d / 1000.0 * self.geo.surface_area_m2 * 1000
         )
         self.tap_mg_l = self._tap_concentrations()
-        self.y = self.model.from_grid(self._initial_masses())
+        self.m = self._initial_masses()
+        self.m[~self.model.active] = 0.0
         self.t = 0.0
         self.ledger = Ledger()
         self.n_start_mg = self.stored_n_mg()
         self.v_start_l = self.total_water_l()
-        atol = self._atol()
-        self.integrator = Ros2(rtol=rtol, atol=atol, h_init=1e-3, h_max=0.25)
+        self.rtol = rtol
+        self.atol = self._atol()
+        self.weight = self.model.active.astype(float)
+        self.h = 1e-3
+        self.h_max = 0.25
+        self.stats = np.zeros(4, dtype=np.int64)
+        self.clipped = np.zeros_like(self.m)  # mass added by zeroing round-off negatives
         step_d = scenario.output.step_h / 24.0
-        self.recorder = Recorder(self.model, step_d)
-        self.recorder.record(0.0, self.y, self.forcing)
+        self.out_t = np.arange(0.0, days + 1e-9, step_d)
+        self.out_m = np.zeros((self.out_t.size, *self.m.shape))
+        self.out_flags = np.zeros((self.out_t.size, 3))
+        self.out_m[0] = self.m
+        self.out_flags[0] = self._flags()
+        self.k_out = 1
         self._progress = progress
 
     # ----------------------------------------------------------------- set-up
@@ -123,7 +138,7 @@ class Tank:
         c[C.NO2] = tap.no2_n_mg_l
         c[C.NO3] = tap.no3_n_mg_l
         c[C.ALK] = tap.alk_mg_l_caco3
-        c[C.DIC] = float(dic_from_alk_ph(tap.alk_mg_l_caco3, tap.ph, self.temp_c))
+        c[C.DIC] = float(dic_from_alk_ph(tap.alk_mg_l_caco3, tap.ph, self.temp_c, tap.tan_mg_l))
         c[C.O2] = float(o2_saturation_mg_l(self.temp_c, self.p["pressure_kpa"]))
         return c
 
@@ -194,21 +209,21 @@ class Tank:
         for comp in DISSOLVED:
             atol[:, comp] = 1e-4 * vol
         atol[:, [C.AOB, C.NOB]] = 1e-6
-        return self.model.from_grid(atol)
+        return atol
 
     # ------------------------------------------------------------ accounting
-    def water_mass(self) -> np.ndarray:
-        return self.model.to_grid(self.y)
+    def _flags(self) -> tuple[float, float, float]:
+        f = self.forcing
+        return (float(f.pump_on), float(f.light_on), f.water_volume_l)
 
     def stored_n_mg(self) -> float:
         """N in the tank now (water, bed, biomass, guts, plants), excluding N2 lost."""
-        m = self.model.to_grid(self.y)
         w = self.model.n_weights.copy()
         w[C.N2] = 0.0
-        return float((m @ w).sum())
+        return float((self.m @ w).sum())
 
     def denitrified_n_mg(self) -> float:
-        return float(self.model.to_grid(self.y)[:, C.N2].sum())
+        return float(self.m[:, C.N2].sum())
 
     def total_water_l(self) -> float:
         return self.forcing.water_volume_l + float(self.geo.zone_pore_volume_l.sum())
@@ -223,19 +238,35 @@ class Tank:
         """Integrate the chemistry from self.t to t_end (nothing happens in between)."""
         if t_end <= self.t:
             return
-        forcing, model, rec = self.forcing, self.model, self.recorder
-
-        def on_step(t0, y0, t1, y1):
-            rec.on_step(t0, y0, t1, y1, forcing)
-
-        self.y = self.integrator.advance(
-            lambda y: model.rhs_and_jacobian(y, forcing),
-            lambda y: model.rhs(y, forcing),
+        forcing = self.forcing
+        k0 = self.k_out
+        self.m, self.h, self.k_out, ok = kernel.advance(
+            self.m,
             self.t,
-            self.y,
             t_end,
-            on_step,
+            self.h,
+            self.h_max,
+            self.rtol,
+            self.atol,
+            self.weight,
+            *self.model.kernel_args(forcing),
+            self.out_t,
+            self.out_m,
+            self.k_out,
+            self.stats,
+            self.clipped,
         )
+        if not ok:
+            raise IntegrationError(
+                f"the integrator's step size collapsed at day {self.t:.4f}; please report "
+                "this scenario"
+            )
+        self.out_flags[k0 : self.k_out] = self._flags()
+        self._after_advance(t_end)
+
+    def _after_advance(self, t_end: float) -> None:
+        """Evaporation over the interval just integrated, then move the clock."""
+        forcing = self.forcing
         evaporated = self.evaporation_l_d * (t_end - self.t)
         evaporated = min(evaporated, 0.5 * forcing.water_volume_l)
         forcing.water_volume_l -= evaporated
@@ -246,12 +277,10 @@ class Tank:
 
     # ------------------------------------------------------------ discrete
     def _column(self) -> np.ndarray:
-        return self.model.to_grid(self.y)[0]
+        return self.m[0].copy()
 
     def _set_column(self, col: np.ndarray) -> None:
-        m = self.model.to_grid(self.y)
-        m[0] = col
-        self.y = self.model.from_grid(m)
+        self.m[0] = col
 
     def add_tap_water(self, volume_l: float) -> float:
         """Pour in tap water; returns the N it brought (mg)."""
@@ -290,11 +319,8 @@ class Tank:
         cod_mg = mass_mg * p["cod_per_g_feed"]
         uneaten = 1.0 if not eaters else feed.uneaten_fraction
         # uneaten pellets sink onto the bed within seconds: straight into the zones
-        m = self.model.to_grid(self.y)
-        area_share = self.geo.zone_area_m2 / self.geo.zone_area_m2.sum()
-        m[1:, C.XS_COD] += cod_mg * uneaten * area_share
-        m[1:, C.XS_N] += n_mg * uneaten * area_share
-        self.y = self.model.from_grid(m)
+        self.m[1:, C.XS_COD] += cod_mg * uneaten * self.model.area_share
+        self.m[1:, C.XS_N] += n_mg * uneaten * self.model.area_share
         col = self._column()
         eaten_n = n_mg * (1 - uneaten)
         if eaten_n > 0:
@@ -333,11 +359,26 @@ class Tank:
         tan_mg_l = self._column()[C.TAN] / self.forcing.water_volume_l
         if tan_mg_l < dosing.threshold_tan_mg_l:
             dose = (dosing.target_tan_mg_l - tan_mg_l) * self.forcing.water_volume_l
-            col = self._column()
-            col[C.TAN] += dose
-            self._set_column(col)
+            self.m[0, C.TAN] += dose
+            if dosing.chemical == "ammonia_solution":  # NH3 + H2O -> NH4+ + OH-
+                self.m[0, C.ALK] += dose * ALK_PER_N
             self.ledger.n_in_dosing_mg += dose
             self.log("dosing", f"ammonium to {dosing.target_tan_mg_l:g} mg N/L", dose)
+
+    def buffer_check(self, buffer) -> None:
+        """Baking soda: NaHCO3 adds 1 eq alkalinity (50.04 mg CaCO3) and 1 mol C per mol."""
+        alk_mg_l = self.m[0, C.ALK] / self.forcing.water_volume_l
+        if alk_mg_l < buffer.min_alk_mg_l_caco3:
+            alk_mg = (buffer.target_alk_mg_l_caco3 - alk_mg_l) * self.forcing.water_volume_l
+            mmol = alk_mg / 50.04
+            self.m[0, C.ALK] += alk_mg
+            self.m[0, C.DIC] += mmol * 12.011
+            grams = mmol * 84.007 / 1000.0
+            self.ledger.baking_soda_g += grams
+            self.log(
+                "buffer",
+                f"{grams:.2f} g baking soda to {buffer.target_alk_mg_l_caco3:g} mg/L CaCO3",
+            )
 
     def set_pump(self, on: bool, why: str) -> None:
         self.forcing.pump_on = on and self.scenario.pump.flow_l_h > 0
@@ -395,6 +436,13 @@ def build_processes(env: simpy.Environment, tank: Tank, events_on: bool = True) 
     tu = sc.top_up
     if tu.enabled and tank.evaporation_l_d > 0:
         env.process(_at_times(env, _daily(tu.time_of_day_h / 24.0, tu.interval_d), tank.top_up))
+    bf = sc.buffer
+    if bf.enabled:
+        env.process(
+            _at_times(
+                env, _daily(bf.time_of_day_h / 24.0, bf.interval_d), lambda: tank.buffer_check(bf)
+            )
+        )
     ds = sc.dosing
     if ds.enabled:
         env.process(
@@ -432,13 +480,33 @@ def simulate(
     days: float | None = None,
     *,
     events: bool = True,
-    rtol: float = 1e-4,
+    rtol: float = 1e-3,
     zone_flow_share: np.ndarray | None = None,
     progress: Callable[[float], None] | None = None,
+    integrator: str = "ros2",
 ) -> Results:
-    """Run the scenario for ``days`` (default: the scenario's) and return the results."""
+    """Run the scenario for ``days`` (default: the scenario's) and return the results.
+
+    ``integrator`` is "ros2" (the engine's own) or, for cross-checks, "bdf", "bdf+jac"
+    (BDF given the analytic Jacobian), "lsoda" or "radau" from scipy's solve_ivp.
+    """
     days = float(scenario.simulation.days if days is None else days)
-    tank = Tank(scenario, zone_flow_share=zone_flow_share, rtol=rtol, progress=progress)
+    if integrator == "ros2":
+        tank = Tank(scenario, days, zone_flow_share=zone_flow_share, rtol=rtol, progress=progress)
+    elif integrator in ("bdf", "bdf+jac", "lsoda", "radau"):
+        from tankeco.sim.reference import ReferenceTank
+
+        tank = ReferenceTank(
+            scenario,
+            days,
+            zone_flow_share=zone_flow_share,
+            rtol=rtol,
+            progress=progress,
+            method=integrator.split("+")[0].upper(),
+            use_jacobian=integrator.endswith("+jac"),
+        )
+    else:
+        raise ValueError(f"unknown integrator {integrator!r}")
     env = simpy.Environment()
     build_processes(env, tank, events_on=events)
     while True:

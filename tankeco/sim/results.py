@@ -10,7 +10,7 @@ import pandas as pd
 from tankeco import limits
 from tankeco.chemistry.ammonia import free_ammonia_n_mg_l
 from tankeco.chemistry.carbonate import ph_from_alk_dic
-from tankeco.sim.petersen import NCOMP, C
+from tankeco.sim.petersen import C
 
 TIMESERIES_COLUMNS = (
     "time_d",
@@ -48,21 +48,15 @@ class Results:
     final_state: np.ndarray | None = None
 
 
-def _grids(model, states: np.ndarray) -> np.ndarray:
-    full = np.zeros((states.shape[0], model.ncompart * NCOMP))
-    full[:, model.active_flat] = states
-    return full.reshape(states.shape[0], model.ncompart, NCOMP)
-
-
 def timeseries_frame(tank) -> pd.DataFrame:
     model, temp = tank.model, tank.temp_c
-    times, states, flags = tank.recorder.arrays()
-    m = _grids(model, states)
+    n = tank.k_out
+    times, m, flags = tank.out_t[:n], tank.out_m[:n], tank.out_flags[:n]
     vol_w = flags[:, 2]
     pore = model.geo.zone_pore_volume_l
     w = m[:, 0, :] / vol_w[:, None]
     bed = m[:, 1:, :] / pore[None, :, None]
-    ph = ph_from_alk_dic(w[:, C.ALK], w[:, C.DIC], temp)
+    ph = ph_from_alk_dic(w[:, C.ALK], w[:, C.DIC], temp, w[:, C.TAN])
     df = pd.DataFrame(
         {
             "time_d": times,
@@ -128,7 +122,8 @@ def build_results(tank, days: float) -> Results:
     led = tank.ledger
     stored_end = tank.stored_n_mg()
     denit = tank.denitrified_n_mg()
-    n_in = led.n_in_feed_mg + led.n_in_dosing_mg + led.n_in_tap_mg
+    n_clipped = float((tank.clipped @ tank.model.n_weights).sum())
+    n_in = led.n_in_feed_mg + led.n_in_dosing_mg + led.n_in_tap_mg + n_clipped
     n_out = led.n_out_water_change_mg + led.n_out_retained_by_animals_mg + denit
     residual = n_in - n_out - (stored_end - tank.n_start_mg)
     scale = max(n_in, tank.n_start_mg, 1e-12)
@@ -138,6 +133,7 @@ def build_results(tank, days: float) -> Results:
                 "feed": led.n_in_feed_mg,
                 "dosing": led.n_in_dosing_mg,
                 "tap_water": led.n_in_tap_mg,
+                "round_off_clipped": n_clipped,
                 "total": n_in,
             },
             "out": {
@@ -204,13 +200,13 @@ def build_results(tank, days: float) -> Results:
             "no3_n_mg_l": limits.NO3_N_MG_L,
         },
     }
-    st = tank.integrator.stats
+    st = tank.stats
     solver = {
         "method": "ROS2 (Verwer et al. 1999)",
-        "rtol": tank.integrator.rtol,
-        "steps": st.accepted,
-        "rejected_error": st.rejected_error,
-        "rejected_negative": st.rejected_negative,
-        "rhs_calls": st.rhs_calls,
+        "rtol": tank.rtol,
+        "steps": int(st[0]),
+        "rejected_error": int(st[1]),
+        "rejected_negative": int(st[2]),
+        "rhs_calls": int(st[3]),
     }
-    return Results(ts, ev, summary, balance, solver, final_state=tank.y.copy())
+    return Results(ts, ev, summary, balance, solver, final_state=tank.m.copy())
