@@ -40,7 +40,7 @@ def write_results(results: Results, out_dir: str | Path) -> dict[str, Path]:
         "events": path / "events.csv",
         "summary": path / "summary.json",
     }
-    results.timeseries.to_csv(files["timeseries"], index=False, float_format="%.6g")
+    results.timeseries.to_csv(files["timeseries"], index=False, float_format="%.9g")
     results.events.to_csv(files["events"], index=False, float_format="%.6g")
     doc = {
         "summary": results.summary,

@@ -267,7 +267,7 @@ _TABLE: tuple[Parameter, ...] = (
     ),
     Parameter(
         "seed_nob_mg_vss_m2",
-        0.02,
+        0.05,
         "mg VSS/m2",
         1e-6,
         100.0,
@@ -287,7 +287,7 @@ _TABLE: tuple[Parameter, ...] = (
     ),
     Parameter(
         "theta_min",
-        1.07,
+        1.04,
         "-",
         1.0,
         1.15,
@@ -507,7 +507,7 @@ _TABLE: tuple[Parameter, ...] = (
     ),
     Parameter(
         "k_l_co2_ratio",
-        0.90,
+        0.93,
         "-",
         0.5,
         1.0,
@@ -536,7 +536,7 @@ _TABLE: tuple[Parameter, ...] = (
     ),
     Parameter(
         "d_o2_m2_s",
-        2.1e-9,
+        2.0e-9,
         "m2/s",
         1e-10,
         1e-8,
@@ -554,6 +554,15 @@ _TABLE: tuple[Parameter, ...] = (
         "Klein et al. (2022) SETAC Europe IG Effect Modeling, Lemna TKTD model after Schmitt et "
         "al. (2013): default N_50 (R package lemna)",
         "N_50 is the half-saturation of the N response of photosynthesis; used here for uptake",
+    ),
+    Parameter(
+        "k_dic_plant_mg_l",
+        0.5,
+        "mg C/L",
+        0.01,
+        10.0,
+        "estimate: keeps plant uptake from drawing on inorganic carbon that is not there",
+        "Monod factor on DIC for plant uptake",
     ),
     Parameter(
         "plant_o2_per_n",

@@ -123,6 +123,11 @@ class TankModel:
         active[0, list(BED_ONLY)] = False
         active[1:, list(WATER_ONLY)] = False
         self.active = active
+        #: component indices that are state in the water column and in a bed zone
+        self.active_components = (
+            np.flatnonzero(active[0]).astype(np.int64),
+            np.flatnonzero(active[1]).astype(np.int64),
+        )
         self.dissolved = np.zeros(NCOMP, dtype=np.bool_)
         self.dissolved[list(DISSOLVED)] = True
         self.particulate = np.zeros(NCOMP, dtype=np.bool_)
