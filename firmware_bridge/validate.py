@@ -168,6 +168,18 @@ class Validator:
 
     def __init__(self, jump_guard: JumpGuard | None = None) -> None:
         self.jumps = jump_guard or JumpGuard()
+        self._last_receive_ts: dict[tuple[str, str, str], int] = {}
+
+    def _receive_time(self, c: Candidate, received_ms: int) -> int:
+        """Receive time, nudged to stay strictly increasing per sensor.
+
+        Timeless sources (ESPHome, HA) have no seq either, so two values received in the
+        same millisecond would otherwise share a de-duplication key and one would be lost.
+        """
+        key = (c.site, c.tank, c.sensor)
+        ts_ms = max(received_ms, self._last_receive_ts.get(key, -1) + 1)
+        self._last_receive_ts[key] = ts_ms
+        return ts_ms
 
     def validate(self, c: Candidate, received_ms: int) -> Reading:
         quantity = lookup(c.quantity)
@@ -179,7 +191,7 @@ class Validator:
         if quality not in QUALITIES:
             raise Rejected(reasons.BAD_SCHEMA, f"quality {quality!r:.30} (known: ok, suspect)")
         if c.ts is None:
-            ts_ms = received_ms
+            ts_ms = self._receive_time(c, received_ms)
             quality = f"{quality},{RECEIVE_TIME}"
         else:
             ts_ms = parse_timestamp(c.ts, c.tz)

@@ -16,7 +16,7 @@ from tankeco import __version__
 from tankeco.errors import UserError
 
 #: Sub-command modules, in the order ``tankeco --help`` lists them.
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = ("tankeco.commands.bridge",)
 
 DESCRIPTION = """\
 tankeco: aquarium ecosystem simulator and monitor.

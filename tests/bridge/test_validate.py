@@ -179,3 +179,11 @@ def test_unknown_quality_is_refused() -> None:
 def test_linear_calibration_applies_before_range() -> None:
     r = Validator().validate(cand(1000, quantity="ph", unit="pH", scale=0.007, offset=0.0), NOW_MS)
     assert abs(r.value - 7.0) < 1e-12
+
+
+def test_receive_times_stay_unique_per_sensor() -> None:
+    v = Validator()
+    a = v.validate(cand(25.0), NOW_MS)
+    b = v.validate(cand(25.0), NOW_MS)
+    c = v.validate(cand(25.0, sensor="t2"), NOW_MS)
+    assert (a.ts_ms, b.ts_ms, c.ts_ms) == (NOW_MS, NOW_MS + 1, NOW_MS)
