@@ -38,14 +38,14 @@ from tankeco.store import Batch, Store
 
 log = logging.getLogger("tankeco.bridge")
 
-#: CONNACK reasons that retrying cannot fix.
+#: CONNACK reasons that retrying cannot fix, with what the user can do about them.
 _FATAL_CONNACK = {
-    "Bad user name or password",
-    "Not authorized",
-    "Client identifier not valid",
-    "Banned",
-    "Unsupported protocol version",
-    "Bad authentication method",
+    "Bad user name or password": "check --username and --password-file",
+    "Not authorized": "check --username and --password-file, and the broker's ACL",
+    "Client identifier not valid": "choose another --client-id",
+    "Banned": "the broker banned this client",
+    "Unsupported protocol version": "the broker must support MQTT 5 (Mosquitto 1.6 or later)",
+    "Bad authentication method": "the broker wants another way to log in",
 }
 
 
@@ -141,7 +141,8 @@ class Bridge:
         if reason_code.is_failure:
             text = str(reason_code)
             if text in _FATAL_CONNACK:
-                self._fatal = f"broker {self.o.broker} refused the connection: {text}"
+                hint = _FATAL_CONNACK[text]
+                self._fatal = f"broker {self.o.broker} refused the connection: {text} ({hint})"
             log.warning("connection refused by %s: %s", self.o.broker, text)
             return
         self._connected = True
@@ -225,7 +226,12 @@ class Bridge:
                 self._ever_connected = True
             return True
         except ssl.SSLError as exc:
-            raise UserError(f"TLS with {self.o.broker} failed: {exc.reason or exc}") from None
+            hint = (
+                " (give --tls-ca, the CA certificate that signed the broker's)"
+                if isinstance(exc, ssl.SSLCertVerificationError)
+                else ""
+            )
+            raise UserError(f"TLS with {self.o.broker} failed: {exc.reason or exc}{hint}") from None
         except OSError as exc:
             log.warning("cannot reach %s: %s", self.o.broker, exc)
             return False

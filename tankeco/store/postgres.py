@@ -19,6 +19,8 @@ from psycopg import sql
 from tankeco.errors import UserError
 from tankeco.store.sqlbase import POSTGRES, SqlStore
 
+#: Advisory lock held while creating schema objects (key: b"tankeco" as an integer).
+_DDL_LOCK = "SELECT pg_advisory_xact_lock(32758224174539631)"
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
@@ -46,9 +48,16 @@ class PostgresStore(SqlStore):
         self.schema = schema
         if schema is not None:
             ident = sql.Identifier(valid_schema_name(schema))
-            conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(ident))
+            with conn.transaction():
+                conn.execute(_DDL_LOCK)
+                conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(ident))
             conn.execute(sql.SQL("SET search_path TO {}").format(ident))
         super().__init__(conn, url or conninfo)
+
+    def _lock_for_ddl(self, cur: Any) -> None:
+        # Two bridge workers starting together would otherwise race on CREATE ... IF NOT
+        # EXISTS, which PostgreSQL does not make atomic (duplicate pg_type entry).
+        cur.execute(_DDL_LOCK)
 
     @contextmanager
     def _transaction(self) -> Iterator[Any]:

@@ -171,6 +171,7 @@ class SqlStore:
     # -- plumbing -------------------------------------------------------------------
     def _create_schema(self) -> None:
         with self._transaction() as cur:
+            self._lock_for_ddl(cur)
             for stmt in ddl(self.dialect):
                 cur.execute(stmt)
             cur.execute(
@@ -180,6 +181,9 @@ class SqlStore:
                 ),
                 ("schema_version", str(SCHEMA_VERSION)),
             )
+
+    def _lock_for_ddl(self, cur: Any) -> None:
+        """Serialise schema creation between processes (SQLite's write lock already does)."""
 
     def _transaction(self) -> Any:
         """Context manager yielding a cursor inside one transaction (backend-specific)."""

@@ -69,7 +69,15 @@ class BridgeProcess:
 class Publisher:
     """A QoS 1 publisher with its own persistent session; survives broker restarts."""
 
-    def __init__(self, port: int, client_id: str | None = None, **auth: str) -> None:
+    def __init__(
+        self,
+        port: int,
+        client_id: str | None = None,
+        *,
+        username: str | None = None,
+        password: str | None = None,
+        tls_ca: str | None = None,
+    ) -> None:
         self.client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
             client_id=client_id or f"pub-{uuid.uuid4().hex[:8]}",
@@ -82,6 +90,10 @@ class Publisher:
         self.acked = 0
         self._lock = threading.Lock()
         self.client.on_publish = self._on_publish
+        if username:
+            self.client.username_pw_set(username, password)
+        if tls_ca:
+            self.client.tls_set(ca_certs=tls_ca)
         self.client.connect("127.0.0.1", port, keepalive=10)
         self.client.loop_start()
 
