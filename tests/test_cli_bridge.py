@@ -46,7 +46,8 @@ def test_bridge_usage_errors_are_one_line(tmp_path: Path) -> None:
         ["bridge", "--store", "mysql://x", "--broker", "mqtt://127.0.0.1:1"],
         ["bridge", "--store", url, "--broker", "mqtt://127.0.0.1:1", "--username", "u",
          "--password-file", str(tmp_path / "missing")],
-        ["bridge", "--store", url, "--broker", "mqtt://127.0.0.1:1", "--mapping", str(tmp_path / "m")],
+        ["bridge", "--store", url, "--broker", "mqtt://127.0.0.1:1",
+         "--mapping", str(tmp_path / "m")],
     ):  # fmt: skip
         p = tankeco(*args)
         assert p.returncode == 2, (args, p.stderr)
