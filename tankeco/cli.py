@@ -16,7 +16,11 @@ from tankeco import __version__
 from tankeco.errors import UserError
 
 #: Sub-command modules, in the order ``tankeco --help`` lists them.
-COMMAND_MODULES: tuple[str, ...] = ("tankeco.commands.bridge",)
+COMMAND_MODULES: tuple[str, ...] = (
+    "tankeco.commands.bridge",
+    "tankeco.commands.log",
+    "tankeco.commands.export",
+)
 
 DESCRIPTION = """\
 tankeco: aquarium ecosystem simulator and monitor.
