@@ -125,7 +125,11 @@ class Bridge:
         return c
 
     def _filter(self, topic: str) -> str:
-        return f"$share/{self.o.shared_group}/{topic}" if self.o.shared_group else topic
+        # Discovery configs are retained, and brokers send no retained messages to shared
+        # subscriptions: every worker subscribes to them directly (they are idempotent).
+        if not self.o.shared_group or topic.endswith("/config"):
+            return topic
+        return f"$share/{self.o.shared_group}/{topic}"
 
     def _subscribe(self, topics: list[str]) -> None:
         # Retain handling 1: retained messages only for a new subscription, so a resumed
