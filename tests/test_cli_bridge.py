@@ -52,3 +52,38 @@ def test_bridge_usage_errors_are_one_line(tmp_path: Path) -> None:
         p = tankeco(*args)
         assert p.returncode == 2, (args, p.stderr)
         assert len(p.stderr.strip().splitlines()) == 1 and "Traceback" not in p.stderr
+
+
+def test_bridge_retention_folds_old_readings(tmp_path: Path) -> None:
+    import time
+
+    from tankeco.store import Reading
+
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    now = int(time.time() * 1000)
+    s = open_store(url)
+    old = [
+        Reading(
+            now - 40 * 86_400_000 + i * 60_000,
+            "home",
+            "main",
+            "t1",
+            "temperature",
+            20.0 + i % 2,
+            "°C",
+        )
+        for i in range(120)
+    ]
+    s.write(Batch(readings=[*old, Reading(now, "home", "main", "t1", "temperature", 25.0, "°C")]))
+    s.close()
+    p = tankeco("bridge", "retention", "--store", url, "--keep-raw", "30d", "--bucket-s", "3600")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.startswith("folded 120 readings")
+    s = open_store(url)
+    assert [r.value for r in s.readings()] == [25.0]
+    aggs = s.aggregates()
+    assert sum(a.n for a in aggs) == 120 and len(aggs) in (2, 3)
+    assert min(a.min for a in aggs) == 20.0 and max(a.max for a in aggs) == 21.0
+    s.close()
+    bad = tankeco("bridge", "retention", "--store", url, "--keep-raw", "forever")
+    assert bad.returncode == 2 and "--keep-raw" in bad.stderr

@@ -19,6 +19,7 @@ examples:
                  --password-file pw.txt --store postgresql://127.0.0.1:5432/tank \\
                  --mapping devices.toml --shared-group tankeco --client-id worker-1
   tankeco bridge status --store sqlite:///tank.db [--json]
+  tankeco bridge retention --store sqlite:///tank.db --keep-raw 30d --bucket-s 3600
 """
 
 
@@ -30,7 +31,7 @@ def register(sub: Any) -> None:
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("action", nargs="?", choices=("run", "status"), default="run")
+    p.add_argument("action", nargs="?", choices=("run", "status", "retention"), default="run")
     p.add_argument("--store", required=True, help="sqlite:///PATH or postgresql://HOST:PORT/DB")
     p.add_argument("--broker", help="mqtt://HOST:PORT or mqtts://HOST:PORT")
     p.add_argument("--username")
@@ -53,6 +54,12 @@ def register(sub: Any) -> None:
         help="seconds the broker keeps queuing for this bridge while it is away (default 7 d)",
     )
     p.add_argument("--json", action="store_true", help="status as JSON")
+    p.add_argument(
+        "--keep-raw",
+        default="30d",
+        help="retention: keep raw readings this long (e.g. 30d), fold older into aggregates",
+    )
+    p.add_argument("--bucket-s", type=int, default=3600, help="retention: aggregate bucket, s")
     p.set_defaults(func=run)
 
 
@@ -61,6 +68,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.action == "status":
         return status(args)
+    if args.action == "retention":
+        return retention(args)
     if not args.broker:
         raise UserError("bridge: --broker is required (mqtt://HOST:PORT)")
     if args.password_file and not args.username:
@@ -143,4 +152,27 @@ def status(args: argparse.Namespace) -> int:
         for s in sensors:
             where = f"{s['site']}/{s['tank']}/{s['sensor']}"
             print(f"  {where:<40} {s['last_seen'] or '-':<21} {s['status'] or ''}")
+    return 0
+
+
+def retention(args: argparse.Namespace) -> int:
+    """Fold raw readings older than --keep-raw into --bucket-s aggregates, then drop them."""
+    import time
+
+    from tankeco.commands.timeparse import iso_utc, parse_since_ms
+    from tankeco.errors import UserError
+    from tankeco.store import open_store
+
+    if args.bucket_s <= 0:
+        raise UserError(f"--bucket-s {args.bucket_s}: a positive number of seconds")
+    cutoff_ms = parse_since_ms(args.keep_raw, int(time.time() * 1000), "--keep-raw")
+    store = open_store(args.store)
+    try:
+        result = store.apply_retention(older_than_ms=cutoff_ms, bucket_s=args.bucket_s)
+    finally:
+        store.close()
+    print(
+        f"folded {result.readings_aggregated} readings older than {iso_utc(cutoff_ms)}"
+        f" into {result.buckets_written} {args.bucket_s}-s aggregates"
+    )
     return 0
