@@ -67,7 +67,7 @@ class BridgeProcess:
 
 
 class Publisher:
-    """A QoS 1 publisher with its own persistent session; survives broker restarts."""
+    """A QoS 1 publisher that keeps its un-acked messages across broker restarts."""
 
     def __init__(
         self,
@@ -77,11 +77,14 @@ class Publisher:
         username: str | None = None,
         password: str | None = None,
         tls_ca: str | None = None,
+        persistent: bool = False,
     ) -> None:
         self.client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
             client_id=client_id or f"pub-{uuid.uuid4().hex[:8]}",
-            clean_session=False,
+            # Persistent only where asked (throwaway brokers): on the shared system broker
+            # a v3.1.1 session without expiry would stay forever.
+            clean_session=not persistent,
         )
         self.client.max_inflight_messages_set(100)
         self.client.max_queued_messages_set(0)

@@ -149,7 +149,7 @@ def test_broker_restart_mid_stream_loses_nothing_and_duplicates_nothing(
     store = f"sqlite:///{tmp_path / 'store.db'}"
     bridge = BridgeProcess(tmp_path, bridge_args(broker.url, store, "restart-test"))
     bridge.wait_for_log("connected")
-    pub = Publisher(broker.port, client_id="restart-pub")
+    pub = Publisher(broker.port, client_id="restart-pub", persistent=True)
     n = 900
     now_ms = int(time.time() * 1000)
 
