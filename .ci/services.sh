@@ -12,6 +12,12 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null 2>&1
 }
 
+# The integration tests also start throwaway brokers (broker restarts, auth, TLS): they
+# need the mosquitto and mosquitto_passwd binaries and openssl even when 1883 is served.
+command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || apt_install mosquitto \
+  || echo "services: could not install mosquitto" >&2
+command -v openssl >/dev/null 2>&1 || apt_install openssl || echo "services: could not install openssl" >&2
+
 if ! port_open 1883; then
   command -v mosquitto >/dev/null 2>&1 || apt_install mosquitto || echo "services: could not install mosquitto" >&2
   if [ -f /etc/mosquitto/mosquitto.conf ]; then

@@ -19,6 +19,9 @@ from tankeco.errors import UserError
 COMMAND_MODULES: tuple[str, ...] = (
     "tankeco.commands.simulate",
     "tankeco.commands.params",
+    "tankeco.commands.bridge",
+    "tankeco.commands.log",
+    "tankeco.commands.export",
 )
 
 DESCRIPTION = """\

@@ -1,0 +1,124 @@
+"""Sustained ingestion through Mosquitto into SQLite with QoS 1, against a bare subscriber.
+
+Run with ``python3 -m pytest tests/benchmarks --benchmark-only``.  Method, for both the
+bridge and the bare paho subscriber: create the persistent session, go away, let the
+broker queue N QoS 1 messages, come back and time how long draining them takes.  Queuing
+first takes the publisher's speed out of the measurement, so the figure is what the
+subscriber itself sustains.  Memory is the bridge process's peak RSS (VmHWM).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.integration.brokers import Mosquitto
+from tests.integration.helpers import ROOT, BridgeProcess, Publisher, native_payload
+
+N_MESSAGES = 30_000
+RECEIVE_MAXIMUM = 1000  # the bridge's default for --batch-size 500
+TARGET_MSG_S = 5_000
+MEMORY_LIMIT_MB = 150
+
+
+def queue_messages(port: int, n: int) -> None:
+    pub = Publisher(port)
+    now_ms = int(time.time() * 1000)
+    for i in range(n):
+        sensor = f"t{i % 20}"
+        pub.publish(
+            f"tankeco/v1/home/main/{sensor}/state",
+            native_payload(i, now_ms - 3_600_000 + i // 20, 25.0 + (i % 7) / 100),
+        )
+    pub.wait_all(120)
+    pub.close()
+
+
+def bare_rate(broker: Mosquitto) -> float:
+    script = [sys.executable, str(Path(__file__).with_name("bare_subscriber.py")), str(broker.port)]
+    subprocess.run([*script, "bare", "0", str(RECEIVE_MAXIMUM)], check=True, cwd=ROOT)
+    queue_messages(broker.port, N_MESSAGES)
+    out = subprocess.run(
+        [*script, "bare", str(N_MESSAGES), str(RECEIVE_MAXIMUM)],
+        check=True, capture_output=True, text=True, cwd=ROOT, timeout=120,
+    )  # fmt: skip
+    result = json.loads(out.stdout)
+    assert result["count"] == N_MESSAGES
+    return N_MESSAGES / result["elapsed_s"]
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError("no VmHWM in /proc")
+
+
+def bridge_run(broker: Mosquitto, tmp: Path) -> tuple[float, float]:
+    store = f"sqlite:///{tmp / 'bench.db'}"
+    args = ["--broker", broker.url, "--store", store, "--client-id", "bench-bridge",
+            "--session-expiry", "300"]  # fmt: skip
+    first = BridgeProcess(tmp, args, "setup")
+    first.wait_for_log("connected")
+    time.sleep(0.3)
+    assert first.terminate() == 0
+    queue_messages(broker.port, N_MESSAGES)
+    bridge = BridgeProcess(tmp, args, "bench")
+    from tankeco.store import open_store
+
+    reader = open_store(store)
+    try:
+        deadline = time.monotonic() + 30
+        while "connected" not in bridge.log:
+            assert time.monotonic() < deadline, bridge.log
+            time.sleep(0.005)
+        t0 = time.perf_counter()
+        while reader.counters().get("accepted", 0) < N_MESSAGES:
+            assert time.perf_counter() - t0 < 120, f"stalled at {reader.counters()}"
+            time.sleep(0.05)
+        elapsed = time.perf_counter() - t0
+        rss = peak_rss_mb(bridge.proc.pid)
+        assert bridge.terminate() == 0
+        assert len(reader.readings()) == N_MESSAGES
+    finally:
+        reader.close()
+    return N_MESSAGES / elapsed, rss
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_bridge_sustains_5000_msg_s_into_sqlite(benchmark, tmp_path: Path) -> None:  # noqa: ANN001
+    broker_bare = Mosquitto(tmp_path / "broker-bare").start()
+    try:
+        bare = bare_rate(broker_bare)
+    finally:
+        broker_bare.stop()
+    broker = Mosquitto(tmp_path / "broker-bridge").start()
+    try:
+        result: dict[str, float] = {}
+
+        def run() -> None:
+            result["rate"], result["rss"] = bridge_run(broker, tmp_path)
+
+        benchmark.pedantic(run, rounds=1, iterations=1)
+    finally:
+        broker.stop()
+    ratio = result["rate"] / bare
+    benchmark.extra_info.update(
+        messages=N_MESSAGES,
+        bridge_msg_s=round(result["rate"]),
+        bare_paho_msg_s=round(bare),
+        ratio_bridge_to_bare=round(ratio, 3),
+        bridge_peak_rss_mb=round(result["rss"], 1),
+    )
+    print(
+        f"\nbridge {result['rate']:.0f} msg/s, bare paho {bare:.0f} msg/s, "
+        f"ratio {ratio:.2f}, bridge peak RSS {result['rss']:.1f} MB"
+    )
+    assert result["rate"] >= TARGET_MSG_S
+    assert result["rss"] < MEMORY_LIMIT_MB

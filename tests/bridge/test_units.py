@@ -1,0 +1,96 @@
+import math
+
+import pytest
+
+from firmware_bridge import reasons
+from firmware_bridge.quantities import QUANTITIES, lookup
+from firmware_bridge.reasons import Rejected
+from firmware_bridge.units import (
+    ammonia_free_fraction,
+    normalise_unit,
+    to_canonical,
+    total_ammonia_n_from_free,
+)
+
+
+@pytest.mark.parametrize(
+    "quantity,value,unit,expected",
+    [
+        ("temperature", 77.0, "°F", 25.0),
+        ("temperature", 77.0, "F", 25.0),
+        ("temperature", 298.15, "K", 25.0),
+        ("temperature", 25.0, "°C", 25.0),
+        ("ec", 1.2, "mS/cm", 1200.0),
+        ("ec", 1200.0, "uS/cm", 1200.0),
+        ("ec", 1200.0, "\u03bcS/cm", 1200.0),  # Greek mu
+        ("tds", 300.0, "ppm", 300.0),
+        ("no3_n", 20.0, "mg/L NO3", 20.0 / 4.427),
+        ("no3_n", 20.0, "ppm NO3", 20.0 / 4.427),
+        ("no3_n", 4.5, "mg/L NO3-N", 4.5),
+        ("no3_n", 4.5, "mg/L as N", 4.5),
+        ("no3_n", 4.5, "ppm NO3 as N", 4.5),
+        ("no2_n", 1.0, "mg/L NO2", 1.0 / 3.284),
+        ("tan_n", 1.0, "mg/L NH4", 1.0 / 1.288),
+        ("tan_n", 1.0, "mg/L NH3", 1.0 / 1.216),
+        ("tan_n", 1.0, "mg/L NH4-N", 1.0),
+        ("nh3_n", 0.02, "mg/L NH3 (free)", 0.02 / 1.216),
+        ("nh3_n", 0.02, "ppm NH3", 0.02 / 1.216),
+    ],
+)
+def test_conversions(quantity: str, value: float, unit: str, expected: float) -> None:
+    assert math.isclose(to_canonical(lookup(quantity), value, unit), expected, rel_tol=1e-12)
+
+
+def test_kit_factors_agree_with_references() -> None:
+    # REFERENCES.md: mg N/L = NO3 × 0.2259 = NO2 × 0.3045 = NH3 × 0.822 = NH4 × 0.776
+    for q, unit, factor in [
+        ("no3_n", "mg/L NO3", 0.2259),
+        ("no2_n", "mg/L NO2", 0.3045),
+        ("tan_n", "mg/L NH3", 0.822),
+        ("tan_n", "mg/L NH4", 0.776),
+    ]:
+        assert math.isclose(to_canonical(lookup(q), 1.0, unit), factor, rel_tol=1e-3)
+
+
+@pytest.mark.parametrize("unit", ["mg/L", "ppm", ""])
+def test_nitrogen_without_basis_is_refused_with_a_hint(unit: str) -> None:
+    with pytest.raises(Rejected) as e:
+        to_canonical(lookup("nitrate"), 20.0, unit)
+    assert e.value.reason == reasons.UNKNOWN_UNIT
+    assert "basis" in e.value.detail
+
+
+def test_free_ammonia_is_not_total_ammonia() -> None:
+    with pytest.raises(Rejected) as e:
+        to_canonical(lookup("tan_n"), 0.02, "mg/L NH3 (free)")
+    assert e.value.reason == reasons.UNKNOWN_UNIT and "free" in e.value.detail
+
+
+def test_unknown_unit_and_quantity() -> None:
+    with pytest.raises(Rejected) as e:
+        to_canonical(lookup("temperature"), 1.0, "furlongs")
+    assert e.value.reason == reasons.UNKNOWN_UNIT
+    with pytest.raises(Rejected) as e:
+        lookup("salinity_of_tears")
+    assert e.value.reason == reasons.UNKNOWN_QUANTITY
+    assert lookup("Nitrate").name == "no3_n" and lookup("temp").name == "temperature"
+
+
+def test_every_canonical_unit_converts_to_itself() -> None:
+    for q in QUANTITIES.values():
+        assert to_canonical(q, 1.5, q.unit) == 1.5
+
+
+def test_normalise_unit_spellings() -> None:
+    assert normalise_unit(" ppm  NO3 ") == "mg/L NO3"
+    assert normalise_unit("mg/l N-NO3") == "mg/L NO3-N"
+
+
+def test_emerson_free_ammonia_fraction() -> None:
+    # pKa at 25 °C = 0.09018 + 2729.92/298.15 = 9.2464; at pH 7: fraction ≈ 0.00564
+    f = ammonia_free_fraction(7.0, 25.0)
+    assert math.isclose(f, 1 / (1 + 10 ** (0.09018 + 2729.92 / 298.15 - 7.0)), rel_tol=1e-12)
+    assert 0.0055 < f < 0.0058
+    assert ammonia_free_fraction(8.0, 25.0) > f  # more NH3 at higher pH
+    assert ammonia_free_fraction(7.0, 30.0) > f  # and at higher temperature
+    assert math.isclose(total_ammonia_n_from_free(f, 7.0, 25.0), 1.0, rel_tol=1e-12)

@@ -1,0 +1,96 @@
+"""A throwaway Mosquitto for tests that stop, restart or configure the broker.
+
+The system broker on 127.0.0.1:1883 belongs to the machine and is never stopped; tests
+that need to take the broker down, or need auth or TLS, start their own here on a free
+port, with persistence on so queued QoS 1 messages survive a restart like in production.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def port_open(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.2)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+class Mosquitto:
+    """One mosquitto process with its own config, data directory and port."""
+
+    def __init__(self, workdir: Path, *, extra: str = "", allow_anonymous: bool = True) -> None:
+        if not os.path.exists(MOSQUITTO):
+            pytest.skip("mosquitto is not installed (.ci/services.sh installs it)")
+        self.dir = workdir
+        self.dir.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.dir, 0o755)
+        self.port = free_port()
+        self.conf = self.dir / "mosquitto.conf"
+        self.log = self.dir / "mosquitto.log"
+        self.conf.write_text(
+            f"""# throwaway test broker
+user {getpass.getuser()}
+listener {self.port} 127.0.0.1
+allow_anonymous {"true" if allow_anonymous else "false"}
+persistence true
+persistence_location {self.dir}/
+autosave_interval 1
+max_queued_messages 0
+max_inflight_messages 0
+log_dest file {self.log}
+log_type error
+log_type warning
+{extra}
+""",
+            encoding="utf-8",
+        )
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"mqtt://127.0.0.1:{self.port}"
+
+    def start(self) -> Mosquitto:
+        self.proc = subprocess.Popen(
+            [MOSQUITTO, "-c", str(self.conf)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while not port_open(self.port):
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                log = self.log.read_text() if self.log.exists() else ""
+                raise RuntimeError(f"mosquitto did not start on {self.port}: {log[-2000:]}")
+            time.sleep(0.02)
+        return self
+
+    def stop(self) -> None:
+        """SIGTERM: a clean stop that writes the persistence file."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            self.proc.wait(timeout=10)
+        deadline = time.monotonic() + 5
+        while port_open(self.port) and time.monotonic() < deadline:
+            time.sleep(0.02)
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
