@@ -37,48 +37,55 @@ HW_COEFF_SI = 4.727 * 0.3048**4.871 / 0.3048 * 0.3048 / (0.3048**3) ** 1.852
 RE_LAMINAR = 2040.0
 
 
-def darcy_pipe_loss(
-    q_m3_s: np.ndarray,
-    length_m: np.ndarray,
-    diameter_m: np.ndarray,
-    area_m2: np.ndarray,
-    roughness_m: np.ndarray,
-    nu_m2_s: float,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Darcy-Weisbach head loss (m, signed) and its derivative (s/m2) for each pipe.
+class DarcyFriction:
+    """Darcy-Weisbach losses of a fixed set of pipes, re-using friction factors.
 
-    ``h = f(Re, e/D) L/D V|V| / 2g``.  The derivative uses the local exponent of the
-    loss law, ``dh/dQ = n h/Q`` with n = 1 (laminar) or ``2 + d ln f / d ln Re`` from
-    differentiating Colebrook's equation, and is never less than the laminar slope
-    ``32 nu L / (g D^2 A)`` so a pipe with no flow still has a finite resistance.
+    ``h = f(Re, e/D) L/D V|V| / 2g`` with f from :func:`fluids.friction_factor`
+    (Clamond's exact Colebrook solution; 64/Re below Re 2040).  Newton moves the
+    Reynolds numbers by ever smaller amounts, so f is taken from fluids only when a
+    pipe's Re has moved more than 1 % since fluids last gave it, and is carried along
+    Colebrook's local slope ``d ln f / d ln Re`` in between (error below 1e-5 of f).
+    The derivative uses the local exponent of the loss law, ``dh/dQ = n h/Q`` with
+    n = 1 (laminar) or ``2 + d ln f / d ln Re``, and is never less than the laminar
+    slope ``32 nu L / (g D^2 A)`` so a pipe with no flow keeps a finite resistance.
     """
-    v = q_m3_s / area_m2
-    re = np.abs(v) * diameter_m / nu_m2_s
-    ed = roughness_m / diameter_m
-    f = np.empty_like(re)
-    slope_exp = np.ones_like(re)
-    lam = re < RE_LAMINAR
-    f[lam] = 64.0 / np.maximum(re[lam], 1e-12)
-    turb = np.flatnonzero(~lam)
-    if turb.size:
-        f_t = np.array(
-            [
-                fluids.friction_factor(float(r), float(e))
-                for r, e in zip(re[turb], ed[turb], strict=True)
-            ]
+
+    def __init__(self, length_m, diameter_m, area_m2, roughness_m, nu_m2_s: float):
+        self.length_m = length_m
+        self.diameter_m = diameter_m
+        self.area_m2 = area_m2
+        self.ed = roughness_m / diameter_m
+        self.nu = nu_m2_s
+        self.r_lam = 32.0 * nu_m2_s * length_m / (G_M_S2 * diameter_m**2 * area_m2)
+        n = len(length_m)
+        self._re = np.full(n, -1.0)
+        self._f = np.zeros(n)
+        self._dlnf = np.zeros(n)
+
+    def __call__(self, q_m3_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(signed head loss in m, dh/dQ) of every pipe at flows ``q_m3_s``."""
+        v = q_m3_s / self.area_m2
+        re = np.abs(v) * self.diameter_m / self.nu
+        lam = re < RE_LAMINAR
+        stale = ~lam & (
+            (self._re <= 0)
+            | (np.abs(np.log(np.maximum(re, 1e-300) / np.maximum(self._re, 1e-300))) > 0.01)
         )
-        f[turb] = f_t
-        # d ln f / d ln Re from Colebrook, 1/sqrt(f) = -2 log10(e/3.7D + 2.51/(Re sqrt(f)))
-        c_re = 2.51 / re[turb]
-        s = 2.0 / math.log(10.0) * c_re / (ed[turb] / 3.7 + c_re / np.sqrt(f_t))
-        slope_exp[turb] = 2.0 - 2.0 * s / (1.0 + s)
-    h = f * length_m / diameter_m * v * np.abs(v) / (2 * G_M_S2)
-    r_lam = 32.0 * nu_m2_s * length_m / (G_M_S2 * diameter_m**2 * area_m2)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        dh = np.where(q_m3_s != 0, slope_exp * h / q_m3_s, r_lam)
-    h = np.where(lam, r_lam * q_m3_s, h)
-    dh = np.where(lam, r_lam, np.maximum(dh, r_lam))
-    return h, dh
+        for i in np.flatnonzero(stale):
+            r, e = float(re[i]), float(self.ed[i])
+            f = fluids.friction_factor(r, e)
+            # d ln f / d ln Re from Colebrook, 1/sqrt(f) = -2 log10(e/3.7 + 2.51/(Re sqrt(f)))
+            c_re = 2.51 / r
+            s = 2.0 / math.log(10.0) * c_re / (e / 3.7 + c_re / math.sqrt(f))
+            self._re[i], self._f[i], self._dlnf[i] = r, f, -2.0 * s / (1.0 + s)
+        turb = ~lam
+        with np.errstate(divide="ignore", invalid="ignore"):
+            f = np.where(turb, self._f * (re / np.where(turb, self._re, 1.0)) ** self._dlnf, 0.0)
+            h = f * self.length_m / self.diameter_m * v * np.abs(v) / (2 * G_M_S2)
+            dh = np.where(q_m3_s != 0, (2.0 + self._dlnf) * h / q_m3_s, self.r_lam)
+        h = np.where(lam, self.r_lam * q_m3_s, h)
+        dh = np.where(lam, self.r_lam, np.maximum(dh, self.r_lam))
+        return h, dh
 
 
 def hazen_williams_pipe_loss(
@@ -116,7 +123,7 @@ def elbow_k(diameter_m: float, angle_deg: float, radius_per_diameter: float, re:
         return 0.0
     return float(
         fluids.bend_rounded(
-            diameter_m, angle_deg, bend_diameters=radius_per_diameter, Re=max(re, 1.0)
+            diameter_m, angle_deg, bend_diameters=radius_per_diameter, Re=max(re, 2500.0)
         )
     )
 
@@ -140,8 +147,6 @@ def tee_k(
     angle_deg: float,
 ) -> float:
     """Crane's K of the run or the branch of a tee, on the combined stream's velocity."""
-    q_run = max(q_run, 0.0)
-    q_branch = max(q_branch, 0.0)
     if q_run + q_branch <= 0.0:
         return 0.0
     angle = min(max(angle_deg, 1.0), 90.0)

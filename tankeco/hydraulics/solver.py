@@ -120,9 +120,14 @@ class Solver:
         self.opt = options or SolveOptions()
         self.c = network.compiled
         if self.opt.mode == "momentum":
-            self.fittings, self.hole_run = fit.classify(network, self.c)
+            self.fittings = fit.classify(network, self.c)
         else:
-            self.fittings, self.hole_run = (), fit.classify_none()
+            self.fittings = fit.classify_none()
+        self.hole_run = self.fittings.hole_run
+        c = self.c
+        self._darcy = losses.DarcyFriction(
+            c.length_m, c.diameter_m, c.area_m2, c.roughness_m, network.fluid.nu_m2_s
+        )
         self._hole_vref = self._hole_vref_arrays()
 
     # ------------------------------------------------------------ structure
@@ -197,11 +202,10 @@ class Solver:
 
     # ------------------------------------------------------------ physics
     def _losses(
-        self, q: np.ndarray, bed_c1: np.ndarray, bed_c2: np.ndarray
+        self, q: np.ndarray, bed_c1: np.ndarray, bed_c2: np.ndarray, jacobian: bool = True
     ) -> tuple[np.ndarray, list[tuple[int, int, float]]]:
         """(loss or -gain per link, Jacobian entries (row, col, d/dQ)) at flows ``q``."""
         c, opt = self.c, self.opt
-        nu = self.net.fluid.nu_m2_s
         n_p, n_h = c.n_pipes, c.n_holes
         loss = np.zeros(c.n_links)
         entries: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
@@ -209,9 +213,7 @@ class Solver:
         if opt.headloss == "hazen-williams":
             h, dh = losses.hazen_williams_pipe_loss(qp, c.length_m, c.diameter_m, c.hw_c)
         else:
-            h, dh = losses.darcy_pipe_loss(
-                qp, c.length_m, c.diameter_m, c.area_m2, c.roughness_m, nu
-            )
+            h, dh = self._darcy(qp)
         vh = losses.velocity_head_coeff(c.area_m2)
         h = h + c.minor_k * vh * qp * np.abs(qp)
         dh = dh + 2 * c.minor_k * vh * np.abs(qp)
@@ -229,10 +231,10 @@ class Solver:
         ar = np.arange(c.n_links)
         entries.append((ar, ar, diag))
         if opt.mode == "momentum":
-            self._momentum_terms(q, vh, loss, entries)
+            self._momentum_terms(q, vh, loss, entries, jacobian)
         return loss, entries
 
-    def _momentum_terms(self, q, vh, loss, entries) -> None:
+    def _momentum_terms(self, q, vh, loss, entries, jacobian: bool = True) -> None:
         c = self.c
         hl, pp, w = self._hole_vref
         if hl.size:
@@ -260,21 +262,23 @@ class Solver:
             # d/dQ_comb and d/dQ_out of Qb = |Q_comb| - |Q_out|
             entries.append((out, comb, sgn * 2 * coef * qb_br * np.sign(q[comb])))
             entries.append((out, out, -sgn * 2 * coef * qb_br * sgn))
-        ends = fit.fitting_losses(
-            self.fittings, c, q, self.net.fluid.nu_m2_s, self.net.elbow_radius_per_diameter
-        )
-        if ends:
-            k = np.array([e[0] for e in ends], dtype=np.int64)
-            cmb = np.array([e[1] for e in ends], dtype=np.int64)
-            coef = np.array([e[2] for e in ends])
-            sgn = np.sign(q[k])
-            loss += np.bincount(k, weights=sgn * coef * q[cmb] ** 2, minlength=c.n_links)
-            entries.append((k, cmb, sgn * 2 * coef * q[cmb]))
+        two = self.fittings.two
+        if two.a.size:
+            out, vals, entry = fit.two_pipe_losses(two, q)
+            loss += np.bincount(out, weights=vals, minlength=c.n_links)
+            entries.append(entry)
+        if self.fittings.tees:
+            links, values, jac = fit.tee_losses(self.fittings.tees, q, jacobian)
+            if links:
+                loss += np.bincount(links, weights=values, minlength=c.n_links)
+            if jac:
+                rows, cols, vals = zip(*jac, strict=True)
+                entries.append((np.array(rows), np.array(cols), np.array(vals)))
 
     # ------------------------------------------------------------ Newton
-    def _residual(self, q, head, bed_c1, bed_c2):
+    def _residual(self, q, head, bed_c1, bed_c2, jacobian: bool = True):
         c = self.c
-        loss, entries = self._losses(q, bed_c1, bed_c2)
+        loss, entries = self._losses(q, bed_c1, bed_c2, jacobian)
         h_all = np.concatenate([head, c.fixed_head_m])
         f = h_all[c.link_from] - h_all[c.link_to] - loss
         g = _junction_residual(c, q)
@@ -313,7 +317,7 @@ class Solver:
     ) -> Solution:
         """Solve for flows and heads; ``bed_c1/c2`` give each hole's bed loss a q + b q^2."""
         c, opt, pat = self.c, self.opt, self.pattern
-        nl, nj = c.n_links, c.n_junctions
+        nl = c.n_links
         bed_c1 = np.zeros(c.n_holes) if bed_c1 is None else np.asarray(bed_c1, dtype=float)
         bed_c2 = np.zeros(c.n_holes) if bed_c2 is None else np.asarray(bed_c2, dtype=float)
         q, head = self._start(initial)
@@ -338,13 +342,15 @@ class Solver:
             dq, dh = dx[:nl], dx[nl:]
             merit0 = _merit(f, g, q_scale)
             step = 1.0
-            for _ in range(8):
-                q_new, h_new = q + step * dq, head + step * dh
-                f_new, g_new, entries_new = self._residual(q_new, h_new, bed_c1, bed_c2)
-                if _merit(f_new, g_new, q_scale) <= merit0 * (1 - 1e-4 * step) or merit0 < 1e-24:
+            f_new, g_new, e_new = self._residual(q + dq, head + dh, bed_c1, bed_c2)
+            while merit0 > 1e-24 and _merit(f_new, g_new, q_scale) > merit0 * (1 - 1e-4 * step):
+                if step < 0.01:  # no descent along Newton's direction: take the step anyway
                     break
                 step *= 0.5
-            q, head, f, g, entries = q_new, h_new, f_new, g_new, entries_new
+                f_new, g_new, e_new = self._residual(
+                    q + step * dq, head + step * dh, bed_c1, bed_c2
+                )
+            q, head, f, g, entries = q + step * dq, head + step * dh, f_new, g_new, e_new
             q_scale = max(float(np.abs(q[c.n_pipes : c.n_pipes + c.n_holes]).sum()), 1e-9)
             if (
                 step == 1.0
