@@ -19,6 +19,7 @@ from tankeco.errors import UserError
 COMMAND_MODULES: tuple[str, ...] = (
     "tankeco.commands.simulate",
     "tankeco.commands.params",
+    "tankeco.commands.layout",
 )
 
 DESCRIPTION = """\
@@ -27,6 +28,7 @@ tankeco: aquarium ecosystem simulator and monitor.
   tankeco simulate --days 90          forecast the nitrogen cycle of the seed tank
   tankeco simulate my_tank.toml       ... of your own tank (copy sims/seed_tank.toml)
   tankeco params                      every model parameter with unit, default and source
+  tankeco layout show LAYOUT.toml     per-hole flow and uniformity of a filter pipe layout
 
 Run 'tankeco COMMAND --help' for the options of each command.
 """
