@@ -33,15 +33,18 @@ G_M_S2 = 9.80665
 #: EPANET's Hazen-Williams coefficient 4.727 (ft, cfs) converted to m and m3/s.
 HW_COEFF_SI = 4.727 * 0.3048**4.871 / 0.3048 * 0.3048 / (0.3048**3) ** 1.852
 
-#: Reynolds number below which pipe flow is laminar in fluids.friction_factor
-RE_LAMINAR = 2040.0
+#: laminar below, fully turbulent above; in between f is interpolated linearly in Re
+#: from 64/Re to Colebrook's value, as EPANET does (with a cubic) so that f is continuous
+RE_LAMINAR = 2000.0
+RE_TURBULENT = 4000.0
 
 
 class DarcyFriction:
     """Darcy-Weisbach losses of a fixed set of pipes, re-using friction factors.
 
     ``h = f(Re, e/D) L/D V|V| / 2g`` with f from :func:`fluids.friction_factor`
-    (Clamond's exact Colebrook solution; 64/Re below Re 2040).  Newton moves the
+    (Clamond's exact Colebrook solution) above Re 4000, 64/Re below 2000, and linear in
+    Re between the two (EPANET 2.2 interpolates there too, with Dunlop's cubic).  Newton moves the
     Reynolds numbers by ever smaller amounts, so f is taken from fluids only when a
     pipe's Re has moved more than 1 % since fluids last gave it, and is carried along
     Colebrook's local slope ``d ln f / d ln Re`` in between (error below 1e-5 of f).
@@ -61,13 +64,17 @@ class DarcyFriction:
         self._re = np.full(n, -1.0)
         self._f = np.zeros(n)
         self._dlnf = np.zeros(n)
+        self._f_turb_start = np.array(
+            [fluids.friction_factor(RE_TURBULENT, float(e)) for e in self.ed]
+        )
 
     def __call__(self, q_m3_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(signed head loss in m, dh/dQ) of every pipe at flows ``q_m3_s``."""
         v = q_m3_s / self.area_m2
         re = np.abs(v) * self.diameter_m / self.nu
         lam = re < RE_LAMINAR
-        stale = ~lam & (
+        trans = ~lam & (re < RE_TURBULENT)
+        stale = ~trans & ~lam & (
             (self._re <= 0)
             | (np.abs(np.log(np.maximum(re, 1e-300) / np.maximum(self._re, 1e-300))) > 0.01)
         )
@@ -78,11 +85,16 @@ class DarcyFriction:
             c_re = 2.51 / r
             s = 2.0 / math.log(10.0) * c_re / (e / 3.7 + c_re / math.sqrt(f))
             self._re[i], self._f[i], self._dlnf[i] = r, f, -2.0 * s / (1.0 + s)
-        turb = ~lam
+        turb = ~lam & ~trans
+        f_lam_end = 64.0 / RE_LAMINAR
+        slope = (self._f_turb_start - f_lam_end) / (RE_TURBULENT - RE_LAMINAR)
+        f_tr = f_lam_end + slope * (re - RE_LAMINAR)
         with np.errstate(divide="ignore", invalid="ignore"):
             f = np.where(turb, self._f * (re / np.where(turb, self._re, 1.0)) ** self._dlnf, 0.0)
+            f = np.where(trans, f_tr, f)
+            dlnf = np.where(trans, slope * re / f_tr, self._dlnf)
             h = f * self.length_m / self.diameter_m * v * np.abs(v) / (2 * G_M_S2)
-            dh = np.where(q_m3_s != 0, (2.0 + self._dlnf) * h / q_m3_s, self.r_lam)
+            dh = np.where(q_m3_s != 0, (2.0 + dlnf) * h / q_m3_s, self.r_lam)
         h = np.where(lam, self.r_lam * q_m3_s, h)
         dh = np.where(lam, self.r_lam, np.maximum(dh, self.r_lam))
         return h, dh

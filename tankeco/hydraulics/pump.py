@@ -94,7 +94,7 @@ def points_curve(q_m3_s: list[float], h_m: list[float]) -> PumpCurve:
             )
         a = 4.0 / 3.0 * h[0]
         return PumpCurve(a, (a - h[0]) / q[0] ** 2, 2.0)
-    if len(q) == 3 and q[0] == 0.0 and h[2] > 0:
+    if len(q) == 3 and q[0] == 0.0:
         # EPANET 2.2 (curves.c / powercurve): C = ln((A-H1)/(A-H2)) / ln(Q1/Q2), B = (A-H1)/Q1^C
         a = h[0]
         c = math.log((a - h[1]) / (a - h[2])) / math.log(q[1] / q[2])
