@@ -89,9 +89,8 @@ def run_show(args: argparse.Namespace) -> int:
         print(json.dumps({"layout": layout.layout.name, "holes": holes, "summary": summary}))
         return 0
     print(f"layout: {layout.layout.name} ({layout.layout.shape}, {layout.layout.mode} mode)")
-    print(
-        f"pump operating point: {summary['pump_flow_l_h']:.0f} L/h at {summary['pump_head_m']:.3f} m"
-    )
+    q_h = (summary["pump_flow_l_h"], summary["pump_head_m"])
+    print(f"pump operating point: {q_h[0]:.0f} L/h at {q_h[1]:.3f} m")
     print(f"{'hole':>6} {'x cm':>6} {'y cm':>6} {'flow L/h':>9} {'head mm':>8}")
     for h in holes:
         print(

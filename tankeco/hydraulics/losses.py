@@ -74,9 +74,13 @@ class DarcyFriction:
         re = np.abs(v) * self.diameter_m / self.nu
         lam = re < RE_LAMINAR
         trans = ~lam & (re < RE_TURBULENT)
-        stale = ~trans & ~lam & (
-            (self._re <= 0)
-            | (np.abs(np.log(np.maximum(re, 1e-300) / np.maximum(self._re, 1e-300))) > 0.01)
+        stale = (
+            ~trans
+            & ~lam
+            & (
+                (self._re <= 0)
+                | (np.abs(np.log(np.maximum(re, 1e-300) / np.maximum(self._re, 1e-300))) > 0.01)
+            )
         )
         for i in np.flatnonzero(stale):
             r, e = float(re[i]), float(self.ed[i])

@@ -34,8 +34,12 @@ def build(net: Network, headloss: str) -> wntr.network.WaterNetworkModel:
     wn.options.time.duration = 0
     for i, n in enumerate(net.nodes):
         demand = float(-c.demand_m3_s[i])
-        wn.add_junction(n.name, base_demand=-demand if demand else 0.0, elevation=0.0,
-                        coordinates=(n.x_m, n.y_m))
+        wn.add_junction(
+            n.name,
+            base_demand=-demand if demand else 0.0,
+            elevation=0.0,
+            coordinates=(n.x_m, n.y_m),
+        )
     wn.add_reservoir("tank", base_head=0.0)
     for k, p in enumerate(net.pipes):
         rough = p.hazen_williams_c if headloss == "hazen-williams" else p.roughness_m

@@ -69,9 +69,7 @@ def test_pump_curve_operating_point_matches_epanet(tmp_path):
     """A three-point pump curve (EPANET's power fit in both) on a Z ladder."""
     curve = points_curve([0.0, 600 / 3.6e6, 1200 / 3.6e6], [1.2, 0.9, 0.0])
     net = builders.ladder(common(Pump("pump", curve=curve)), 5, "reverse")
-    wn = __import__("tests.hydraulics.epanet_twin", fromlist=["build"]).build(
-        net, "hazen-williams"
-    )
+    wn = __import__("tests.hydraulics.epanet_twin", fromlist=["build"]).build(net, "hazen-williams")
     # replace the twin's pump junction by a reservoir and pump, as EPANET models it
     wn.add_reservoir("sump", base_head=0.0)
     wn.add_curve("pc", "HEAD", [(0.0, 1.2), (600 / 3.6e6, 0.9), (1200 / 3.6e6, 0.0)])
