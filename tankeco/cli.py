@@ -22,6 +22,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "tankeco.commands.bridge",
     "tankeco.commands.log",
     "tankeco.commands.export",
+    "tankeco.commands.layout",
 )
 
 DESCRIPTION = """\
@@ -30,6 +31,7 @@ tankeco: aquarium ecosystem simulator and monitor.
   tankeco simulate --days 90          forecast the nitrogen cycle of the seed tank
   tankeco simulate my_tank.toml       ... of your own tank (copy sims/seed_tank.toml)
   tankeco params                      every model parameter with unit, default and source
+  tankeco layout show LAYOUT.toml     per-hole flow and uniformity of a filter pipe layout
 
 Run 'tankeco COMMAND --help' for the options of each command.
 """

@@ -544,6 +544,96 @@ _TABLE: tuple[Parameter, ...] = (
         "their fit log10 D[cm2/s] = -4.410 + 773.8/T - (506.4/T)^2 gives 2.00e-9 m2/s at 25 °C "
         "and 1.76e-9 at 20 °C; sets the slow exchange of pore water while the pump is off",
     ),
+    # --- hydraulics: water, pipes, holes, bed ------------------------------------------
+    Parameter(
+        "water_density_kg_m3",
+        997.0,
+        "kg/m3",
+        990.0,
+        1000.0,
+        "IAPWS-95 via CRC Handbook of Chemistry and Physics: pure water at 25 °C",
+        "the hydraulic solve uses the 25 °C value; 20-30 °C changes it by < 0.3 %",
+    ),
+    Parameter(
+        "water_viscosity_pa_s",
+        0.00089,
+        "Pa s",
+        0.0005,
+        0.0018,
+        "IAPWS 2008 viscosity formulation (Huber et al. 2009, J. Phys. Chem. Ref. Data "
+        "38:101): 0.890 mPa s at 25 °C",
+        "0.798 at 30 °C, 1.002 at 20 °C: enters the Reynolds number and Ergun's viscous term",
+    ),
+    Parameter(
+        "hole_cd",
+        0.61,
+        "-",
+        0.5,
+        0.85,
+        "Idelchik (2008) Handbook of Hydraulic Resistance, 4th ed., sharp-edged orifice "
+        "in a thin wall; REFERENCES.md: drilled holes Cd ~ 0.6",
+        "hole loss K = 1/Cd^2 on the hole velocity; a wall thicker than the hole behaves "
+        "like a short tube, Cd ~ 0.8",
+    ),
+    Parameter(
+        "pipe_roughness_mm",
+        0.0015,
+        "mm",
+        0.0,
+        1.0,
+        "Moody (1944) Trans. ASME 66:671 / Crane TP-410: drawn tubing, glass, plastic 0.0015 mm",
+        "PVC and PE aquarium tubing are hydraulically smooth at these Reynolds numbers",
+    ),
+    Parameter(
+        "pipe_hazen_williams_c",
+        150.0,
+        "-",
+        60.0,
+        160.0,
+        "Rossman et al. (2020) EPANET 2.2 User Manual, EPA/600/R-20/133, Table 3.2: "
+        "plastic 140-150",
+        "used only when a layout selects the Hazen-Williams head-loss formula",
+    ),
+    Parameter(
+        "elbow_radius_per_diameter",
+        1.0,
+        "-",
+        0.5,
+        10.0,
+        "ASME B16.9 short-radius elbow (centre-line radius = 1 D); K from Rennels & "
+        "Hudson (2012) via fluids.bend_rounded",
+        "moulded PVC aquarium elbows are short-radius; a bent flexible hose is 3-5 D",
+    ),
+    Parameter(
+        "bed_grain_sphericity",
+        0.9,
+        "-",
+        0.5,
+        1.0,
+        "Ergun (1952) Chem. Eng. Prog. 48:89 uses the equivalent-sphere diameter phi*d; "
+        "expanded-clay pebbles are nearly round (phi 0.85-0.95, assumed)",
+        "crushed media 0.6-0.7; enters the bed resistance only",
+    ),
+    Parameter(
+        "bed_spread_per_depth",
+        1.0,
+        "-",
+        0.1,
+        10.0,
+        "modelling assumption: the water leaving a hole spreads sideways about one bed "
+        "depth (a 45 degree cone) before it rises; no published value for plenums",
+        "bed further than this from every hole gets no up-flow (dead zone)",
+    ),
+    Parameter(
+        "deposit_solids_kg_m3",
+        50.0,
+        "kg/m3",
+        10.0,
+        200.0,
+        "Metcalf & Eddy (2014) Table 13-8: settled and thickened sludges hold 2-10 % solids "
+        "(20-100 kg dry solids per m3 of deposit)",
+        "converts retained dry solids into the pore volume they fill (clogging)",
+    ),
     # --- plants ------------------------------------------------------------------------
     Parameter(
         "k_n_plant_mg_l",

@@ -1,0 +1,63 @@
+"""Top views of solved layouts (matplotlib; kept out of the model code)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from tankeco.hydraulics.analysis import Analysis  # noqa: E402
+
+
+def draw(ax, a: Analysis, title: str) -> None:
+    """Bed up-flow map, pipes and holes (coloured by flow) of one layout on ``ax``."""
+    net = a.solution.network
+    c = net.compiled
+    bm = a.bed_map
+    length_cm, width_cm = bm.length_m * 100, bm.width_m * 100
+    mean_up = a.solution.pump_flow_m3_s / (bm.length_m * bm.width_m)
+    im = ax.imshow(
+        a.upflow_m_s / mean_up,
+        origin="lower",
+        extent=(0, length_cm, 0, width_cm),
+        cmap="viridis",
+        vmin=0,
+        vmax=2,
+    )
+    xs = np.array([n.x_m for n in net.nodes]) * 100
+    ys = np.array([n.y_m for n in net.nodes]) * 100
+    for k in range(c.n_pipes):
+        i, j = c.link_from[k], c.link_to[k]
+        ax.plot([xs[i], xs[j]], [ys[i], ys[j]], color="white", lw=2.5, solid_capstyle="round")
+    q = a.hole_flow_l_h
+    sc = ax.scatter(
+        c.hole_x_m * 100, c.hole_y_m * 100, c=q, cmap="coolwarm", s=28, edgecolors="k", zorder=3
+    )
+    s = a.summary()
+    ax.set_title(
+        f"{title}\n{s['pump_flow_l_h']:.0f} L/h at {s['pump_head_m']:.2f} m, CV {s['cv']:.3f}, "
+        f"max/min {s['max_min_ratio']:.2f}, low-flow area {s['low_flow_area_share']:.0%}",
+        fontsize=8,
+    )
+    ax.set_xlim(0, length_cm)
+    ax.set_ylim(0, width_cm)
+    ax.set_aspect("equal")
+    ax.set_xlabel("x (cm)")
+    ax.set_ylabel("y (cm)")
+    plt.colorbar(sc, ax=ax, shrink=0.7, label="hole flow (L/h)")
+    plt.colorbar(im, ax=ax, shrink=0.7, label="up-flow / mean")
+
+
+def save(analyses: list[tuple[str, Analysis]], path: str | Path) -> None:
+    """One panel per layout, side by side, to a PNG."""
+    n = len(analyses)
+    fig, axes = plt.subplots(1, n, figsize=(6.5 * n, 4.2), squeeze=False)
+    for ax, (title, a) in zip(axes[0], analyses, strict=True):
+        draw(ax, a, title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

@@ -1,0 +1,1 @@
+"""Planning on top of the simulator and the hydraulics (water changes, layout tuning)."""

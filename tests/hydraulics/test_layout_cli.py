@@ -1,0 +1,126 @@
+"""``tankeco layout`` through the CLI: output shape, and one-line errors (exit 2)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tankeco.hydraulics.solver import HydraulicsError, SolveOptions, Solver
+from tankeco.layout_file import load_layout, parse_layout
+
+ROOT = Path(__file__).parents[2]
+SEED = ROOT / "sims" / "layouts" / "seed_same_path.toml"
+
+
+def _run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "tankeco", "layout", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+
+
+def test_show_json_lists_holes_and_summary(tmp_path):
+    png = tmp_path / "seed.png"
+    proc = _run("show", str(SEED), "--json", "--png", str(png))
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert set(data["holes"][0]) == {"id", "x_m", "y_m", "flow_l_h", "head_m"}
+    s = data["summary"]
+    assert sum(h["flow_l_h"] for h in data["holes"]) == pytest.approx(s["pump_flow_l_h"])
+    for key in ("cv", "max_min_ratio", "low_flow_area_share", "pump_head_m"):
+        assert key in s
+    assert png.stat().st_size > 10_000
+
+
+def test_compare_and_tune(tmp_path):
+    ring = ROOT / "sims" / "layouts" / "ring.toml"
+    proc = _run("compare", str(SEED), str(ring))
+    assert proc.returncode == 0, proc.stderr
+    assert "seed_same_path" in proc.stdout and "ring" in proc.stdout
+    out = tmp_path / "best.toml"
+    proc = _run(
+        "tune",
+        str(ROOT / "sims" / "layouts" / "end_fed_header.toml"),
+        "--vary",
+        "hole.diameter_mm=3:6",
+        "--vary",
+        "hole.spacing_cm=3:8",
+        "--samples",
+        "20",
+        "--min-flow",
+        "700",
+        "--out",
+        str(out),
+    )
+    assert proc.returncode == 0, proc.stderr
+    best = load_layout(out)
+    assert 3 <= best.hole.diameter_mm <= 6
+    assert "best layout written" in proc.stdout
+
+
+BASE = """
+[layout]
+name = "bad"
+shape = "free"
+[pump]
+max_flow_l_h = 1200
+shutoff_head_m = 1.2
+outlet = "P"
+[[nodes]]
+name = "P"
+x_cm = 2
+y_cm = 2
+[[nodes]]
+name = "A"
+x_cm = 30
+y_cm = 2
+[[pipes]]
+start = "P"
+end = "A"
+hole_spacing_cm = 5
+"""
+
+BAD = {
+    "disconnected": (BASE + '[[nodes]]\nname = "Z"\nx_cm = 50\ny_cm = 30\n', "disconnected"),
+    "hole_too_big": (BASE + '[[holes]]\nnode = "A"\ndiameter_mm = 20\n', "inner diameter"),
+    "negative_length": (
+        BASE + '[[nodes]]\nname = "B"\nx_cm = 30\ny_cm = 20\n'
+        '[[pipes]]\nstart = "A"\nend = "B"\nlength_cm = -5\n',
+        "length_cm",
+    ),
+    "pump_cannot_lift": (BASE.replace('outlet = "P"', 'outlet = "P"\nlift_m = 1.5'), "lift"),
+    "unknown_fitting": (
+        BASE.replace('name = "A"', 'name = "A"\nfitting = "bellow"'),
+        "unknown fitting",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD))
+def test_bad_layout_is_one_line_exit_2(case, tmp_path):
+    text, words = BAD[case]
+    path = tmp_path / f"{case}.toml"
+    path.write_text(text)
+    proc = _run("show", str(path))
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and words in lines[0], lines
+
+
+def test_base_of_bad_cases_is_valid():
+    assert len(parse_layout(BASE).network().holes) > 0
+
+
+def test_non_convergence_is_a_one_line_user_error():
+    net = load_layout(SEED).network()
+    with pytest.raises(HydraulicsError) as info:
+        Solver(net, SolveOptions(max_iterations=1)).solve()
+    assert "did not converge" in str(info.value) and "\n" not in str(info.value)
