@@ -294,6 +294,24 @@ class Buffer(_Table):
         return self
 
 
+class Filter(_Table):
+    """``[filter]``: the perforated pipes under the bed and which way the water moves.
+
+    ``layout`` names a layout file (``sims/layouts/*.toml``; a path relative to the
+    scenario file, or the name of a layout shipped with tankeco such as
+    ``"seed_same_path"``).  With a layout, the pump's flow and its split over the bed
+    zones come from the solved pipe network, re-solved every ``resolve_interval_d`` as
+    retained solids clog the bed; without one, ``pump.flow_l_h`` is split evenly.
+    ``direction`` "up" is the reverse-flow filter (water rises through the bed; waste
+    settles on the surface by area); "down" the conventional one (waste is carried into
+    the bed with the flow).
+    """
+
+    layout: str | None = None
+    direction: Literal["up", "down"] = "up"
+    resolve_interval_d: float = Field(1.0, gt=0)
+
+
 class Start(_Table):
     """``[start]``: the state on day 0; concentrations left out are chosen by the model."""
 
@@ -356,6 +374,7 @@ class Scenario(_Table):
     dosing: Dosing = Field(default_factory=Dosing)
     buffer: Buffer = Field(default_factory=Buffer)
     start: Start = Field(default_factory=Start)
+    filter: Filter = Field(default_factory=Filter)
     pump: Pump = Field(default_factory=Pump)
     output: Output = Field(default_factory=Output)
     simulation: Simulation = Field(default_factory=Simulation)
@@ -471,7 +490,21 @@ def load_scenario(path: str | Path | None = None, overrides: Sequence[str] = ())
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise UserError(f"{path}: not valid TOML: not UTF-8 text (byte {exc.start})") from None
-    return parse_scenario(text, source=str(path), overrides=overrides)
+    scenario = parse_scenario(text, source=str(path), overrides=overrides)
+    return _anchor_layout(scenario, path.parent)
+
+
+def _anchor_layout(scenario: Scenario, base: Path) -> Scenario:
+    """Make a relative ``filter.layout`` path relative to the scenario file's folder."""
+    name = scenario.filter.layout
+    if name is None or Path(name).is_absolute() or not name.endswith(".toml"):
+        return scenario
+    candidate = (base / name).resolve()
+    if not candidate.exists() and Path(name).exists():
+        candidate = Path(name).resolve()
+    return scenario.model_copy(
+        update={"filter": scenario.filter.model_copy(update={"layout": str(candidate)})}
+    )
 
 
 def parse_scenario(text: str, source: str = "<text>", overrides: Sequence[str] = ()) -> Scenario:

@@ -11,6 +11,7 @@ naming the dotted key, the value and what is allowed.
 from __future__ import annotations
 
 import tomllib
+from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
@@ -323,6 +324,30 @@ def parse_layout(text: str, source: str = "<layout>") -> LayoutFile:
     except tomllib.TOMLDecodeError as exc:
         raise UserError(f"{source}: not valid TOML: {exc}") from None
     return _validate(data)
+
+
+def shipped_layouts() -> list[str]:
+    """Names of the layouts that come with tankeco (usable as ``filter.layout = NAME``)."""
+    folder = resources.files("tankeco") / "data" / "layouts"
+    return sorted(f.name[: -len(".toml")] for f in folder.iterdir() if f.name.endswith(".toml"))
+
+
+def resolve_layout(name_or_path: str, key: str = "filter.layout") -> LayoutFile:
+    """A layout by file path, or by the name of a shipped layout (e.g. "seed_same_path")."""
+    if not name_or_path.endswith(".toml") and "/" not in name_or_path:
+        if name_or_path not in shipped_layouts():
+            raise ScenarioError(
+                key,
+                name_or_path,
+                "unknown layout; shipped layouts: "
+                + ", ".join(shipped_layouts())
+                + " (or give a path to a .toml file)",
+            )
+        res = resources.files("tankeco") / "data" / "layouts" / f"{name_or_path}.toml"
+        return parse_layout(res.read_text(encoding="utf-8"), f"<shipped {name_or_path}>")
+    if not Path(name_or_path).exists():
+        raise ScenarioError(key, name_or_path, "no such layout file")
+    return load_layout(name_or_path)
 
 
 def load_layout(path: str | Path) -> LayoutFile:

@@ -27,3 +27,7 @@ CYCLED_MG_L = 0.25
 
 #: Dissolved oxygen below which fish are stressed, mg O2/L (Boyd 2015, Water Quality).
 DO_MIN_MG_L = 5.0
+
+#: Below this a bed zone counts as anoxic: nitrification needs oxygen (K_O 0.5-1.1 mg/L,
+#: Metcalf & Eddy 2014) and denitrification takes over (ASM1 K_OH 0.2 mg/L).
+ANOXIC_DO_MG_L = 1.0

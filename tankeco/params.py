@@ -247,13 +247,15 @@ _TABLE: tuple[Parameter, ...] = (
     ),
     Parameter(
         "biofilm_capacity_g_vss_m2",
-        2.0,
+        0.15,
         "g VSS/m2",
-        0.1,
+        0.01,
         50.0,
-        "estimate: thickness ~100 um x density ~20 kg VSS/m3 = 2 g VSS/m2 (Rittmann & McCarty "
-        "2001 ch. 4, cited before, not checked for these numbers)",
-        "logistic cap on nitrifier growth",
+        "calibrated: the bed's most ammonia oxidised per m2 of pebble, mu_max_aob(25 C) / "
+        "y_aob x capacity = 1.27 g N/m2/d, equals Speece (1973) fixed-film nitrification "
+        "0.05368 T - 0.0859 g N/m2/d at 25 C (REFERENCES.md; also 0.9 vs 0.99 at 20 C)",
+        "logistic cap on nitrifier growth; stands in for the diffusion limit of a real "
+        "biofilm, which a bulk Monod model does not have",
     ),
     Parameter(
         "seed_aob_mg_vss_m2",
@@ -623,6 +625,17 @@ _TABLE: tuple[Parameter, ...] = (
         "modelling assumption: the water leaving a hole spreads sideways about one bed "
         "depth (a 45 degree cone) before it rises; no published value for plenums",
         "bed further than this from every hole gets no up-flow (dead zone)",
+    ),
+    Parameter(
+        "inert_fraction_of_waste",
+        0.3,
+        "g/g",
+        0.0,
+        1.0,
+        "estimate: feed ash (8-12 %, label) ends up in faeces and uneaten pellets, with "
+        "refractory fibre; no published figure for hobby tanks",
+        "dry solids that never decay, per g of uneaten feed or undigested dry matter; they "
+        "stay in the bed and clog it",
     ),
     Parameter(
         "deposit_solids_kg_m3",

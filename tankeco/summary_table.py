@@ -50,6 +50,21 @@ def format_summary(results: Results, elapsed_s: float | None = None) -> str:
             f"alkalinity at end {s['alk_end_mg_l_caco3']:.0f} mg/L CaCO3",
         ),
     ]
+    q = s["zone_flow_l_h"]
+    rows.append(
+        (
+            "filter: pump / zones",
+            f"{s['pump_flow_l_h']:.0f} L/h",
+            f"zones {min(q):.0f}-{max(q):.0f} L/h, anoxic zone-days {s['anoxic_zone_days']:.1f}",
+        )
+    )
+    rows.append(
+        (
+            "bed nitrification capacity",
+            f"{s['nitrification_capacity_mg_n_d'] / 1000:.1f} g N/d",
+            f"lowest porosity {s['bed_porosity_min']:.3f}",
+        )
+    )
     if s["start"] == "new":
         day = s["cycle_completed_day"]
         rows.append(

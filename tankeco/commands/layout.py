@@ -20,6 +20,7 @@ examples:
   tankeco layout compare sims/layouts/seed_same_path.toml sims/layouts/ring.toml --png cmp.png
   tankeco layout tune sims/layouts/end_fed_header.toml --vary hole.diameter_mm=3:6 \\
       --vary hole.spacing_cm=3:8 --min-flow 800 --out best.toml
+  tankeco layout simulate seed_same_path sims/layouts/poor_one_end.toml --png bed.png
 """
 
 
@@ -55,6 +56,27 @@ def register(sub: argparse._SubParsersAction) -> None:
     tune.add_argument("--seed", type=int, default=0)
     tune.add_argument("--out", default="tuned_layout.toml", metavar="FILE", help="best layout")
     tune.set_defaults(func=run_tune)
+    sim = lsub.add_parser(
+        "simulate",
+        help="run a scenario with each layout and compare the bed over the days",
+        description="Run the scenario (default: the seed tank) once per layout, each "
+        "layout's solved flows feeding the bed zones, and compare pump flow, zone flows, "
+        "anoxic zone-days, ammonia, nitrite, nitrate and denitrification.",
+    )
+    sim.add_argument("layouts", nargs="+", help="layout TOML files or shipped layout names")
+    sim.add_argument("--scenario", help="scenario TOML (default: the embedded seed tank)")
+    sim.add_argument("--days", type=float, default=90.0, help="simulated days (default 90)")
+    sim.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="scenario override (repeatable)",
+    )
+    sim.add_argument("--png", metavar="FILE", help="draw the comparison to FILE")
+    sim.add_argument("--json", action="store_true", help="print the figures as JSON")
+    sim.set_defaults(func=run_simulate)
     p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
 
 
@@ -164,4 +186,52 @@ def run_tune(args: argparse.Namespace) -> int:
     _print_summary(best.summary)
     print(f"pump operating point: {best.summary['pump_flow_l_h']:.0f} L/h")
     print(f"best layout written to {args.out}")
+    return 0
+
+
+def run_simulate(args: argparse.Namespace) -> int:
+    """The same tank with different pipes: what each layout does to the biofilter."""
+    from tankeco.config import load_scenario
+    from tankeco.sim.engine import simulate
+
+    if not (0 < args.days <= 3650):
+        raise UserError(f"--days {args.days:g}: allowed more than 0 and at most 3650")
+    runs = []
+    for name in args.layouts:
+        layout = str(Path(name).resolve()) if name.endswith(".toml") else name
+        scenario = load_scenario(args.scenario, [*args.overrides, f"filter.layout={layout!r}"])
+        runs.append((Path(name).stem, simulate(scenario, args.days)))
+    keys = (
+        "pump_flow_l_h",
+        "anoxic_zone_days",
+        "bed_do_min_mg_l",
+        "denitrified_n_mg",
+        "no3_n_end_mg_l",
+        "nitrification_capacity_mg_n_d",
+    )
+    if args.json:
+        print(
+            json.dumps(
+                {n: {k: r.summary[k] for k in (*keys, "zone_flow_l_h")} for n, r in runs}, indent=2
+            )
+        )
+    else:
+        width = max(len(n) for n, _ in runs)
+        print(
+            f"{'layout':<{width}}  pump L/h  zones L/h (min-max)  anoxic zone-d  bed O2 min"
+            "  N2 lost g  NO3-N end  nitrif. capacity mg N/d"
+        )
+        for n, r in runs:
+            s = r.summary
+            q = s["zone_flow_l_h"]
+            print(
+                f"{n:<{width}}  {s['pump_flow_l_h']:8.0f}  {min(q):8.0f}-{max(q):<9.0f}"
+                f"  {s['anoxic_zone_days']:13.1f}  {s['bed_do_min_mg_l']:10.2f}"
+                f"  {s['denitrified_n_mg'] / 1000:9.2f}  {s['no3_n_end_mg_l']:9.1f}"
+                f"  {s['nitrification_capacity_mg_n_d']:8.0f}"
+            )
+    if args.png:
+        from tankeco.layout_report import plot_layout_runs
+
+        print(f"wrote {plot_layout_runs(runs, args.png)}")
     return 0

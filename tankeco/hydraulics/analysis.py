@@ -86,6 +86,10 @@ class Analyser:
         )
         self._last: Solution | None = None
 
+    def forget(self) -> None:
+        """Drop the warm start: the next solve begins from the solver's own guess."""
+        self._last = None
+
     def run(self, zone_porosity: np.ndarray | None = None) -> Analysis:
         """Solve with each zone at its porosity (default: the clean bed everywhere)."""
         n = self.bed_map.n_zones

@@ -24,6 +24,7 @@ from tankeco.chemistry.carbonate import dic_from_alk_ph
 from tankeco.chemistry.oxygen import o2_saturation_mg_l
 from tankeco.params import resolve
 from tankeco.sim import kernel
+from tankeco.sim.filterbed import FilterBed
 from tankeco.sim.model import Forcing, Geometry, TankModel
 from tankeco.sim.petersen import ALK_PER_N, DISSOLVED, PARTICULATE, C
 from tankeco.sim.results import Results, build_results
@@ -67,6 +68,29 @@ def geometry_of(scenario) -> Geometry:
     )
 
 
+def _layout_network(scenario):
+    """The scenario's pipe network and solver options, or (None, None) for an even split."""
+    if scenario.filter.layout is None:
+        return None, None
+    from tankeco.errors import ScenarioError
+    from tankeco.layout_file import resolve_layout
+
+    layout = resolve_layout(scenario.filter.layout)
+    network = layout.network()
+    tank = scenario.tank
+    if (
+        abs(network.tank_length_m * 100 - tank.length_cm) > 1e-6
+        or abs(network.tank_width_m * 100 - tank.width_cm) > 1e-6
+    ):
+        raise ScenarioError(
+            "filter.layout",
+            scenario.filter.layout,
+            f"drawn for a {network.tank_length_m * 100:g} x {network.tank_width_m * 100:g} cm "
+            f"tank; this tank is {tank.length_cm:g} x {tank.width_cm:g} cm",
+        )
+    return network, layout.options()
+
+
 class IntegrationError(RuntimeError):
     """The step size collapsed: the model could not be advanced (a bug, not bad input)."""
 
@@ -78,7 +102,6 @@ class Tank:
         self,
         scenario,
         days: float,
-        zone_flow_share: np.ndarray | None = None,
         rtol: float = 1e-3,
         progress: Callable[[float], None] | None = None,
     ):
@@ -86,21 +109,32 @@ class Tank:
         self.p = resolve(scenario.params)
         self.geo = geometry_of(scenario)
         n = scenario.bed.zones
-        share = np.full(n, 1.0 / n) if zone_flow_share is None else np.asarray(zone_flow_share)
         self.temp_c = float(scenario.temperature.setpoint_c)
         fish_mass_kg = sum(a.count * a.body_mass_g for a in scenario.animals if a.kind == "fish")
+        network, options = _layout_network(scenario)
+        self.filter = FilterBed(
+            network,
+            options,
+            self.geo,
+            self.p,
+            scenario.bed.porosity,
+            scenario.pump.flow_l_h,
+            scenario.filter.direction,
+        )
+        self.inert_g = np.zeros(n)  # inert solids retained in each zone (dry g)
         self.model = TankModel(
             self.geo,
             self.p,
             self.temp_c,
-            scenario.pump.flow_l_h,
-            share,
+            self.filter.total_flow_l_h,
+            self.filter.share,
             fish_mass_kg / 1000.0,
             scenario.plants.uptake_max_mg_n_d,
         )
+        self.model.deposition_share = self.filter.deposition_share()
         self.v_nominal_l = self.geo.water_volume_l
         self.forcing = Forcing(
-            pump_on=scenario.pump.flow_l_h > 0,
+            pump_on=self.filter.total_flow_l_h > 0,
             light_on=_light_on_at(0.0, scenario.lights.on_h, scenario.lights.off_h),
             water_volume_l=self.v_nominal_l,
         )
@@ -128,7 +162,7 @@ class Tank:
         step_d = scenario.output.step_h / 24.0
         self.out_t = np.arange(0.0, days + 1e-9, step_d)
         self.out_m = np.zeros((self.out_t.size, *self.m.shape))
-        self.out_flags = np.zeros((self.out_t.size, 3))
+        self.out_flags = np.zeros((self.out_t.size, 4))
         self.out_m[0] = self.m
         self.out_flags[0] = self._flags()
         self.k_out = 1
@@ -175,9 +209,7 @@ class Tank:
         mass = conc * vol[:, None]
         mass[:, C.XS_COD] = mass[:, C.XS_N] = 0.0
         media = self.geo.zone_media_area_m2
-        share = model.zone_flow_l_d / max(model.zone_flow_l_d.sum(), 1e-12)
-        if model.zone_flow_l_d.sum() <= 0:
-            share = np.full(model.nzones, 1.0 / model.nzones)
+        share = self.filter.share
         if sc.start.state == "new":
             mass[1:, C.AOB] = p["seed_aob_mg_vss_m2"] * media
             mass[1:, C.NOB] = p["seed_nob_mg_vss_m2"] * media
@@ -190,9 +222,9 @@ class Tank:
             mass[1:, C.AOB] = p["y_aob_g_vss_g_n"] * n_load / b_a * share
             mass[1:, C.NOB] = p["y_nob_g_vss_g_n"] * n_load / b_n * share
             k_min = p["k_min_d"] * ft(p["theta_min"])
-            area_share = self.geo.zone_area_m2 / self.geo.zone_area_m2.sum()
-            mass[1:, C.XS_COD] = cod_load / k_min * area_share
-            mass[1:, C.XS_N] = n_waste / k_min * area_share
+            deposit = self.model.deposition_share
+            mass[1:, C.XS_COD] = cod_load / k_min * deposit
+            mass[1:, C.XS_N] = n_waste / k_min * deposit
             wc = sc.water_changes
             tan, no2 = 0.05, 0.02
             no3 = self.tap_mg_l[C.NO3]
@@ -218,9 +250,10 @@ class Tank:
         return atol
 
     # ------------------------------------------------------------ accounting
-    def _flags(self) -> tuple[float, float, float]:
+    def _flags(self) -> tuple[float, float, float, float]:
         f = self.forcing
-        return (float(f.pump_on), float(f.light_on), f.water_volume_l)
+        flow = self.filter.total_flow_l_h if f.pump_on else 0.0
+        return (float(f.pump_on), float(f.light_on), f.water_volume_l, flow)
 
     def stored_n_mg(self) -> float:
         """N in the tank now (water, bed, biomass, guts, plants), excluding N2 lost."""
@@ -326,8 +359,12 @@ class Tank:
         cod_mg = mass_mg * p["cod_per_g_feed"]
         uneaten = 1.0 if not eaters else feed.uneaten_fraction
         # uneaten pellets sink onto the bed within seconds: straight into the zones
-        self.m[1:, C.XS_COD] += cod_mg * uneaten * self.model.area_share
-        self.m[1:, C.XS_N] += n_mg * uneaten * self.model.area_share
+        deposit = self.model.deposition_share
+        self.m[1:, C.XS_COD] += cod_mg * uneaten * deposit
+        self.m[1:, C.XS_N] += n_mg * uneaten * deposit
+        # the inert part of what is not digested stays in the bed for good (clogging)
+        undigested_g = feed.amount_g * (uneaten + (1 - uneaten) * (1 - p["digestibility"]))
+        self.inert_g += undigested_g * p["inert_fraction_of_waste"] * deposit
         col = self._column()
         eaten_n = n_mg * (1 - uneaten)
         if eaten_n > 0:
@@ -385,6 +422,21 @@ class Tank:
             self.log(
                 "buffer",
                 f"{grams:.2f} g baking soda to {buffer.target_alk_mg_l_caco3:g} mg/L CaCO3",
+            )
+
+    def resolve_filter(self) -> None:
+        """Daily: clogging changes the zones' resistance; re-solve the pipe network."""
+        changed = self.filter.update(self.m, self.inert_g)
+        if self.filter.last_error:
+            self.log("filter_warning", f"flows kept from the day before: {self.filter.last_error}")
+        if changed:
+            self.model.set_zone_flows(self.filter.total_flow_l_h, self.filter.share)
+            self.model.deposition_share = self.filter.deposition_share()
+            q = self.filter.flow_l_h
+            self.log(
+                "filter",
+                f"re-solved: {q.sum():.0f} L/h, zones {q.min():.0f}-"
+                f"{q.max():.0f} L/h, porosity down to {self.filter.porosity.min():.3f}",
             )
 
     def set_pump(self, on: bool, why: str) -> None:
@@ -457,6 +509,9 @@ def build_processes(env: simpy.Environment, tank: Tank, events_on: bool = True) 
                 env, _daily(ds.time_of_day_h / 24.0, ds.interval_d), lambda: tank.dose_check(ds)
             )
         )
+    if tank.filter.has_layout:
+        step = sc.filter.resolve_interval_d
+        env.process(_at_times(env, _daily(step, step), tank.resolve_filter))
     for outage in sc.pump.outages:
         env.process(_outage(env, tank, outage.start_d, outage.duration_h / 24.0, "scheduled"))
     ro = sc.pump.random_outages
@@ -488,7 +543,6 @@ def simulate(
     *,
     events: bool = True,
     rtol: float = 1e-3,
-    zone_flow_share: np.ndarray | None = None,
     progress: Callable[[float], None] | None = None,
     integrator: str = "ros2",
 ) -> Results:
@@ -499,14 +553,13 @@ def simulate(
     """
     days = float(scenario.simulation.days if days is None else days)
     if integrator == "ros2":
-        tank = Tank(scenario, days, zone_flow_share=zone_flow_share, rtol=rtol, progress=progress)
+        tank = Tank(scenario, days, rtol=rtol, progress=progress)
     elif integrator in ("bdf", "bdf+jac", "lsoda", "radau"):
         from tankeco.sim.reference import ReferenceTank
 
         tank = ReferenceTank(
             scenario,
             days,
-            zone_flow_share=zone_flow_share,
             rtol=rtol,
             progress=progress,
             method=integrator.split("+")[0].upper(),

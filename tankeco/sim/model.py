@@ -81,8 +81,8 @@ class TankModel:
     pump_flow_l_h : float
         Flow delivered through the bed.
     zone_flow_share : array
-        Share of the pump flow through each zone (sums to 1); uniform until the
-        hydraulics solver provides the layout's split.
+        Share of the pump flow through each zone (sums to 1): from the solved pipe
+        layout (:mod:`tankeco.sim.filterbed`), or even without one.
     fish_mass_kg, plant_uptake_max_mg_n_d : float
         Stock that sets respiration and plant uptake.
     """
@@ -132,7 +132,8 @@ class TankModel:
         self.dissolved[list(DISSOLVED)] = True
         self.particulate = np.zeros(NCOMP, dtype=np.bool_)
         self.particulate[list(PARTICULATE)] = True
-        self.area_share = geometry.zone_area_m2 / geometry.zone_area_m2.sum()
+        #: where settling waste lands, per zone (area share on an up-flow bed)
+        self.deposition_share = geometry.zone_area_m2 / geometry.zone_area_m2.sum()
 
     def set_zone_flows(self, pump_flow_l_h: float, zone_flow_share: np.ndarray) -> None:
         """Pump flow through each zone; the hydraulics solver may change it during a run."""
@@ -234,7 +235,7 @@ class TankModel:
             self.nz_idx,
             self.nz_cnt,
             self.exchange_l_d(forcing),
-            self.area_share,
+            self.deposition_share,
             self.dissolved,
             self.particulate,
         )

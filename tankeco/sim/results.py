@@ -33,6 +33,8 @@ TIMESERIES_COLUMNS = (
     "water_volume_l",
     "pump_on",
     "light_on",
+    "pump_flow_l_h",
+    "anoxic_zones",
 )
 
 
@@ -79,9 +81,14 @@ def timeseries_frame(tank) -> pd.DataFrame:
             "water_volume_l": vol_w,
             "pump_on": flags[:, 0].astype(bool),
             "light_on": flags[:, 1].astype(bool),
+            "pump_flow_l_h": flags[:, 3],
+            "anoxic_zones": (bed[:, :, C.O2] < limits.ANOXIC_DO_MG_L).sum(axis=1),
         }
     )
-    return df[list(TIMESERIES_COLUMNS)]
+    zone_do = pd.DataFrame(
+        bed[:, :, C.O2], columns=[f"zone{i + 1}_do_mg_l" for i in range(bed.shape[1])]
+    )
+    return pd.concat([df[list(TIMESERIES_COLUMNS)], zone_do], axis=1)
 
 
 def cycle_completed_day(ts: pd.DataFrame, check_hour: float) -> float | None:
@@ -109,6 +116,22 @@ def cycle_completed_day(ts: pd.DataFrame, check_hour: float) -> float | None:
     if no2_all[t <= days[first_ok]].max(initial=0.0) < limits.CYCLED_MG_L:
         return None
     return float(days[first_ok])
+
+
+def nitrification_capacity_mg_n_d(tank) -> float:
+    """The most ammonia the bed can oxidise per day once its biofilm has grown to capacity,
+    in each zone's own oxygen at the end of the run:
+
+        sum_z mu_max_aob(T) / Y_aob * capacity_z * O2_z / (K_O2 + O2_z)
+
+    (the capacity per m2 is calibrated to Speece's areal rate).  A zone the pump does not
+    reach adds almost nothing however much pebble it holds: this is what a layout costs."""
+    proc = next(p for p in tank.model.procs if p.name == "aob_growth")
+    o2 = tank.m[1:, C.O2] / tank.geo.zone_pore_volume_l
+    k_o2 = tank.p["k_o2_aob_mg_l"]
+    cap_mg = tank.model.biofilm_capacity_mg[1:]
+    per_zone = proc.k * cap_mg / tank.p["y_aob_g_vss_g_n"] * o2 / (k_o2 + o2)
+    return float(per_zone.sum())
 
 
 def _hours_above(ts: pd.DataFrame, column: str, limit: float) -> float:
@@ -191,6 +214,16 @@ def build_results(tank, days: float) -> Results:
         "ph_min": float(ts["ph"].min()),
         "ph_end": float(ts["ph"].iat[-1]),
         "alk_end_mg_l_caco3": float(ts["alk_mg_l_caco3"].iat[-1]),
+        "pump_flow_l_h": float(tank.filter.total_flow_l_h),
+        "zone_flow_l_h": [float(q) for q in tank.filter.flow_l_h],
+        "bed_porosity_min": float(
+            tank.filter.porosity_of(tank.filter.solids_g(tank.m, tank.inert_g)).min()
+        ),
+        "anoxic_zone_days": float(
+            (np.diff(ts["time_d"].to_numpy(), prepend=0.0) * ts["anoxic_zones"]).sum()
+        ),
+        "denitrified_n_mg": float(ts["denitrified_n_mg"].iat[-1]),
+        "nitrification_capacity_mg_n_d": nitrification_capacity_mg_n_d(tank),
         "cycle_completed_day": (
             cycle_completed_day(ts, check_hour) if sc.start.state == "new" else None
         ),
