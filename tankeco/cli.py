@@ -22,6 +22,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "tankeco.commands.bridge",
     "tankeco.commands.log",
     "tankeco.commands.export",
+    "tankeco.commands.node",
 )
 
 DESCRIPTION = """\
