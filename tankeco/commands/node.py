@@ -119,8 +119,18 @@ def _start_ms(text: str | None, days: float, speed: float, now_ms: int) -> int:
     return start_ms
 
 
+def _login(args: argparse.Namespace):  # noqa: ANN202 - imports stay lazy
+    """Broker address and login, checked before the simulation runs (fail fast)."""
+    from firmware_bridge.broker import parse_broker_url, read_password_file
+    from firmware_bridge.virtual_node.publish import MqttLogin
+
+    password = read_password_file(args.password_file) if args.password_file else None
+    return parse_broker_url(args.broker), MqttLogin(args.username, password, args.tls_ca)
+
+
 def run(args: argparse.Namespace) -> int:
     _check_args(args)
+    broker = None if args.dry_run else _login(args)
     from tankeco.config import load_scenario
 
     scenario = load_scenario(args.scenario, args.overrides)
@@ -152,28 +162,22 @@ def run(args: argparse.Namespace) -> int:
                 f.write(bridge_mapping_toml(encoder))
         except OSError as exc:
             raise UserError(f"--write-mapping {args.write_mapping!r}: {exc.strerror}") from None
-    return _publish(args, encoder, messages(encoder), days)
+    return _publish(args, broker, encoder, messages(encoder), days)
 
 
-def _publish(args: argparse.Namespace, encoder, stream, days: float) -> int:  # noqa: ANN001
+def _publish(args: argparse.Namespace, broker, encoder, stream, days: float) -> int:  # noqa: ANN001
     from firmware_bridge.virtual_node import publish
 
-    if args.dry_run:
+    if broker is None:
         sink: publish.Sink = publish.PrintSink(sys.stdout)
     else:
-        from firmware_bridge.broker import parse_broker_url, read_password_file
-
         s = encoder.s
         sink = publish.MqttSink(
-            parse_broker_url(args.broker),
+            broker[0],
             client_id=f"tankeco-node-{s.site}-{s.tank}-{s.node}",
             will=encoder.will(),
             birth=encoder.birth,
-            login=publish.MqttLogin(
-                args.username,
-                read_password_file(args.password_file) if args.password_file else None,
-                args.tls_ca,
-            ),
+            login=broker[1],
         )
     stop = threading.Event()
     old = {
