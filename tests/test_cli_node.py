@@ -45,6 +45,7 @@ def test_dry_run_prints_every_message_and_counts_them(tmp_path: Path) -> None:
         (["--tank", "a/b"], "--tank 'a/b'"),
         (["--start", "yesterday"], "--start 'yesterday'"),
         (["--interval-s", "0.5"], "--interval-s 0.5"),
+        (["--format", "tasmota", "--interval-s", "5"], "Tasmota sends at most every 10 s"),
         (["--scenario", "no_such.toml"], "no such scenario file"),
         (["--format", "xml"], "invalid choice"),
         (["--broker", "http://host"], "--broker 'http://host'"),

@@ -91,6 +91,9 @@ class MqttSink:
         self._published = 0
         self._acked = 0
         self._connects = 0
+        #: Message ids of re-announcements after reconnects, kept out of the run's count.
+        self._rebirth_mids: set[int] = set()
+        self._rebirth_acked = 0
         self._connected = threading.Event()
         self._refused: str | None = None
         c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=True)
@@ -133,8 +136,12 @@ class MqttSink:
         self._connects += 1
         if self._connects > 1:
             # The broker may have published the will while we were away: say hello again.
+            # (This runs in paho's network thread, so no PUBACK is handled before the mid
+            # is recorded.)
             for msg in self._birth():
-                self.publish(msg)
+                info = self.client.publish(msg.topic, msg.payload, qos=msg.qos, retain=msg.retain)
+                with self._lock:
+                    self._rebirth_mids.add(info.mid)
         self._connected.set()
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:  # noqa: ANN001
@@ -142,7 +149,11 @@ class MqttSink:
 
     def _on_publish(self, client, userdata, mid, reason_code, properties) -> None:  # noqa: ANN001
         with self._lock:
-            self._acked += 1
+            if mid in self._rebirth_mids:
+                self._rebirth_mids.discard(mid)
+                self._rebirth_acked += 1
+            else:
+                self._acked += 1
 
     def publish(self, msg: Outgoing) -> bool:
         info = self.client.publish(msg.topic, msg.payload, qos=msg.qos, retain=msg.retain)
@@ -155,7 +166,12 @@ class MqttSink:
 
     def pending(self) -> int:
         with self._lock:
-            return self._published - self._acked
+            return self._published - self._acked + len(self._rebirth_mids)
+
+    @property
+    def reconnects(self) -> int:
+        """How often the connection was lost and made again during the run."""
+        return max(self._connects - 1, 0)
 
     def close(self, goodbye: Outgoing | None) -> int:
         if goodbye is not None:

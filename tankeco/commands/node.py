@@ -83,6 +83,9 @@ def _check_args(args: argparse.Namespace) -> None:
         raise UserError(f"--days {args.days:g}: allowed more than 0 and at most 3650")
     if not 1 <= args.interval_s <= 3600:
         raise UserError(f"--interval-s {args.interval_s:g}: allowed 1 to 3600 s")
+    if args.format == "tasmota" and args.interval_s < 10:
+        # TelePeriod's minimum; Tasmota's Time has whole seconds and is the de-dup key.
+        raise UserError(f"--interval-s {args.interval_s:g}: Tasmota sends at most every 10 s")
     if not 0 <= args.sentinel_rate <= 1:
         raise UserError(f"--sentinel-rate {args.sentinel_rate:g}: allowed 0 to 1")
     if not 0 <= args.dropouts_per_day <= 100:
@@ -200,7 +203,11 @@ def _publish(args: argparse.Namespace, broker, encoder, stream, days: float) -> 
         for sig, handler in old.items():
             signal.signal(sig, handler)
     how = "stopped" if stats.stopped_early else "done"
-    confirmed = "" if args.dry_run else f" ({stats.confirmed} acknowledged by the broker)"
+    confirmed = ""
+    if broker is not None:
+        reconnects = getattr(sink, "reconnects", 0)
+        again = f", {reconnects} reconnect(s)" if reconnects else ""
+        confirmed = f" ({stats.confirmed} acknowledged by the broker{again})"
     print(f"tankeco node: {how} at day {stats.last_t_s / 86_400:.2f}: sent {stats.sent}"
           f" messages{confirmed}", file=sys.stderr)  # fmt: skip
     return 0

@@ -24,6 +24,7 @@ from firmware_bridge.units import NH3_PER_N
 from tankeco.config import load_scenario
 from tankeco.sim.engine import simulate
 from tankeco.store import open_store
+from tests.integration.brokers import Mosquitto
 from tests.integration.helpers import ROOT, BridgeProcess, count_accepted, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -41,6 +42,15 @@ def clear_retained(topics: list[str]) -> None:
         info.wait_for_publish(5)
     c.disconnect()
     c.loop_stop()
+
+
+def expected_readings(lines: list[str]) -> tuple[dict[tuple[str, int], dict], list[dict]]:
+    """From the dry run's lines: good readings by (sensor, seq), and the sentinels."""
+    states = [json.loads(line.split(" ", 1)[1]) | {"sensor": line.split("/")[4]}
+              for line in lines if line.split(" ", 1)[0].endswith("/state")]  # fmt: skip
+    sentinels = [s for s in states if s["value"] in (85.0, -127.0)]
+    good = {(s["sensor"], s["seq"]): s for s in states if s not in sentinels}
+    return good, sentinels
 
 
 def test_native_node_lands_exactly_once_and_matches_the_simulation(tmp_path: Path) -> None:
@@ -65,16 +75,14 @@ def test_native_node_lands_exactly_once_and_matches_the_simulation(tmp_path: Pat
         lines = expected_out.splitlines()
         assert f"sent {len(lines)} messages ({len(lines)} acknowledged" in live.stderr
 
-        states = [json.loads(line.split(" ", 1)[1]) | {"sensor": line.split("/")[4]}
-                  for line in lines if line.split(" ", 1)[0].endswith("/state")]  # fmt: skip
-        sentinels = [s for s in states if s["value"] in (85.0, -127.0)]
-        good = {(s["sensor"], s["seq"]): s for s in states if s not in sentinels}
+        good, sentinels = expected_readings(lines)
         assert sentinels and len(good) > 500
         wait_for(lambda: count_accepted(store_url) >= len(good), 20, "all readings stored")
         assert bridge.terminate() == 0
     finally:
         if dry.poll() is None:
             dry.kill()
+        bridge.terminate()
         clear_retained([f"tankeco/v1/home/{tank}/{s}" for s in
                         ("vnode/status", "temp/meta", "ph/meta", "nh3/meta")])  # fmt: skip
 
@@ -113,3 +121,45 @@ def test_native_node_lands_exactly_once_and_matches_the_simulation(tmp_path: Pat
         t_d = (np.array([r.ts_ms for r in mine]) - start_ms) / 86_400_000
         truth = np.interp(t_d, ts["time_d"], ts[column])
         assert np.abs(np.array([r.value for r in mine]) - truth).max() < tolerance, sensor
+
+
+def test_node_rides_through_a_broker_restart_without_loss_or_duplicate(tmp_path: Path) -> None:
+    """Readings published while the broker is down wait in paho and are sent on reconnect."""
+    broker = Mosquitto(tmp_path / "broker").start()
+    start = (datetime.now(UTC) - timedelta(days=2)).replace(microsecond=0)
+    node_args = ["--tank", "restart", "--days", "1", "--seed", "8", "--quiet",
+                 "--start", start.isoformat().replace("+00:00", "Z")]  # fmt: skip
+    store_url = f"sqlite:///{tmp_path / 'store.db'}"
+    bridge_args = ["--broker", broker.url, "--store", store_url,
+                   "--client-id", "bridge-restart", "--flush-interval", "0.1"]  # fmt: skip
+    bridge = BridgeProcess(tmp_path, bridge_args)
+    cmd = [sys.executable, "-m", "tankeco", "node", *node_args]
+    dry = subprocess.run([*cmd, "--dry-run", "--speed", "1e7"], cwd=ROOT, capture_output=True,
+                         text=True, timeout=60)  # fmt: skip
+    good, _ = expected_readings(dry.stdout.splitlines())
+    live: subprocess.Popen[str] | None = None
+    try:
+        bridge.wait_for_log("connected to")
+        live = subprocess.Popen([*cmd, "--broker", broker.url, "--speed", "20000"], cwd=ROOT,
+                                stderr=subprocess.PIPE, text=True)  # fmt: skip
+        wait_for(lambda: count_accepted(store_url) > 300, 20, "the first readings")
+        broker.stop()
+        broker.start()
+        _, err = live.communicate(timeout=60)
+        assert live.returncode == 0, err
+        n = len(dry.stdout.splitlines())
+        assert f"sent {n} messages ({n} acknowledged by the broker, 1 reconnect(s))" in err
+        wait_for(lambda: count_accepted(store_url) >= len(good), 20, "all readings stored")
+        assert bridge.terminate() == 0
+    finally:
+        if live is not None and live.poll() is None:
+            live.kill()
+        bridge.terminate()
+        broker.stop()
+    store = open_store(store_url)
+    try:
+        rows = store.readings(tank="restart")
+    finally:
+        store.close()
+    assert len(rows) == len(good)
+    assert {(r.sensor, r.seq) for r in rows} == set(good)
