@@ -24,6 +24,15 @@ def node(*args: str, timeout_s: float = 60) -> subprocess.CompletedProcess[str]:
     )  # fmt: skip
 
 
+def test_a_run_shorter_than_an_hour_reads_to_its_end() -> None:
+    """The simulator writes hourly rows; a 14.4-minute run still gets all its readings."""
+    r = node("--dry-run", "--days", "0.01", "--speed", "1e7", "--dropouts-per-day", "0")
+    assert r.returncode == 0, r.stderr
+    temps = [line for line in r.stdout.splitlines() if "/temp/state" in line]
+    assert len(temps) == 15  # minutes 0..14
+    assert "done at day 0.01" in r.stderr
+
+
 def test_dry_run_prints_every_message_and_counts_them(tmp_path: Path) -> None:
     mapping = tmp_path / "map.toml"
     r = node("--dry-run", "--format", "esphome", "--days", "0.05", "--speed", "1e6",

@@ -9,9 +9,16 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from tankeco.errors import UserError
+
+if TYPE_CHECKING:
+    from firmware_bridge.broker import BrokerAddress
+    from firmware_bridge.virtual_node.formats import Encoder, Outgoing
+    from firmware_bridge.virtual_node.publish import MqttLogin
 
 HELP = "publish a simulated tank over MQTT as a real sensor node would (virtual node)"
 DESCRIPTION = """\
@@ -122,7 +129,7 @@ def _start_ms(text: str | None, days: float, speed: float, now_ms: int) -> int:
     return start_ms
 
 
-def _login(args: argparse.Namespace):  # noqa: ANN202 - imports stay lazy
+def _login(args: argparse.Namespace) -> tuple[BrokerAddress, MqttLogin]:
     """Broker address and login, checked before the simulation runs (fail fast)."""
     from firmware_bridge.broker import parse_broker_url, read_password_file
     from firmware_bridge.virtual_node.publish import MqttLogin
@@ -156,7 +163,8 @@ def run(args: argparse.Namespace) -> int:
         )  # fmt: skip
     except ValueError as exc:
         raise UserError(f"node: {exc}") from None
-    results = simulate(scenario, days)
+    # The simulator writes hourly rows: cover the run up to the next whole hour.
+    results = simulate(scenario, math.ceil(days * 24 - 1e-9) / 24)
     plan = build_plan(results.timeseries, results.events, settings)
     encoder = make_encoder(plan, args.format)
     if args.write_mapping:
@@ -168,7 +176,13 @@ def run(args: argparse.Namespace) -> int:
     return _publish(args, broker, encoder, messages(encoder), days)
 
 
-def _publish(args: argparse.Namespace, broker, encoder, stream, days: float) -> int:  # noqa: ANN001
+def _publish(
+    args: argparse.Namespace,
+    broker: tuple[BrokerAddress, MqttLogin] | None,
+    encoder: Encoder,
+    stream: Iterator[Outgoing],
+    days: float,
+) -> int:
     from firmware_bridge.virtual_node import publish
 
     if broker is None:
