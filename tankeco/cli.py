@@ -23,6 +23,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "tankeco.commands.log",
     "tankeco.commands.export",
     "tankeco.commands.layout",
+    "tankeco.commands.node",
 )
 
 DESCRIPTION = """\
