@@ -10,10 +10,13 @@ EPANET 2.2 User Manual, Appendix D) are
 Newton's step solves the full Jacobian ``[[-dh/dQ, A12], [A21, 0]] [dQ; dH] = -[F; G]``
 at once instead of EPANET's Schur complement, because in the momentum mode a link's loss
 also depends on its neighbours' flows (a hole sees the header's velocity head, a tee's K
-charges the combined stream).  The matrix is ordered by reverse Cuthill-McKee once per
-network and solved as a banded system (LAPACK gbsv via :func:`scipy.linalg.solve_banded`).
-Because every junction row is linear, each full Newton step conserves flow at every
-junction to rounding error.
+charges the combined stream).  The iteration runs compiled
+(:mod:`tankeco.hydraulics.kernel`): exact derivatives, and the matrix factored by sparse
+LU in a static minimum-degree pivot order computed once per topology (cached, so the
+tuner's candidates of one shape share it).  Because every junction row is linear, each
+full Newton step conserves flow at every junction to rounding error.  The momentum mode
+starts like EPANET (even hole flows); should Newton fail from there it starts again from
+the friction-only solution.
 
 Modes (``SolveOptions.mode``):
 
