@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.spatial import cKDTree
+from numba import njit
 
 from tankeco.hydraulics.bed import ergun_coefficients
 from tankeco.hydraulics.losses import G_M_S2
@@ -45,6 +45,22 @@ class BedMap:
     width_m: float
 
 
+@njit(cache=True)
+def _nearest_within(xc, yc, hx, hy, reach):
+    """(ny, nx) index of the nearest hole (the first of equals) closer than ``reach``, or -1."""
+    out = np.full((yc.size, xc.size), -1, dtype=np.int64)
+    r2 = reach * reach
+    for j in range(yc.size):
+        for i in range(xc.size):
+            best, best_d = -1, r2
+            for h in range(hx.size):
+                d = (xc[i] - hx[h]) ** 2 + (yc[j] - hy[h]) ** 2
+                if d < best_d:
+                    best, best_d = h, d
+            out[j, i] = best
+    return out
+
+
 def build_bed_map(
     hole_x_m: np.ndarray,
     hole_y_m: np.ndarray,
@@ -59,10 +75,10 @@ def build_bed_map(
     xc = (np.arange(nx) + 0.5) * length_m / nx
     yc = (np.arange(ny) + 0.5) * width_m / ny
     gx, gy = np.meshgrid(xc, yc)
-    tree = cKDTree(np.column_stack([hole_x_m, hole_y_m]))
-    dist, idx = tree.query(np.column_stack([gx.ravel(), gy.ravel()]), distance_upper_bound=reach_m)
     n_holes = len(hole_x_m)
-    idx = np.where(np.isfinite(dist), idx, -1).reshape(ny, nx)
+    idx = _nearest_within(
+        xc, yc, np.asarray(hole_x_m, dtype=float), np.asarray(hole_y_m, dtype=float), reach_m
+    )
     zone = np.minimum((gx / length_m * n_zones).astype(int), n_zones - 1)
     cell_area = length_m * width_m / (nx * ny)
     fed = idx >= 0

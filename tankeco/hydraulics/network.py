@@ -19,8 +19,6 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 from tankeco.errors import ScenarioError
 from tankeco.hydraulics.pump import PumpCurve
@@ -256,12 +254,20 @@ def _distance(net: Network, index: dict[str, int], p: Pipe) -> float:
 def _check_connected(net: Network, index: dict[str, int]) -> None:
     """Every node must be reachable from the pump outlet through pipes."""
     n = len(net.nodes)
-    rows = [index[p.start] for p in net.pipes]
-    cols = [index[p.end] for p in net.pipes]
-    graph = coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n))
-    _, labels = connected_components(graph, directed=False)
-    main = labels[index[net.pump.outlet]]
-    lost = [net.nodes[i].name for i in range(n) if labels[i] != main]
+    nbrs: list[list[int]] = [[] for _ in range(n)]
+    for p in net.pipes:
+        a, b = index[p.start], index[p.end]
+        nbrs[a].append(b)
+        nbrs[b].append(a)
+    seen = [False] * n
+    stack = [index[net.pump.outlet]]
+    seen[stack[0]] = True
+    while stack:
+        for j in nbrs[stack.pop()]:
+            if not seen[j]:
+                seen[j] = True
+                stack.append(j)
+    lost = [net.nodes[i].name for i in range(n) if not seen[i]]
     if lost:
         more = f" and {len(lost) - 1} more" if len(lost) > 1 else ""
         raise ScenarioError(

@@ -10,10 +10,13 @@ EPANET 2.2 User Manual, Appendix D) are
 Newton's step solves the full Jacobian ``[[-dh/dQ, A12], [A21, 0]] [dQ; dH] = -[F; G]``
 at once instead of EPANET's Schur complement, because in the momentum mode a link's loss
 also depends on its neighbours' flows (a hole sees the header's velocity head, a tee's K
-charges the combined stream).  The matrix is ordered by reverse Cuthill-McKee once per
-network and solved as a banded system (LAPACK gbsv via :func:`scipy.linalg.solve_banded`).
-Because every junction row is linear, each full Newton step conserves flow at every
-junction to rounding error.
+charges the combined stream).  The iteration runs compiled
+(:mod:`tankeco.hydraulics.kernel`): exact derivatives, and the matrix factored by sparse
+LU in a static minimum-degree pivot order computed once per topology (cached, so the
+tuner's candidates of one shape share it).  Because every junction row is linear, each
+full Newton step conserves flow at every junction to rounding error.  The momentum mode
+starts like EPANET (even hole flows); should Newton fail from there it starts again from
+the friction-only solution.
 
 Modes (``SolveOptions.mode``):
 
@@ -28,19 +31,22 @@ Modes (``SolveOptions.mode``):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Literal
 
 import numpy as np
-from scipy.linalg import solve_banded
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import reverse_cuthill_mckee
 
 from tankeco.errors import UserError
 from tankeco.hydraulics import fittings as fit
-from tankeco.hydraulics import losses
+from tankeco.hydraulics import kernel, losses
 from tankeco.hydraulics.network import Compiled, Network
+
+#: if Newton fails from the plain start, the momentum mode starts again from the
+#: friction-only solution, converged to this relative flow step
+FRICTION_START_TOL = 1e-3
+
+_I2 = np.zeros((0, 2), dtype=np.int64)
 
 
 class HydraulicsError(UserError):
@@ -95,21 +101,73 @@ def _junction_residual(c: Compiled, q: np.ndarray) -> np.ndarray:
     return inflow - outflow - c.demand_m3_s
 
 
-@dataclass
-class _Pattern:
-    """Sparsity pattern of the Jacobian and its banded layout (built once per network)."""
+@dataclass(frozen=True)
+class _Structure:
+    """Pattern of the Newton matrix and its static LU order (built once per topology)."""
 
     n: int
-    rows: np.ndarray
-    cols: np.ndarray
-    index: dict[tuple[int, int], int]
     const_pos: np.ndarray
     const_val: np.ndarray
+    posmap: np.ndarray
     perm: np.ndarray
-    inv: np.ndarray
-    lower: int
-    upper: int
-    flat: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    row_ptr: np.ndarray
+    col: np.ndarray
+    diag: np.ndarray
+
+
+_STRUCTURES: dict[tuple, _Structure] = {}
+_STRUCTURE_CACHE_SIZE = 64
+
+
+def _structure(c: Compiled, momentum: bool) -> _Structure:
+    """The matrix structure of a topology (cached: the tuner re-solves the same shapes)."""
+    key = (momentum, c.n_junctions, c.link_from.tobytes(), c.link_to.tobytes())
+    st = _STRUCTURES.get(key)
+    if st is None:
+        st = _build_structure(c, momentum)
+        if len(_STRUCTURES) >= _STRUCTURE_CACHE_SIZE:
+            _STRUCTURES.pop(next(iter(_STRUCTURES)))
+        _STRUCTURES[key] = st
+    return st
+
+
+def _build_structure(c: Compiled, momentum: bool) -> _Structure:
+    nl, nj = c.n_links, c.n_junctions
+    n = nl + nj
+    links = np.arange(nl)
+    rows, cols, vals = [links], [links], []
+    const_rows, const_cols = [], []
+    for end, sign in ((c.link_from, 1.0), (c.link_to, -1.0)):
+        at = end < nj
+        k, node = links[at], end[at] + nl
+        const_rows += [k, node]
+        const_cols += [node, k]
+        vals += [np.full(k.size, sign), np.full(k.size, -sign)]
+    if momentum:
+        # every pair of links meeting at a junction
+        inc_node = np.concatenate([c.link_from, c.link_to])
+        inc_link = np.concatenate([links, links])
+        keep = inc_node < nj
+        inc_node, inc_link = inc_node[keep], inc_link[keep]
+        order = np.argsort(inc_node, kind="stable")
+        inc_node, inc_link = inc_node[order], inc_link[order]
+        counts = np.bincount(inc_node, minlength=nj)
+        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        reps = counts[inc_node]
+        a = np.repeat(inc_link, reps)
+        first = np.repeat(starts[inc_node], reps)
+        offset = np.arange(reps.sum()) - np.repeat(np.cumsum(reps) - reps, reps)
+        rows.append(a)
+        cols.append(inc_link[first + offset])
+    all_rows = np.concatenate(rows + const_rows)
+    all_cols = np.concatenate(cols + const_cols)
+    perm, inv, row_ptr, col, diag = kernel.symbolic(n, nl, all_rows, all_cols)
+    posmap = np.full((n, n), -1, dtype=np.int64)
+    posmap[all_rows, all_cols] = kernel.positions(inv, row_ptr, col, all_rows, all_cols)
+    const_r, const_c = np.concatenate(const_rows), np.concatenate(const_cols)
+    return _Structure(
+        n, posmap[const_r, const_c], np.concatenate(vals), posmap, perm, row_ptr, col, diag
+    )
 
 
 class Solver:
@@ -118,197 +176,73 @@ class Solver:
     def __init__(self, network: Network, options: SolveOptions | None = None):
         self.net = network
         self.opt = options or SolveOptions()
-        self.c = network.compiled
-        if self.opt.mode == "momentum":
-            self.fittings = fit.classify(network, self.c)
-        else:
-            self.fittings = fit.classify_none()
-        self.hole_run = self.fittings.hole_run
-        c = self.c
-        self._darcy = losses.DarcyFriction(
-            c.length_m, c.diameter_m, c.area_m2, c.roughness_m, network.fluid.nu_m2_s
+        self.c = c = network.compiled
+        momentum = self.opt.mode == "momentum"
+        self.fittings = fit.classify(network, c) if momentum else fit.classify_none()
+        self.structure = _structure(c, momentum)
+        vh = losses.velocity_head_coeff(c.area_m2)
+        nu = network.fluid.nu_m2_s
+        ed = c.roughness_m / c.diameter_m
+        self._pipe = np.column_stack(
+            [
+                c.length_m,
+                c.diameter_m,
+                c.area_m2,
+                ed,
+                32.0 * nu * c.length_m / (losses.G_M_S2 * c.diameter_m**2 * c.area_m2),
+                [kernel.clamond(kernel.RE_TURBULENT, float(e)) for e in ed],
+                losses.HW_COEFF_SI * c.length_m / (c.hw_c**1.852 * c.diameter_m**4.871),
+                c.minor_k,
+                vh,
+            ]
+        ).reshape(-1, 9)
+        self._k_hole = 1.0 / (2 * losses.G_M_S2 * c.hole_cd**2 * c.hole_area_m2**2)
+        curve = network.pump.curve
+        pump_kind, pump_pts, pump_abc = 0, np.zeros((0, 2)), (0.0, 0.0, 1.0)
+        if curve is not None:
+            if curve.points_q_m3_s:
+                pump_kind = 2
+                pump_pts = np.column_stack([curve.points_q_m3_s, curve.points_h_m])
+            else:
+                pump_kind, pump_abc = 1, (curve.a_m, curve.b, curve.c)
+        self._ints = np.array(
+            [
+                c.n_links,
+                c.n_junctions,
+                c.n_pipes,
+                c.n_holes,
+                int(c.has_pump_link),
+                pump_kind,
+                int(self.opt.headloss == "hazen-williams"),
+            ],
+            dtype=np.int64,
         )
-        self._hole_vref = self._hole_vref_arrays()
+        self._flts = np.array([nu, fit.REVERSAL_FADE, *pump_abc])
+        self._pump_pts = pump_pts
+        self._hole_vref = self._hole_vref_arrays() if momentum else (_I2, np.zeros(0))
+        f = self.fittings
+        two = f.two
+        self._run = np.column_stack(
+            [f.hole_run.node, f.hole_run.pipe_a, f.hole_run.pipe_b]
+        ).reshape(-1, 3)
+        self._two = np.column_stack([two.a, two.b, two.small]).reshape(-1, 3)
+        self._two_f = np.column_stack([two.a_into, two.k_ab, two.k_ba, two.vh_small]).reshape(-1, 4)
+        self._tees = fit.tee_arrays(f.tees)
 
     # ------------------------------------------------------------ structure
-    def _hole_vref_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(hole link, pipe, weight): the header velocity head a hole sees."""
+    def _hole_vref_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """((hole link, pipe) rows, weight): the header velocity head a hole sees."""
         c = self.c
         hl, pp, w = [], [], []
-        if self.opt.mode == "momentum":
-            for h in range(c.n_holes):
-                pipes = c.node_pipes[c.hole_node[h]]
-                for p in pipes:
-                    hl.append(c.n_pipes + h)
-                    pp.append(p)
-                    w.append(1.0 / max(len(pipes), 2))
-        return np.array(hl, dtype=np.int64), np.array(pp, dtype=np.int64), np.array(w)
-
-    @cached_property
-    def pattern(self) -> _Pattern:
-        c = self.c
-        nl, nj = c.n_links, c.n_junctions
-        n = nl + nj
-        index: dict[tuple[int, int], int] = {}
-
-        def at(r: int, col: int) -> int:
-            return index.setdefault((r, col), len(index))
-
-        const_pos, const_val = [], []
-        for k in range(nl):
-            at(k, k)
-            for node, sign in ((c.link_from[k], 1.0), (c.link_to[k], -1.0)):
-                if node < nj:
-                    const_pos.append(at(k, nl + node))
-                    const_val.append(sign)
-                    const_pos.append(at(nl + node, k))
-                    const_val.append(-sign)
-        # couplings: every pair of links meeting at a junction
-        links_at: list[list[int]] = [[] for _ in range(nj)]
-        for k in range(nl):
-            for node in (c.link_from[k], c.link_to[k]):
-                if node < nj:
-                    links_at[node].append(k)
-        if self.opt.mode == "momentum":
-            for ks in links_at:
-                for a in ks:
-                    for b in ks:
-                        at(a, b)
-        rows = np.array([rc[0] for rc in index], dtype=np.int64)
-        cols = np.array([rc[1] for rc in index], dtype=np.int64)
-        graph = coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n)).tocsr()
-        graph = graph + graph.T
-        perm = np.asarray(reverse_cuthill_mckee(graph.tocsr(), symmetric_mode=True))
-        inv = np.empty(n, dtype=np.int64)
-        inv[perm] = np.arange(n)
-        pr, pc = inv[rows], inv[cols]
-        lower = int(max(0, (pr - pc).max()))
-        upper = int(max(0, (pc - pr).max()))
-        pat = _Pattern(
-            n,
-            rows,
-            cols,
-            index,
-            np.array(const_pos, dtype=np.int64),
-            np.array(const_val),
-            perm,
-            inv,
-            lower,
-            upper,
-        )
-        # position of each entry in the (lower+upper+1, n) banded array, row-major flat
-        pat.flat = (upper + pr - pc) * n + pc
-        return pat
-
-    # ------------------------------------------------------------ physics
-    def _losses(
-        self, q: np.ndarray, bed_c1: np.ndarray, bed_c2: np.ndarray, jacobian: bool = True
-    ) -> tuple[np.ndarray, list[tuple[int, int, float]]]:
-        """(loss or -gain per link, Jacobian entries (row, col, d/dQ)) at flows ``q``."""
-        c, opt = self.c, self.opt
-        n_p, n_h = c.n_pipes, c.n_holes
-        loss = np.zeros(c.n_links)
-        entries: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-        qp = q[:n_p]
-        if opt.headloss == "hazen-williams":
-            h, dh = losses.hazen_williams_pipe_loss(qp, c.length_m, c.diameter_m, c.hw_c)
-        else:
-            h, dh = self._darcy(qp)
-        vh = losses.velocity_head_coeff(c.area_m2)
-        h = h + c.minor_k * vh * qp * np.abs(qp)
-        dh = dh + 2 * c.minor_k * vh * np.abs(qp)
-        loss[:n_p] = h
-        diag = np.empty(c.n_links)
-        diag[:n_p] = dh
-        qh = q[n_p : n_p + n_h]
-        h, dh = losses.hole_loss(qh, c.hole_cd, c.hole_area_m2)
-        loss[n_p : n_p + n_h] = h + bed_c1 * qh + bed_c2 * qh * np.abs(qh)
-        diag[n_p : n_p + n_h] = dh + bed_c1 + 2 * bed_c2 * np.abs(qh)
-        if c.has_pump_link:
-            g, dg = self.net.pump.curve.head_m(float(q[-1]))  # type: ignore[union-attr]
-            loss[-1] = -g
-            diag[-1] = -dg
-        ar = np.arange(c.n_links)
-        entries.append((ar, ar, diag))
-        if opt.mode == "momentum":
-            self._momentum_terms(q, vh, loss, entries, jacobian)
-        return loss, entries
-
-    def _momentum_terms(self, q, vh, loss, entries, jacobian: bool = True) -> None:
-        c = self.c
-        hl, pp, w = self._hole_vref
-        if hl.size:
-            # the hole sees the static head H - V^2/2g of the header at its junction
-            loss += np.bincount(hl, weights=w * vh[pp] * q[pp] ** 2, minlength=c.n_links)
-            entries.append((hl, pp, 2 * w * vh[pp] * q[pp]))
-        run = self.hole_run
-        if run.node.size:
-            qa, qb = q[run.pipe_a], q[run.pipe_b]
-            into_a = np.where(c.link_to[run.pipe_a] == run.node, qa, -qa)
-            into_b = np.where(c.link_to[run.pipe_b] == run.node, qb, -qb)
-            # dividing: exactly one header pipe brings flow in, the other carries it on
-            a_in = (into_a > 0) & (into_b < 0)
-            b_in = (into_b > 0) & (into_a < 0)
-            active = a_in | b_in
-            comb = np.where(a_in, run.pipe_a, run.pipe_b)[active]
-            out = np.where(a_in, run.pipe_b, run.pipe_a)[active]
-            q_comb = np.abs(q[comb])
-            q_out = np.abs(q[out])
-            # Crane: K_run = M (Q_branch / Q_comb)^2 on V_comb^2/2g -> loss = M vh Qb^2
-            qb_br = np.maximum(q_comb - q_out, 0.0)
-            coef = run.m_coeff[active] * vh[comb]
-            sgn = np.sign(q[out])
-            loss += np.bincount(out, weights=sgn * coef * qb_br**2, minlength=c.n_links)
-            # d/dQ_comb and d/dQ_out of Qb = |Q_comb| - |Q_out|
-            entries.append((out, comb, sgn * 2 * coef * qb_br * np.sign(q[comb])))
-            entries.append((out, out, -sgn * 2 * coef * qb_br * sgn))
-        two = self.fittings.two
-        if two.a.size:
-            out, vals, entry = fit.two_pipe_losses(two, q)
-            loss += np.bincount(out, weights=vals, minlength=c.n_links)
-            entries.append(entry)
-        if self.fittings.tees:
-            links, values, jac = fit.tee_losses(self.fittings.tees, q, jacobian)
-            if links:
-                loss += np.bincount(links, weights=values, minlength=c.n_links)
-            if jac:
-                rows, cols, vals = zip(*jac, strict=True)
-                entries.append((np.array(rows), np.array(cols), np.array(vals)))
+        for h in range(c.n_holes):
+            pipes = c.node_pipes[c.hole_node[h]]
+            for p in pipes:
+                hl.append(c.n_pipes + h)
+                pp.append(p)
+                w.append(1.0 / max(len(pipes), 2))
+        return np.array([hl, pp], dtype=np.int64).T.reshape(-1, 2), np.array(w, dtype=float)
 
     # ------------------------------------------------------------ Newton
-    def _residual(self, q, head, bed_c1, bed_c2, jacobian: bool = True):
-        c = self.c
-        loss, entries = self._losses(q, bed_c1, bed_c2, jacobian)
-        h_all = np.concatenate([head, c.fixed_head_m])
-        f = h_all[c.link_from] - h_all[c.link_to] - loss
-        g = _junction_residual(c, q)
-        return f, g, entries
-
-    def _jacobian_banded(self, entries) -> np.ndarray:
-        pat = self.pattern
-        rows = np.concatenate([e[0] for e in entries])
-        cols = np.concatenate([e[1] for e in entries])
-        vals = -np.concatenate([e[2] for e in entries])  # F = dH - loss
-        n = pat.n
-        key = rows * n + cols
-        pos = self._positions(key)
-        acc = np.bincount(pos, weights=vals, minlength=len(pat.rows))
-        acc[pat.const_pos] += pat.const_val
-        ab = np.zeros((pat.lower + pat.upper + 1, n))
-        ab.ravel()[pat.flat] = acc
-        return ab
-
-    @cached_property
-    def _key_lookup(self) -> tuple[np.ndarray, np.ndarray]:
-        pat = self.pattern
-        keys = pat.rows * pat.n + pat.cols
-        order = np.argsort(keys)
-        return keys[order], order
-
-    def _positions(self, key: np.ndarray) -> np.ndarray:
-        keys, order = self._key_lookup
-        return order[np.searchsorted(keys, key)]
-
     def solve(
         self,
         bed_c1: np.ndarray | None = None,
@@ -316,76 +250,103 @@ class Solver:
         initial: Solution | None = None,
     ) -> Solution:
         """Solve for flows and heads; ``bed_c1/c2`` give each hole's bed loss a q + b q^2."""
-        c, opt, pat = self.c, self.opt, self.pattern
+        c, opt = self.c, self.opt
         nl = c.n_links
-        bed_c1 = np.zeros(c.n_holes) if bed_c1 is None else np.asarray(bed_c1, dtype=float)
-        bed_c2 = np.zeros(c.n_holes) if bed_c2 is None else np.asarray(bed_c2, dtype=float)
-        q, head = self._start(initial)
-        q_scale = max(float(np.abs(q[c.n_pipes : c.n_pipes + c.n_holes]).sum()), 1e-9)
-        f, g, entries = self._residual(q, head, bed_c1, bed_c2)
-        for it in range(1, opt.max_iterations + 1):
-            ab = self._jacobian_banded(entries)
-            rhs = -np.concatenate([f, g])[pat.perm]
-            try:
-                dx = solve_banded(
-                    (pat.lower, pat.upper), ab, rhs, overwrite_ab=True, check_finite=False
-                )[pat.inv]
-            except (np.linalg.LinAlgError, ValueError) as exc:
-                raise HydraulicsError(
-                    f"hydraulic solve failed at iteration {it}: singular network matrix "
-                    f"({exc}); a part of the network may carry no defined flow"
-                ) from None
-            if not np.all(np.isfinite(dx)):
-                raise HydraulicsError(
-                    f"hydraulic solve produced non-finite values at iteration {it}"
-                )
-            dq, dh = dx[:nl], dx[nl:]
-            merit0 = _merit(f, g, q_scale)
-            step = 1.0
-            f_new, g_new, e_new = self._residual(q + dq, head + dh, bed_c1, bed_c2)
-            while merit0 > 1e-24 and _merit(f_new, g_new, q_scale) > merit0 * (1 - 1e-4 * step):
-                if step < 0.01:  # no descent along Newton's direction: take the step anyway
-                    break
-                step *= 0.5
-                f_new, g_new, e_new = self._residual(
-                    q + step * dq, head + step * dh, bed_c1, bed_c2
-                )
-            q, head, f, g, entries = q + step * dq, head + step * dh, f_new, g_new, e_new
-            q_scale = max(float(np.abs(q[c.n_pipes : c.n_pipes + c.n_holes]).sum()), 1e-9)
-            if (
-                step == 1.0
-                and np.max(np.abs(step * dq)) <= opt.tol_flow_rel * q_scale
-                and np.max(np.abs(f)) <= opt.tol_head_m
-            ) or (np.max(np.abs(f)) <= opt.tol_head_m * 1e-3 and step == 1.0):
-                return self._solution(q, head, it)
-        raise HydraulicsError(
-            f"hydraulic solve did not converge in {opt.max_iterations} iterations "
-            f"(largest head error {np.max(np.abs(f)):.3g} m); check the pump curve against "
-            "the layout's losses, or try mode 'friction'"
+        zeros = np.zeros(c.n_holes)
+        hole = np.column_stack(
+            [
+                self._k_hole,
+                zeros if bed_c1 is None else np.asarray(bed_c1, dtype=float),
+                zeros if bed_c2 is None else np.asarray(bed_c2, dtype=float),
+            ]
+        )
+        warm = initial is not None and initial.q_m3_s.shape == (nl,)
+        x = self._start(initial if warm else None)
+        status, it, fmax = self._newton(x, hole, False)
+        if status != kernel.OK and opt.mode == "momentum" and not warm:
+            # a second start: the friction-only solution (Crane's coefficients switch
+            # with the flow pattern, so Newton's path can matter)
+            x = self._start(None)
+            status, it2, fmax = self._newton(x, hole, True)
+            it = min(it + it2, opt.max_iterations)
+        if status == kernel.SINGULAR:
+            raise HydraulicsError(
+                f"hydraulic solve failed at iteration {it}: singular network matrix; "
+                "a part of the network may carry no defined flow"
+            )
+        if status == kernel.NON_FINITE:
+            raise HydraulicsError(f"hydraulic solve produced non-finite values at iteration {it}")
+        if status != kernel.OK:
+            raise HydraulicsError(
+                f"hydraulic solve did not converge in {opt.max_iterations} iterations "
+                f"(largest head error {fmax:.3g} m); check the pump curve against "
+                "the layout's losses, or try mode 'friction'"
+            )
+        return self._solution(x[:nl].copy(), x[nl:].copy(), it)
+
+    def _newton(self, x: np.ndarray, hole: np.ndarray, friction_start: bool) -> tuple:
+        """Run the compiled Newton iteration on ``x`` (in place): (status, iterations, error)."""
+        c, opt, st = self.c, self.opt, self.structure
+        t = self._tees
+        return kernel.newton(
+            x,
+            opt.max_iterations,
+            opt.tol_head_m,
+            opt.tol_flow_rel,
+            FRICTION_START_TOL,
+            opt.mode == "momentum",
+            friction_start,
+            self._ints,
+            self._flts,
+            c.link_from,
+            c.link_to,
+            c.fixed_head_m,
+            c.demand_m3_s,
+            self._pipe,
+            hole,
+            self._pump_pts,
+            self._hole_vref[0],
+            self._hole_vref[1],
+            self._run,
+            self.fittings.hole_run.m_coeff,
+            self._two,
+            self._two_f,
+            t.ptr,
+            t.leg,
+            t.pair_ptr,
+            t.pair,
+            st.const_pos,
+            st.const_val,
+            st.posmap,
+            st.perm,
+            st.row_ptr,
+            st.col,
+            st.diag,
         )
 
-    def _start(self, initial: Solution | None) -> tuple[np.ndarray, np.ndarray]:
+    def _start(self, initial: Solution | None) -> np.ndarray:
         c = self.c
-        if initial is not None and initial.q_m3_s.shape == (c.n_links,):
-            return initial.q_m3_s.copy(), initial.head_m.copy()
+        if initial is not None:
+            return np.concatenate([initial.q_m3_s, initial.head_m])
         pump = self.net.pump
         if pump.flow_m3_s is not None:
             q_total = pump.flow_m3_s
         else:
             # a nominal flow: 1 m/s through the holes, at most the curve's zero-head flow
             q_total = float(np.sum(c.hole_area_m2)) * 1.0
-        q = np.zeros(c.n_links)
-        q[c.n_pipes : c.n_pipes + c.n_holes] = q_total / c.n_holes
+        x = np.zeros(c.n_links + c.n_junctions)
+        x[c.n_pipes : c.n_pipes + c.n_holes] = q_total / c.n_holes
         if c.has_pump_link:
-            q[-1] = q_total
-        return q, np.zeros(c.n_junctions)
+            x[c.n_links - 1] = q_total
+        return x
 
     def _solution(self, q: np.ndarray, head: np.ndarray, it: int) -> Solution:
         c = self.c
         vh = losses.velocity_head_coeff(c.area_m2)
         static = head[c.hole_node].copy()
-        hl, pp, w = self._hole_vref
-        if hl.size:
+        (pairs, w) = self._hole_vref
+        if w.size:
+            hl, pp = pairs[:, 0], pairs[:, 1]
             static -= np.bincount(
                 hl - c.n_pipes, weights=w * vh[pp] * q[pp] ** 2, minlength=c.n_holes
             )
@@ -400,11 +361,6 @@ class Solver:
     @cached_property
     def net_outlet(self) -> int:
         return next(i for i, n in enumerate(self.net.nodes) if n.name == self.net.pump.outlet)
-
-
-def _merit(f: np.ndarray, g: np.ndarray, q_scale: float) -> float:
-    """Squared residual norm with the junction rows scaled to heads (1 m per pump flow)."""
-    return float(f @ f + (g @ g) / q_scale**2)
 
 
 def solve(

@@ -1,8 +1,10 @@
 """Speed of the hydraulic solver and the tuner.
 
-Run with ``python3 -m pytest tests/benchmarks --benchmark-only``.  Targets (issue 3):
-one solve of a 64-hole layout in at most 2 ms and at least 5x faster than wntr's
-EpanetSimulator on the same network in the same run; at least 300 layouts/s tuned.
+Run with ``python3 -m pytest tests/benchmarks/test_hydraulics_speed.py --benchmark-only -s``.
+Targets (issue 3): one solve of a 64-hole layout in at most 2 ms and at least 5x faster
+than wntr's EpanetSimulator on the same network in the same run; at least 300 layouts/s
+tuned.  The compiled kernel is built (or loaded from numba's cache) before anything is
+timed; every solve is a cold start (no warm start from a previous solution).
 """
 
 from __future__ import annotations
@@ -20,6 +22,9 @@ from tankeco.plan.layout_tune import Range, tune
 from tests.hydraulics.helpers import common
 
 ROOT = Path(__file__).parents[2]
+TARGET_SOLVE_S = 2e-3
+TARGET_EPANET_RATIO = 5.0
+TARGET_LAYOUTS_PER_S = 300.0
 
 
 def _net64():
@@ -30,7 +35,7 @@ def _net64():
     return net
 
 
-def _median_solve_s(solver: Solver, repeat: int = 30) -> float:
+def _median_solve_s(solver: Solver, repeat: int = 50) -> float:
     times = []
     for _ in range(repeat):
         t = time.perf_counter()
@@ -39,51 +44,58 @@ def _median_solve_s(solver: Solver, repeat: int = 30) -> float:
     return sorted(times)[len(times) // 2]
 
 
-def test_solve_64_holes_friction_mode(benchmark):
-    solver = Solver(_net64(), SolveOptions(mode="friction"))
-    solver.solve()
-    benchmark(solver.solve)
-    assert benchmark.stats.stats.median <= 2e-3
-
-
-def test_solve_64_holes_momentum_mode(benchmark):
-    """Measured only: the momentum mode misses the 2 ms target on this Z ladder (its
-    stagnating rungs make Newton take ~20 iterations); see the hydraulics note."""
-    solver = Solver(_net64())
-    solver.solve()
-    benchmark.pedantic(solver.solve, rounds=5, iterations=1)
-    assert solver.solve().iterations < 60
-
-
-def test_faster_than_epanet(benchmark, tmp_path):
+@pytest.fixture(scope="module")
+def epanet_s(tmp_path_factory):
+    """Median wall time of wntr's EpanetSimulator on the 64-hole network (Hazen-Williams)."""
     wntr = pytest.importorskip("wntr")
     from tests.hydraulics.epanet_twin import build
 
-    net = _net64()
-    solver = Solver(net, SolveOptions(mode="friction", headloss="hazen-williams"))
-    benchmark(solver.solve)
-    ours = _median_solve_s(solver)
-    wn = build(net, "hazen-williams")
+    wn = build(_net64(), "hazen-williams")
+    tmp = tmp_path_factory.mktemp("epanet")
     times = []
-    for i in range(5):
+    for i in range(7):
         t = time.perf_counter()
-        wntr.sim.EpanetSimulator(wn).run_sim(file_prefix=str(tmp_path / f"b{i}"))
+        wntr.sim.EpanetSimulator(wn).run_sim(file_prefix=str(tmp / f"b{i}"))
         times.append(time.perf_counter() - t)
-    theirs = sorted(times)[2]
-    print(f"tankeco {ours * 1e3:.2f} ms, EPANET via wntr {theirs * 1e3:.2f} ms")
-    assert theirs / ours >= 5
+    return sorted(times)[3]
+
+
+@pytest.mark.parametrize("mode", ["momentum", "friction"])
+def test_solve_64_holes(benchmark, mode, epanet_s):
+    solver = Solver(_net64(), SolveOptions(mode=mode))
+    solver.solve()  # compile or load the kernel
+    benchmark.pedantic(solver.solve, rounds=200, iterations=1, warmup_rounds=5)
+    ours = benchmark.stats.stats.median
+    print(
+        f"\n64 holes, {mode}: {ours * 1e3:.3f} ms/solve "
+        f"({solver.solve().iterations} Newton iterations); EPANET via wntr "
+        f"{epanet_s * 1e3:.2f} ms, {epanet_s / ours:.0f}x"
+    )
+    assert ours <= TARGET_SOLVE_S
+    assert epanet_s / ours >= TARGET_EPANET_RATIO
+
+
+def test_faster_than_epanet_same_formula(benchmark, epanet_s):
+    """Like for like: friction-only Hazen-Williams, the formula EPANET runs."""
+    solver = Solver(_net64(), SolveOptions(mode="friction", headloss="hazen-williams"))
+    solver.solve()
+    benchmark.pedantic(solver.solve, rounds=200, iterations=1, warmup_rounds=5)
+    ours = _median_solve_s(solver)
+    print(f"\ntankeco {ours * 1e3:.3f} ms, EPANET via wntr {epanet_s * 1e3:.2f} ms")
+    assert epanet_s / ours >= TARGET_EPANET_RATIO
 
 
 def test_tuner_throughput(benchmark):
     base = load_layout(ROOT / "sims" / "layouts" / "end_fed_header.toml")
     ranges = [Range("hole.diameter_mm", 3, 6), Range("hole.spacing_cm", 3, 8)]
     samples = 150
+    tune(base, ranges, 10)  # compile or load the kernels
 
     def run():
         return tune(base, ranges, samples)
 
-    best, evaluated = benchmark.pedantic(run, rounds=3, iterations=1)
+    best, evaluated = benchmark.pedantic(run, rounds=5, iterations=1)
     rate = samples / benchmark.stats.stats.median
-    print(f"tuner: {rate:.0f} layouts/s")
+    print(f"\ntuner: {rate:.0f} layouts/s")
     assert evaluated == samples and best is not None
-    assert rate >= 300
+    assert rate >= TARGET_LAYOUTS_PER_S
