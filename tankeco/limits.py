@@ -27,3 +27,12 @@ CYCLED_MG_L = 0.25
 
 #: Dissolved oxygen below which fish are stressed, mg O2/L (Boyd 2015, Water Quality).
 DO_MIN_MG_L = 5.0
+
+#: Alkalinity floor, mg/L as CaCO3: nitrification uses 7.14 mg CaCO3 per mg N and below
+#: ~2 dKH (36 mg/L) the pH of a stocked tank starts to slide; Timmons & Ebeling (2010)
+#: keep recirculating systems at 50-150 mg/L.  40 mg/L is the floor the planner defaults to.
+ALK_MIN_MG_L_CACO3 = 40.0
+
+#: pH floor: the US EPA freshwater aquatic-life criterion is pH 6.5-9 (US EPA 1986,
+#: Quality Criteria for Water, EPA 440/5-86-001, "Gold Book").
+PH_MIN = 6.5

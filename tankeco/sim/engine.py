@@ -147,7 +147,7 @@ class Tank:
         c[C.O2] = float(o2_saturation_mg_l(self.temp_c, self.p["pressure_kpa"]))
         return c
 
-    def _daily_loads(self) -> tuple[float, float, float]:
+    def daily_loads(self) -> tuple[float, float, float]:
         """Mean N reaching the water (mg N/d), waste COD and waste N to the bed (mg/d)."""
         p, n_load, cod, n_waste = self.p, 0.0, 0.0, 0.0
         eaters = {a.kind for a in self.scenario.animals if a.count > 0}
@@ -184,7 +184,7 @@ class Tank:
             mass[1:, C.NOB] = p["seed_nob_mg_vss_m2"] * media
             tan, no2, no3 = 0.0, 0.0, self.tap_mg_l[C.NO3]
         else:
-            n_load, cod_load, n_waste = self._daily_loads()
+            n_load, cod_load, n_waste = self.daily_loads()
             ft = lambda th: th ** (self.temp_c - 20.0)  # noqa: E731
             b_a = p["b_aob_d"] * ft(p["theta_decay"])
             b_n = p["b_nob_d"] * ft(p["theta_decay"])
