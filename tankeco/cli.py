@@ -22,6 +22,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "tankeco.commands.bridge",
     "tankeco.commands.log",
     "tankeco.commands.export",
+    "tankeco.commands.plan",
+    "tankeco.commands.sweep",
 )
 
 DESCRIPTION = """\
@@ -30,6 +32,8 @@ tankeco: aquarium ecosystem simulator and monitor.
   tankeco simulate --days 90          forecast the nitrogen cycle of the seed tank
   tankeco simulate my_tank.toml       ... of your own tank (copy sims/seed_tank.toml)
   tankeco params                      every model parameter with unit, default and source
+  tankeco plan water-changes          schedules that keep the limits, and their risk
+  tankeco sweep --vary KEY=LOW:HIGH   many runs at once (locally or on Dask) to Parquet
 
 Run 'tankeco COMMAND --help' for the options of each command.
 """
