@@ -24,6 +24,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "tankeco.commands.export",
     "tankeco.commands.layout",
     "tankeco.commands.node",
+    "tankeco.commands.plan",
+    "tankeco.commands.sweep",
 )
 
 DESCRIPTION = """\
@@ -33,6 +35,8 @@ tankeco: aquarium ecosystem simulator and monitor.
   tankeco simulate my_tank.toml       ... of your own tank (copy sims/seed_tank.toml)
   tankeco params                      every model parameter with unit, default and source
   tankeco layout show LAYOUT.toml     per-hole flow and uniformity of a filter pipe layout
+  tankeco plan water-changes          schedules that keep the limits, and their risk
+  tankeco sweep --vary KEY=LOW:HIGH   many runs at once (locally or on Dask) to Parquet
 
 Run 'tankeco COMMAND --help' for the options of each command.
 """

@@ -319,6 +319,8 @@ class Start(_Table):
     tan_mg_l: float | None = Field(None, ge=0)
     no2_n_mg_l: float | None = Field(None, ge=0)
     no3_n_mg_l: float | None = Field(None, ge=0)
+    #: alkalinity of the water on day 0 (default: the tap water's); DIC follows at tap pH
+    alk_mg_l_caco3: float | None = Field(None, ge=0)
 
 
 class Outage(_Table):

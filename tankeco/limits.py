@@ -31,3 +31,12 @@ DO_MIN_MG_L = 5.0
 #: Below this a bed zone counts as anoxic: nitrification needs oxygen (K_O 0.5-1.1 mg/L,
 #: Metcalf & Eddy 2014) and denitrification takes over (ASM1 K_OH 0.2 mg/L).
 ANOXIC_DO_MG_L = 1.0
+
+#: Alkalinity floor, mg/L as CaCO3: nitrification uses 7.14 mg CaCO3 per mg N and below
+#: ~2 dKH (36 mg/L) the pH of a stocked tank starts to slide; Timmons & Ebeling (2010)
+#: keep recirculating systems at 50-150 mg/L.  40 mg/L is the floor the planner defaults to.
+ALK_MIN_MG_L_CACO3 = 40.0
+
+#: pH floor: the US EPA freshwater aquatic-life criterion is pH 6.5-9 (US EPA 1986,
+#: Quality Criteria for Water, EPA 440/5-86-001, "Gold Book").
+PH_MIN = 6.5

@@ -677,6 +677,43 @@ _TABLE: tuple[Parameter, ...] = (
         "nitrate reduction = 31.2",
         "oxygen released per g N taken up in the light",
     ),
+    # --- uncertainty of a keeper's routine (the Monte Carlo risk of a schedule) --------
+    Parameter(
+        "mc_feed_cv",
+        0.3,
+        "-",
+        0.0,
+        1.0,
+        "estimate: portions measured by eye or by a pinch vary by about a third",
+        "coefficient of variation of each feeding's amount (lognormal, mean as written)",
+    ),
+    Parameter(
+        "mc_missed_change_probability",
+        0.1,
+        "-",
+        0.0,
+        1.0,
+        "estimate: a keeper skips about one change in ten (holidays, illness)",
+        "chance that any one scheduled water change does not happen",
+    ),
+    Parameter(
+        "mc_outage_mtbf_d",
+        90.0,
+        "d",
+        1.0,
+        3650.0,
+        "estimate: about one power cut or pump stoppage per season",
+        "mean time between pump outages (exponential)",
+    ),
+    Parameter(
+        "mc_outage_mttr_h",
+        6.0,
+        "h",
+        0.1,
+        72.0,
+        "estimate: noticed and fixed within the day",
+        "mean duration of a pump outage (exponential)",
+    ),
 )
 
 PARAMETERS: Mapping[str, Parameter] = {p.name: p for p in _TABLE}

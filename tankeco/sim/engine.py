@@ -23,14 +23,11 @@ import simpy
 from tankeco.chemistry.carbonate import dic_from_alk_ph
 from tankeco.chemistry.oxygen import o2_saturation_mg_l
 from tankeco.params import resolve
-from tankeco.sim import kernel
+from tankeco.sim import events, kernel
 from tankeco.sim.filterbed import FilterBed
 from tankeco.sim.model import Forcing, Geometry, TankModel
-from tankeco.sim.petersen import ALK_PER_N, DISSOLVED, PARTICULATE, C
+from tankeco.sim.petersen import DISSOLVED, C
 from tankeco.sim.results import Results, build_results
-
-#: dissolved + suspended components a water change or sample of the column carries
-WATER_BORNE = tuple(DISSOLVED) + tuple(PARTICULATE)
 
 
 @dataclass
@@ -91,6 +88,11 @@ def _layout_network(scenario):
     return network, layout.options()
 
 
+def evaporation_l_d(scenario) -> float:
+    """Water the open tank loses a day, L/d (evaporation rate times the water surface)."""
+    return scenario.tank.evaporation_mm_d / 1000.0 * geometry_of(scenario).surface_area_m2 * 1000
+
+
 class IntegrationError(RuntimeError):
     """The step size collapsed: the model could not be advanced (a bug, not bad input)."""
 
@@ -138,9 +140,8 @@ class Tank:
             light_on=_light_on_at(0.0, scenario.lights.on_h, scenario.lights.off_h),
             water_volume_l=self.v_nominal_l,
         )
-        self.evaporation_l_d = (
-            scenario.tank.evaporation_mm_d / 1000.0 * self.geo.surface_area_m2 * 1000
-        )
+        self.evaporation_l_d = evaporation_l_d(scenario)
+        self.portions = {id(f): events.portion(f, scenario.animals, self.p) for f in scenario.feeds}
         self.tap_mg_l = self._tap_concentrations()
         self.m = self._initial_masses()
         self.m[~self.model.active] = 0.0
@@ -180,7 +181,7 @@ class Tank:
         c[C.O2] = float(o2_saturation_mg_l(self.temp_c, self.p["pressure_kpa"]))
         return c
 
-    def _daily_loads(self) -> tuple[float, float, float]:
+    def daily_loads(self) -> tuple[float, float, float]:
         """Mean N reaching the water (mg N/d), waste COD and waste N to the bed (mg/d)."""
         p, n_load, cod, n_waste = self.p, 0.0, 0.0, 0.0
         eaters = {a.kind for a in self.scenario.animals if a.count > 0}
@@ -215,7 +216,7 @@ class Tank:
             mass[1:, C.NOB] = p["seed_nob_mg_vss_m2"] * media
             tan, no2, no3 = 0.0, 0.0, self.tap_mg_l[C.NO3]
         else:
-            n_load, cod_load, n_waste = self._daily_loads()
+            n_load, cod_load, n_waste = self.daily_loads()
             ft = lambda th: th ** (self.temp_c - 20.0)  # noqa: E731
             b_a = p["b_aob_d"] * ft(p["theta_decay"])
             b_n = p["b_nob_d"] * ft(p["theta_decay"])
@@ -230,6 +231,12 @@ class Tank:
             no3 = self.tap_mg_l[C.NO3]
             if wc.enabled:
                 no3 += (1 - wc.fraction) * n_load * wc.interval_d / (wc.fraction * vol[0])
+        if sc.start.alk_mg_l_caco3 is not None:
+            # a tank whose alkalinity has drifted from the tap's, at the tap's pH
+            alk = sc.start.alk_mg_l_caco3
+            dic = float(dic_from_alk_ph(alk, sc.tap.ph, self.temp_c, self.tap_mg_l[C.TAN]))
+            mass[:, C.ALK] = alk * vol
+            mass[:, C.DIC] = dic * vol
         for comp, value, given in (
             (C.TAN, tan, sc.start.tan_mg_l),
             (C.NO2, no2, sc.start.no2_n_mg_l),
@@ -307,8 +314,7 @@ class Tank:
     def _after_advance(self, t_end: float) -> None:
         """Evaporation over the interval just integrated, then move the clock."""
         forcing = self.forcing
-        evaporated = self.evaporation_l_d * (t_end - self.t)
-        evaporated = min(evaporated, 0.5 * forcing.water_volume_l)
+        evaporated = events.evaporate(forcing.water_volume_l, self.evaporation_l_d, t_end - self.t)
         forcing.water_volume_l -= evaporated
         self.ledger.water_evaporated_l += evaporated
         self.t = t_end
@@ -316,76 +322,50 @@ class Tank:
             self._progress(t_end)
 
     # ------------------------------------------------------------ discrete
-    def _column(self) -> np.ndarray:
-        return self.m[0].copy()
-
-    def _set_column(self, col: np.ndarray) -> None:
-        self.m[0] = col
-
+    # The state changes are the compiled functions of tankeco.sim.events, shared with the
+    # ensemble engine; here they are booked in the ledger and logged.
     def add_tap_water(self, volume_l: float) -> float:
         """Pour in tap water; returns the N it brought (mg)."""
         if volume_l <= 0:
             return 0.0
-        col = self._column()
-        added = self.tap_mg_l * volume_l
-        col[list(WATER_BORNE)] += added[list(WATER_BORNE)]
-        self._set_column(col)
+        n = events.add_tap_water(
+            self.m, volume_l, self.tap_mg_l, events.WATER_BORNE, self.model.n_weights
+        )
         self.forcing.water_volume_l += volume_l
-        n = float(added @ self.model.n_weights)
         self.ledger.n_in_tap_mg += n
         self.ledger.water_in_l += volume_l
         return n
 
-    def remove_water(self, fraction: float) -> tuple[float, float]:
-        """Take out a fraction of the free water with what it carries: (litres, mg N)."""
-        col = self._column()
-        idx = list(WATER_BORNE)
-        removed = np.zeros_like(col)
-        removed[idx] = col[idx] * fraction
-        col[idx] -= removed[idx]
-        self._set_column(col)
-        volume = self.forcing.water_volume_l * fraction
-        self.forcing.water_volume_l -= volume
-        n = float(removed @ self.model.n_weights)
-        self.ledger.n_out_water_change_mg += n
-        self.ledger.water_out_l += volume
-        return volume, n
-
-    def feed(self, feed) -> None:
-        p = self.p
-        eaters = [a for a in self.scenario.animals if a.kind == feed.eaten_by and a.count > 0]
-        mass_mg = feed.amount_g * 1000.0
-        n_mg = mass_mg * feed.protein_fraction * p["n_per_protein"]
-        cod_mg = mass_mg * p["cod_per_g_feed"]
-        uneaten = 1.0 if not eaters else feed.uneaten_fraction
-        # uneaten pellets sink onto the bed within seconds: straight into the zones
-        deposit = self.model.deposition_share
-        self.m[1:, C.XS_COD] += cod_mg * uneaten * deposit
-        self.m[1:, C.XS_N] += n_mg * uneaten * deposit
+    def feed(self, feed, amount_factor: float = 1.0) -> None:
+        """A feeding of one routine; ``amount_factor`` scales the portion (1 = as written)."""
+        por = self.portions[id(feed)]
+        n_mg = por.n_mg * amount_factor
+        retained = events.feed(
+            self.m,
+            n_mg,
+            por.cod_mg * amount_factor,
+            por.uneaten_fraction,
+            por.excreted_share,
+            por.digestibility,
+            por.gut_n,
+            por.gut_cod,
+            self.model.deposition_share,
+        )
+        self.ledger.n_out_retained_by_animals_mg += retained
         # the inert part of what is not digested stays in the bed for good (clogging)
-        undigested_g = feed.amount_g * (uneaten + (1 - uneaten) * (1 - p["digestibility"]))
-        self.inert_g += undigested_g * p["inert_fraction_of_waste"] * deposit
-        col = self._column()
-        eaten_n = n_mg * (1 - uneaten)
-        if eaten_n > 0:
-            kind = feed.eaten_by
-            excreted_share = sum(
-                p[f"{kind}_{x}"] for x in ("tan_fraction", "urea_fraction", "faecal_n_fraction")
-            )
-            excreted_share = min(excreted_share, 1.0)
-            gut_n = C.GUT_N_FISH if kind == "fish" else C.GUT_N_TURTLE
-            gut_cod = C.GUT_COD_FISH if kind == "fish" else C.GUT_COD_TURTLE
-            col[gut_n] += eaten_n * excreted_share
-            col[gut_cod] += cod_mg * (1 - uneaten) * (1 - p["digestibility"])
-            self.ledger.n_out_retained_by_animals_mg += eaten_n * (1 - excreted_share)
-        self._set_column(col)
+        undigested_g = (
+            feed.amount_g
+            * amount_factor
+            * (por.uneaten_fraction + (1 - por.uneaten_fraction) * (1 - por.digestibility))
+        )
+        self.inert_g += (
+            undigested_g * self.p["inert_fraction_of_waste"] * self.model.deposition_share
+        )
         self.ledger.n_in_feed_mg += n_mg
-        self.log("feeding", f"{feed.name}: {feed.amount_g:g} g", n_mg)
+        self.log("feeding", f"{feed.name}: {feed.amount_g * amount_factor:g} g", n_mg)
 
     def water_change(self, fraction: float) -> None:
-        volume, n_out = self.remove_water(fraction)
-        refill = self.v_nominal_l - self.forcing.water_volume_l
-        n_in = self.add_tap_water(refill)
+        volume, refill, n_out, n_in = self._water_change(fraction)
         self.log(
             "water_change",
             f"{fraction:.0%} ({volume:.1f} L out, {refill:.1f} L in)",
@@ -393,31 +373,61 @@ class Tank:
             volume,
         )
 
+    def _water_change(self, fraction: float) -> tuple[float, float, float, float]:
+        led = self.ledger
+        vol, out_l, in_l, n_out, n_in = events.water_change(
+            self.m,
+            fraction,
+            self.forcing.water_volume_l,
+            self.v_nominal_l,
+            self.tap_mg_l,
+            events.WATER_BORNE,
+            self.model.n_weights,
+        )
+        self.forcing.water_volume_l = vol
+        led.n_out_water_change_mg += n_out
+        led.water_out_l += out_l
+        if in_l > 0:
+            led.n_in_tap_mg += n_in
+            led.water_in_l += in_l
+        return out_l, in_l, n_out, n_in
+
     def top_up(self) -> None:
-        refill = self.v_nominal_l - self.forcing.water_volume_l
-        if refill > 1e-9:
-            n_in = self.add_tap_water(refill)
+        vol, refill, n_in = events.top_up(
+            self.m,
+            self.forcing.water_volume_l,
+            self.v_nominal_l,
+            self.tap_mg_l,
+            events.WATER_BORNE,
+            self.model.n_weights,
+        )
+        if refill > 0:
+            self.forcing.water_volume_l = vol
+            self.ledger.n_in_tap_mg += n_in
+            self.ledger.water_in_l += refill
             self.log("top_up", f"{refill:.2f} L of tap water", n_in, refill)
 
     def dose_check(self, dosing) -> None:
-        tan_mg_l = self._column()[C.TAN] / self.forcing.water_volume_l
-        if tan_mg_l < dosing.threshold_tan_mg_l:
-            dose = (dosing.target_tan_mg_l - tan_mg_l) * self.forcing.water_volume_l
-            self.m[0, C.TAN] += dose
-            if dosing.chemical == "ammonia_solution":  # NH3 + H2O -> NH4+ + OH-
-                self.m[0, C.ALK] += dose * ALK_PER_N
+        dose = events.dose_ammonia(
+            self.m,
+            self.forcing.water_volume_l,
+            dosing.threshold_tan_mg_l,
+            dosing.target_tan_mg_l,
+            dosing.chemical == "ammonia_solution",
+        )
+        if dose > 0:
             self.ledger.n_in_dosing_mg += dose
             self.log("dosing", f"ammonium to {dosing.target_tan_mg_l:g} mg N/L", dose)
 
     def buffer_check(self, buffer) -> None:
-        """Baking soda: NaHCO3 adds 1 eq alkalinity (50.04 mg CaCO3) and 1 mol C per mol."""
-        alk_mg_l = self.m[0, C.ALK] / self.forcing.water_volume_l
-        if alk_mg_l < buffer.min_alk_mg_l_caco3:
-            alk_mg = (buffer.target_alk_mg_l_caco3 - alk_mg_l) * self.forcing.water_volume_l
-            mmol = alk_mg / 50.04
-            self.m[0, C.ALK] += alk_mg
-            self.m[0, C.DIC] += mmol * 12.011
-            grams = mmol * 84.007 / 1000.0
+        """Baking soda when alkalinity is below the minimum (see events.add_baking_soda)."""
+        grams = events.add_baking_soda(
+            self.m,
+            self.forcing.water_volume_l,
+            buffer.min_alk_mg_l_caco3,
+            buffer.target_alk_mg_l_caco3,
+        )
+        if grams > 0:
             self.ledger.baking_soda_g += grams
             self.log(
                 "buffer",
