@@ -22,6 +22,9 @@ COMMAND_MODULES: tuple[str, ...] = (
     "tankeco.commands.bridge",
     "tankeco.commands.log",
     "tankeco.commands.export",
+    "tankeco.commands.compare",
+    "tankeco.commands.dashboard",
+    "tankeco.commands.demo",
 )
 
 DESCRIPTION = """\
