@@ -23,7 +23,6 @@ import simpy
 
 from tankeco.config import Feed, Scenario, apply_overrides
 from tankeco.sim.engine import Tank, build_processes
-from tankeco.sim.petersen import C
 from tankeco.sim.results import Results, build_results, timeseries_frame
 
 #: Logged event kinds the replay understands (as stored by the bridge and ``tankeco log``).
@@ -91,17 +90,19 @@ def _nearest_feed(feeds: Sequence[Feed], grams: float) -> Feed:
 class Member:
     """One model run that can be advanced piecewise and have its state changed.
 
-    ``actions`` replace the scenario's schedule for their kinds.  ``water_changes_after_d``
-    replaces the scheduled water changes by the same routine restarted at that day (one
-    interval after the last logged change); ``math.inf`` means none at all, which is what
-    a "what if I do nothing" forecast asks.
+    ``actions`` replace the scenario's schedule for their kinds.  Two limits shape a
+    forecast: scheduled water changes only happen before ``water_changes_until_d`` (a
+    forecast asks "what if I change nothing from now on"), and when feedings were
+    logged, the feeding schedule resumes after ``feeds_resume_d`` (the keeper goes on
+    feeding after the last one he logged).
     """
 
     scenario: Scenario
     days: float
     actions: Sequence[Action] = ()
     feed_factor: float = 1.0
-    water_changes_after_d: float | None = None
+    water_changes_until_d: float = math.inf
+    feeds_resume_d: float = math.inf
     rtol: float = 1e-3
     tank: Tank = field(init=False)
     env: simpy.Environment = field(init=False)
@@ -110,24 +111,26 @@ class Member:
         sc = self.scenario
         self.tank = Tank(sc, self.days, rtol=self.rtol)
         kinds = {a.kind for a in self.actions}
-        sets: list[str] = []
-        if WATER_CHANGE in kinds or self.water_changes_after_d is not None:
-            sets.append("water_changes.enabled=false")
-        schedule = apply_overrides(sc, sets) if sets else sc
-        if FEEDING in kinds:
-            schedule = schedule.model_copy(update={"feeds": []})
-        # the Tank was built (initial biomass, waste) from the full scenario; only the
-        # processes come from the schedule that is left
-        self.tank.scenario = schedule
+        # the Tank was built (initial biomass, waste) from the full scenario; the generic
+        # processes (lights, top-ups, dosing, outages) come from a schedule without feeds
+        # and water changes, which are registered below with their limits
+        schedule = apply_overrides(sc, ["water_changes.enabled=false"])
+        self.tank.scenario = schedule.model_copy(update={"feeds": []})
         self.env = simpy.Environment()
         build_processes(self.env, self.tank)
         self.tank.scenario = sc
         for a in self.actions:
             self.env.process(self._at(a.time_d, lambda a=a: self._do(a)))
-        wc = sc.water_changes
-        if self.water_changes_after_d is not None and wc.enabled:
-            t = self.water_changes_after_d
+        for feed in sc.feeds:
+            t = feed.first_day_d + feed.time_of_day_h / 24.0
             while t < self.days:
+                if FEEDING not in kinds or t > self.feeds_resume_d:
+                    self.env.process(self._at(t, lambda f=feed: self.tank.feed(f)))
+                t += feed.interval_d
+        wc = sc.water_changes
+        if wc.enabled and WATER_CHANGE not in kinds:
+            t = wc.first_day_d + wc.time_of_day_h / 24.0
+            while t < min(self.days, self.water_changes_until_d):
                 self.env.process(self._at(t, lambda: self.tank.water_change(wc.fraction)))
                 t += wc.interval_d
 
@@ -181,9 +184,13 @@ class Member:
         m = self.tank.m
         m[:, component] = np.maximum(m[:, component] + delta_mg_l * vol, 0.0)
 
-    def scale_biomass(self, factor: float) -> None:
-        """Multiply both nitrifier populations (the bed's present capacity)."""
-        self.tank.m[1:, [C.AOB, C.NOB]] *= max(factor, 1e-6)
+    def biomass_mg(self, component: int) -> float:
+        """Total mass of one nitrifier population in the bed (mg VSS)."""
+        return float(self.tank.m[1:, component].sum())
+
+    def scale_biomass(self, component: int, factor: float) -> None:
+        """Multiply one nitrifier population everywhere in the bed (its present capacity)."""
+        self.tank.m[1:, component] *= max(factor, 1e-6)
 
     def timeseries(self) -> pd.DataFrame:
         """Output rows written so far (the engine's ``timeseries`` columns)."""
