@@ -68,14 +68,23 @@ def build(args: argparse.Namespace, *, start_forecast: bool = True):
     from tankeco.config import load_scenario
     from tankeco.dashboard.app import create_app
     from tankeco.dashboard.monitor import Monitor
-    from tankeco.history import zone
 
     scenario = load_scenario(args.scenario)
+    if args.tz:  # a bad zone is a one-line error now, not a failed forecast later
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(args.tz)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise UserError(
+                f"--tz {args.tz!r}: unknown time zone; use e.g. Europe/Berlin"
+            ) from None
     monitor = Monitor(
         args.store,
         scenario,
         tank=args.tank,
-        tz=zone(args.tz),
+        tz_name=args.tz,
+        scenario_path=args.scenario,
         layout=args.layout,
         silent_min=args.silent_min,
     )

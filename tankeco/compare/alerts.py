@@ -17,12 +17,15 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from tankeco import limits
 from tankeco.chemistry.ammonia import free_ammonia_n_mg_l
-from tankeco.compare.forecast import Forecast
+
+if TYPE_CHECKING:  # the dashboard imports this module without the model (memory)
+    from tankeco.compare.forecast import Forecast
 
 CRITICAL, WARNING, INFO = "critical", "warning", "info"
 
@@ -62,10 +65,12 @@ class Latest:
     age_min: float
 
 
-def free_ammonia(latest: Mapping[str, Latest], forecast: Forecast | None = None) -> list[Alert]:
+def free_ammonia(
+    latest: Mapping[str, Latest], now_mean: Mapping[str, float] | None = None
+) -> list[Alert]:
     """Free ammonia now, from the newest fresh TAN + pH (+ temperature) or an NH3 probe.
 
-    Falls back on the filter's estimate of now when the readings are stale.
+    Falls back on the filter's estimate of now (``now_mean``) when readings are stale.
     """
     fresh = {q: r for q, r in latest.items() if r.age_min <= FRESH_MIN}
     nh3 = None
@@ -76,8 +81,8 @@ def free_ammonia(latest: Mapping[str, Latest], forecast: Forecast | None = None)
         temp = fresh["temperature"].value if "temperature" in fresh else 25.0
         nh3 = float(free_ammonia_n_mg_l(fresh["tan_n"].value, fresh["ph"].value, temp))
         how = f"from TAN {fresh['tan_n'].value:.2f} mg N/L at pH {fresh['ph'].value:.2f}"
-    elif forecast is not None and "nh3_n" in forecast.now_mean:
-        nh3, how = forecast.now_mean["nh3_n"], "estimated by the model from recent readings"
+    elif now_mean and "nh3_n" in now_mean:
+        nh3, how = now_mean["nh3_n"], "estimated by the model from recent readings"
     if nh3 is None or nh3 <= limits.FREE_NH3_N_MG_L:
         return []
     return [

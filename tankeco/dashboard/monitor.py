@@ -14,14 +14,16 @@ Everything leaves here as plain JSON numbers and strings; the page renders strin
 
 from __future__ import annotations
 
+import json
 import logging
 import math
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
 import numpy as np
 
@@ -38,15 +40,6 @@ THRESHOLDS: dict[str, tuple[float, str]] = {
     "no2_n": (limits.NO2_N_MG_L, "max"),
     "no3_n": (limits.NO3_N_MG_L, "max"),
     "do": (limits.DO_MIN_MG_L, "min"),
-}
-#: Forecast column of each store quantity.
-FORECAST_OF = {
-    "tan_n": "tan_mg_l",
-    "nh3_n": "nh3_mg_l",
-    "no2_n": "no2_n_mg_l",
-    "no3_n": "no3_n_mg_l",
-    "do": "do_mg_l",
-    "ph": "ph",
 }
 #: Largest number of points per sensor in a first paint.
 MAX_POINTS = 1000
@@ -115,7 +108,8 @@ class Monitor:
     store_url: str
     scenario: Scenario
     tank: str | None = None
-    tz: Any = None
+    tz_name: str | None = None
+    scenario_path: str | None = None
     layout: str | None = None
     silent_min: float = 20.0
     forecast_every_s: float = 600.0
@@ -128,6 +122,7 @@ class Monitor:
     _forecast_status: str = field(init=False, default="not computed yet")
     _stop: threading.Event = field(init=False, default_factory=threading.Event)
     _flow: FlowMap | None = field(init=False, default=None)
+    _series_cache: dict = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self._store = open_store(self.store_url)
@@ -147,32 +142,57 @@ class Monitor:
 
     # -- history ----------------------------------------------------------------------
     def series(self, hours: float = 72.0, max_points: int = MAX_POINTS) -> dict:
-        """Every sensor's readings over the last ``hours``, downsampled in the database."""
+        """Every sensor's readings over the last ``hours``, downsampled in the database.
+
+        Buckets that were complete at the last query never change again (a reading
+        arriving hours late is the exception; the periodic rebuild picks it up), so they
+        are cached per range and only the newest buckets are read again: grouping a month
+        of minute data takes SQLite most of a second, the tail a few milliseconds.
+        """
         end = self.clock()
-        start = end - int(hours * 3_600_000)
-        bucket = max(60_000, math.ceil((end - start) / max_points / 60_000) * 60_000)
+        span = int(hours * 3_600_000)
+        bucket = max(60_000, math.ceil(span / max_points / 60_000) * 60_000)
+        since = (end - span) // bucket * bucket
         with self._lock:
             if self.tank is None:
                 self.tank = self._guess_tank()
-            rows = self._store.bucketed(bucket_ms=bucket, tank=self.tank, since_ms=start)
-        out: dict[tuple[str, str], dict] = {}
-        for a in rows:
-            s = out.setdefault(
-                (a.sensor, a.quantity),
-                {"sensor": a.sensor, "quantity": a.quantity, "unit": a.unit, "t": [], "v": [],
-                 "lo": [], "hi": []},
-            )  # fmt: skip
-            # a bucket is drawn at its middle, or at the reading itself when it holds one
-            s["t"].append(a.bucket_start_ms + bucket // 2)
-            s["v"].append(a.mean)
-            s["lo"].append(a.min)
-            s["hi"].append(a.max)
-        return {
-            "tank": self.tank,
-            "since_ms": start,
-            "bucket_ms": bucket,
-            "series": list(out.values()),
-        }
+            key = (self.tank, bucket)
+            cached = self._series_cache.get(key)
+            if cached is None or cached["since"] > since:
+                rows = self._store.bucketed(bucket_ms=bucket, tank=self.tank, since_ms=since)
+                cached = {"since": since, "rows": {}, "complete": since}
+            else:
+                rows = self._store.bucketed(
+                    bucket_ms=bucket, tank=self.tank, since_ms=cached["complete"]
+                )
+            table: dict[tuple[str, str, str], dict[int, float]] = cached["rows"]
+            for a in rows:
+                table.setdefault((a.sensor, a.quantity, a.unit), {})[a.bucket_start_ms] = a.mean
+            cached["complete"] = end // bucket * bucket
+            self._series_cache[key] = cached
+            out = []
+            for (sensor, quantity, unit), buckets in table.items():
+                ts = sorted(b for b in buckets if b >= since)
+                for b in [b for b in buckets if b < since]:
+                    del buckets[b]
+                out.append(
+                    {
+                        "sensor": sensor,
+                        "quantity": quantity,
+                        "unit": unit,
+                        "t": [b + bucket // 2 for b in ts],  # drawn at the bucket's middle
+                        "v": [buckets[b] for b in ts],
+                    }
+                )
+        return {"tank": self.tank, "since_ms": since, "bucket_ms": bucket, "series": out}
+
+    def rebuild_series_cache(self) -> None:
+        """Re-read every cached range in full (late readings); run now and then."""
+        with self._lock:
+            keys = list(self._series_cache)
+            self._series_cache.clear()
+        for _, bucket in keys:
+            self.series(bucket * MAX_POINTS / 3_600_000)
 
     # -- live -------------------------------------------------------------------------
     def poll_new(self) -> list[dict]:
@@ -205,55 +225,38 @@ class Monitor:
 
     # -- forecast ---------------------------------------------------------------------
     def refresh_forecast(self) -> None:
-        """Run the filter and forecast on the last days of history (seconds of CPU)."""
-        from tankeco.compare.align import observations
-        from tankeco.compare.calibrate import start_overrides
-        from tankeco.compare.forecast import forecast
-        from tankeco.config import apply_overrides
-        from tankeco.history import actions, clock_for, kit_steps, load_history
-
-        t_now = self.clock()
-        since = t_now - int(self.forecast_window_d * 86_400_000)
-        store = open_store(self.store_url)
-        try:
-            if self.tank is None:
-                return
-            hist = load_history(store, self.tank, since, t_now + 1)
-        finally:
-            store.close()
-        clock = clock_for(since, self.tz)
-        obs = observations(hist.readings, hist.manual, clock, kit_steps())
-        if obs.empty:
-            self._forecast_status = "no readings the model can use in the last days"
+        """Run the filter and forecast in a worker process (seconds of CPU, ~200 MB that
+        the server itself never holds); see :mod:`tankeco.dashboard.forecast_worker`."""
+        if self.tank is None:
+            self._forecast_status = "no tank heard from yet"
             return
-        now_d = float(clock.days(t_now))
-        started = apply_overrides(self.scenario, start_overrides(obs))
-        t0 = time.perf_counter()
-        fc = forecast(started, obs, now_d, actions=actions(hist.events, clock), members=20)
-        bands = {}
-        t_ms = clock.ms(fc.time_d).tolist()
-        for q, col in FORECAST_OF.items():
-            bands[q] = {
-                "t": t_ms,
-                "median": fc.median[col].tolist(),
-                "low": fc.low[col].tolist(),
-                "high": fc.high[col].tolist(),
-            }
-        self._forecast = {
-            "computed_ms": t_now,
-            "seconds": round(time.perf_counter() - t0, 2),
-            "bands": bands,
-            "now_mean": fc.now_mean,
-            "now_std": fc.now_std,
-            "_fc": fc,
-            "_clock": clock,
-        }
+        cmd = [
+            sys.executable, "-m", "tankeco.dashboard.forecast_worker",
+            "--store", self.store_url, "--tank", self.tank,
+            "--window-d", str(self.forecast_window_d), "--now-ms", str(self.clock()),
+        ]  # fmt: skip
+        if self.scenario_path:
+            cmd += ["--scenario", self.scenario_path]
+        if self.tz_name:
+            cmd += ["--tz", self.tz_name]
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+        if p.returncode != 0:
+            last = (p.stderr.strip().splitlines() or ["no output"])[-1]
+            self._forecast_status = f"forecast failed: {last}"
+            return
+        out = json.loads(p.stdout)
+        if out.get("status") != "ok":
+            self._forecast_status = str(out.get("status"))
+            return
+        self._forecast = out
         self._forecast_status = "ok"
 
     def forecast_loop(self) -> None:
         """Background thread: refresh the forecast now and then every ``forecast_every_s``."""
         while not self._stop.is_set():
             try:
+                self.rebuild_series_cache()
+                self.series()  # the page's default range is ready before anyone asks
                 self._forecast_status = "computing" if self._forecast is None else "ok"
                 self.refresh_forecast()
             except Exception as exc:  # keep serving the page; say why there is no band
@@ -265,7 +268,6 @@ class Monitor:
     def state(self) -> dict:
         """Alerts, countdown, forecast bands, events, sensor health, quarantine, flow map."""
         from tankeco.compare import alerts as al
-        from tankeco.history import weekday_name
 
         t = self.clock()
         with self._lock:
@@ -299,13 +301,13 @@ class Monitor:
             sensor_quantity[r.sensor] = r.quantity
         fc = self._forecast
         found: list[al.Alert] = []
-        found += al.free_ammonia(latest, fc["_fc"] if fc else None)
+        found += al.free_ammonia(latest, fc["now_mean"] if fc else None)
         countdown = None
         if fc:
-            clock = fc["_clock"]
-            found += al.nitrate(fc["_fc"], lambda d: weekday_name(int(clock.ms(d)), self.tz))
-            c = al.water_change_countdown_d(fc["_fc"])
-            countdown = None if math.isinf(c) else c
+            found += [
+                al.Alert(**{k: v for k, v in a.items() if k != "due_ms"}) for a in fc["alerts"]
+            ]
+            countdown = fc["countdown_d"]
         ages = {s.sensor: (t - s.last_seen_ms) / 60_000 for s in states if s.last_seen_ms}
         found += al.silent_sensors(ages, self.silent_min)
         found += al.ph_drift(ph_pairs)

@@ -147,3 +147,31 @@ def test_home_assistant_discovery_payloads():
     assert all(c["state_topic"] == "tankeco/main_tank/forecast/state" for _, c in cfgs)
     st = state_payload({"alerts": [{"message": "x"}], "countdown_d": 5.04})
     assert st == {"nitrate_days": 5.0, "alerts": 1, "top_alert": "x"}
+
+
+@pytest.mark.integration
+def test_forecast_worker_gives_bands_countdown_and_nitrate_alert(tmp_path):
+    """The filter runs in its own process; the server gets bands and a nitrate alert."""
+    from tankeco.compare.replay import Knobs
+    from tests.compare.synthetic import MS_PER_DAY, write_history
+
+    url = f"sqlite:///{tmp_path / 'f.db'}"
+    s = open_store(url)
+    now = _now()
+    write_history(
+        s, load_scenario(None), Knobs(), origin_ms=now - 2 * MS_PER_DAY, days=2.0,
+        every_min=15, tank="main", quantities=("tan_n", "no3_n", "ph"),
+    )  # fmt: skip
+    s.close()
+    monitor = Monitor(url, load_scenario(None), tz_name="UTC")
+    monitor.refresh_forecast()
+    st = monitor.state()
+    monitor.close()
+    assert st["forecast_status"] == "ok"
+    band = st["forecast"]["no3_n"]
+    assert len(band["t"]) > 14 * 24 and band["t"][0] >= now - 60_000
+    trio = zip(band["low"], band["median"], band["high"], strict=True)
+    assert all(lo <= med <= hi for lo, med, hi in trio)
+    # the seed tank sits far above 10 mg N/L nitrate: the change is due now
+    assert st["countdown_d"] == 0.0
+    assert any(a["code"] == "nitrate_above_limit" for a in st["alerts"])

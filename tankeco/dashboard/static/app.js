@@ -28,7 +28,7 @@ async function getJSON(url) {
   return r.json();
 }
 
-function chartFor(quantity) {
+function chartFor(quantity, initial) {
   if (charts[quantity]) return charts[quantity];
   const box = el("div", null, "chart");
   box.id = "chart-" + quantity.replace(/[^a-z0-9_]/gi, "_");
@@ -41,15 +41,31 @@ function chartFor(quantity) {
   const after = Array.from(holder.children).find((c) => rank(c.dataset.q) > rank(quantity));
   box.dataset.q = quantity;
   holder.insertBefore(box, after || null);
+  const init = initial || { sensors: [], extra: [], shapes: [] };
   const layout = {
     title: { text: LABELS[quantity] || "" },   // fixed labels only, never device text
     margin: { l: 50, r: 15, t: 35, b: 30 },
     xaxis: { type: "date" }, yaxis: { zeroline: false },
-    showlegend: false, hovermode: "x", shapes: [],
+    showlegend: false, hovermode: "x", shapes: init.shapes,
   };
-  Plotly.newPlot(div, [], layout, { displaylogo: false, responsive: true, modeBarButtonsToRemove: ["sendDataToCloud"] });
-  charts[quantity] = { div, legend, traces: {}, n: 0 };
-  return charts[quantity];
+  const c = { div, legend, traces: {}, n: 0 };
+  const data = [];
+  for (const s of init.sensors) {
+    const color = COLORS[c.n % COLORS.length];
+    data.push(sensorTrace(color, s.t, s.v));
+    c.traces[s.sensor] = c.n++;
+    addLegend(c, s.sensor, color);
+  }
+  // one render per chart: sensors, forecast band and shapes together
+  Plotly.newPlot(div, data.concat(init.extra), layout,
+    { displaylogo: false, responsive: true, modeBarButtonsToRemove: ["sendDataToCloud"] });
+  charts[quantity] = c;
+  return c;
+}
+
+function sensorTrace(color, x, y) {
+  return { x, y, type: "scatter", mode: "lines", line: { color, width: 1.5 },
+    hovertemplate: "%{y:.3f}<extra></extra>", name: "" };
 }
 
 function addLegend(c, sensor, color) {
@@ -63,26 +79,30 @@ function addLegend(c, sensor, color) {
 function traceFor(quantity, sensor) {
   const c = chartFor(quantity);
   if (c.traces[sensor] !== undefined) return [c, c.traces[sensor]];
-  const color = COLORS[Object.keys(c.traces).length % COLORS.length];
-  Plotly.addTraces(c.div, {
-    x: [], y: [], type: "scatter", mode: "lines+markers", marker: { size: 3 },
-    line: { color, width: 1.5 }, hovertemplate: "%{y:.3f}<extra></extra>", name: "",
-  });
+  const color = COLORS[c.n % COLORS.length];
+  // a new sensor goes after the existing sensors, before the forecast traces
+  Plotly.addTraces(c.div, sensorTrace(color, [], []), c.n);
   c.traces[sensor] = c.n++;
   addLegend(c, sensor, color);
   return [c, c.traces[sensor]];
 }
 
-function renderSeries(data) {
-  for (const s of data.series) {
-    const [c, i] = traceFor(s.quantity, s.sensor);
-    Plotly.extendTraces(c.div, { x: [s.t], y: [s.v] }, [i]);
+function renderSeries(data, state) {
+  const byQ = {};
+  for (const s of data.series) (byQ[s.quantity] = byQ[s.quantity] || []).push(s);
+  for (const q of Object.keys(byQ)) {
+    const o = overlays(q, state);
+    chartFor(q, { sensors: byQ[q], extra: o.traces, shapes: o.shapes });
   }
+  overlaySig = signature(state);
 }
 
-function renderOverlays(state) {
-  for (const q of Object.keys(charts)) {
-    const c = charts[q];
+let overlaySig = null;
+function signature(state) {
+  return JSON.stringify([state.forecast_computed_ms, state.events.length, Object.keys(charts).length]);
+}
+
+function overlays(q, state) {
     const shapes = [];
     const th = state.thresholds[q];
     if (th) {
@@ -94,19 +114,28 @@ function renderOverlays(state) {
         line: { color: "#999", width: 1 } });
     }
     const fc = state.forecast[q];
-    const bandTraces = [];
+    const traces = [];
     if (fc) {
-      bandTraces.push(
+      traces.push(
         { x: fc.t, y: fc.low, type: "scatter", mode: "lines", line: { width: 0 }, hoverinfo: "skip", name: "" },
         { x: fc.t, y: fc.high, type: "scatter", mode: "lines", fill: "tonexty", fillcolor: "rgba(31,119,180,0.15)", line: { width: 0 }, hoverinfo: "skip", name: "" },
         { x: fc.t, y: fc.median, type: "scatter", mode: "lines", line: { dash: "dash", color: "#1f77b4", width: 1 }, hovertemplate: "forecast %{y:.3f}<extra></extra>", name: "" },
       );
     }
-    // forecast traces live after the sensors' traces: replace them wholesale
-    const total = c.div.data.length;
-    if (total > c.n) Plotly.deleteTraces(c.div, Array.from({ length: total - c.n }, (_, k) => c.n + k));
-    if (bandTraces.length) Plotly.addTraces(c.div, bandTraces);
-    Plotly.relayout(c.div, { shapes });
+    return { traces, shapes };
+}
+
+function renderOverlays(state) {
+  // only when the forecast or the events changed: a redraw of every chart costs CPU
+  const sig = signature(state);
+  if (sig === overlaySig) return;
+  overlaySig = sig;
+  for (const q of Object.keys(charts)) {
+    const c = charts[q];
+    const o = overlays(q, state);
+    // forecast traces live after the sensors' traces: replace them, one redraw per chart
+    Plotly.react(c.div, c.div.data.slice(0, c.n).concat(o.traces),
+      Object.assign({}, c.div.layout, { shapes: o.shapes }));
   }
 }
 
@@ -212,7 +241,7 @@ async function refreshState() {
 async function main() {
   const hours = new URLSearchParams(location.search).get("hours") || "72";
   const [series, state] = await Promise.all([getJSON("api/series?hours=" + encodeURIComponent(hours)), getJSON("api/state")]);
-  renderSeries(series);
+  renderSeries(series, state);
   renderState(state);
   window.tankeco.firstPaintMs = performance.now();
   document.body.dataset.ready = "1";
