@@ -122,9 +122,8 @@ def prefill(store_url: str, days: float = 3.0) -> Any:
     now = int(time.time() * 1000)
     t_rel = np.arange(-days, 0, 5 / 1440)
     batch = Batch()
-    for sensor, quantity, col, noise, _ in SENSORS:
+    for sensor, quantity, col, noise, unit in SENSORS:
         v = np.interp(t_rel + days, ts["time_d"], ts[col]) + rng.normal(0, noise, t_rel.size)
-        unit = {"ph": "pH", "temperature": "°C"}.get(quantity, "")
         for i, (t, x) in enumerate(zip(t_rel, v, strict=True)):
             ms = now + int(t * 86_400_000)
             batch.readings.append(

@@ -165,13 +165,16 @@ class Monitor:
                 rows = self._store.bucketed(
                     bucket_ms=bucket, tank=self.tank, since_ms=cached["complete"]
                 )
-            table: dict[tuple[str, str, str], dict[int, float]] = cached["rows"]
+            # one series per sensor and quantity, even if its unit text changed over time
+            table: dict[tuple[str, str], dict[int, float]] = cached["rows"]
+            units: dict[tuple[str, str], str] = cached.setdefault("units", {})
             for a in rows:
-                table.setdefault((a.sensor, a.quantity, a.unit), {})[a.bucket_start_ms] = a.mean
+                table.setdefault((a.sensor, a.quantity), {})[a.bucket_start_ms] = a.mean
+                units[(a.sensor, a.quantity)] = a.unit
             cached["complete"] = end // bucket * bucket
             self._series_cache[key] = cached
             out = []
-            for (sensor, quantity, unit), buckets in table.items():
+            for (sensor, quantity), buckets in table.items():
                 ts = sorted(b for b in buckets if b >= since)
                 for b in [b for b in buckets if b < since]:
                     del buckets[b]
@@ -179,7 +182,7 @@ class Monitor:
                     {
                         "sensor": sensor,
                         "quantity": quantity,
-                        "unit": unit,
+                        "unit": units.get((sensor, quantity), ""),
                         "t": [b + bucket // 2 for b in ts],  # drawn at the bucket's middle
                         "v": [buckets[b] for b in ts],
                     }

@@ -52,6 +52,24 @@ def _client(url: str, **kw) -> TestClient:
     return TestClient(create_app(monitor, start_forecast=False, **kw), base_url="http://127.0.0.1")
 
 
+def test_one_series_per_sensor_even_when_the_unit_text_changed(tmp_path):
+    url = f"sqlite:///{tmp_path / 'u.db'}"
+    s = open_store(url)
+    now = _now()
+    s.write(
+        Batch(
+            readings=[
+                Reading(now - 120_000, "h", "main", "no3", "no3_n", 20.0, "", seq=1),
+                Reading(now - 60_000, "h", "main", "no3", "no3_n", 21.0, "mg/L NO3-N", seq=2),
+            ]
+        )
+    )
+    s.close()
+    with _client(url) as c:
+        (only,) = c.get("/api/series?hours=1").json()["series"]
+    assert only["sensor"] == "no3" and only["v"] == [20.0, 21.0]
+
+
 def test_series_are_downsampled_and_names_come_back_as_data(store_url):
     with _client(store_url) as c:
         data = c.get("/api/series?hours=72").json()
