@@ -17,6 +17,10 @@ apt_install() {
 command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || apt_install mosquitto \
   || echo "services: could not install mosquitto" >&2
 command -v openssl >/dev/null 2>&1 || apt_install openssl || echo "services: could not install openssl" >&2
+# The dashboard's browser tests drive Debian's Chromium through playwright (never
+# 'playwright install': no browser download).
+command -v chromium >/dev/null 2>&1 || apt_install chromium chromium-driver \
+  || echo "services: could not install chromium" >&2
 
 if ! port_open 1883; then
   command -v mosquitto >/dev/null 2>&1 || apt_install mosquitto || echo "services: could not install mosquitto" >&2

@@ -26,6 +26,9 @@ COMMAND_MODULES: tuple[str, ...] = (
     "tankeco.commands.node",
     "tankeco.commands.plan",
     "tankeco.commands.sweep",
+    "tankeco.commands.compare",
+    "tankeco.commands.dashboard",
+    "tankeco.commands.demo",
 )
 
 DESCRIPTION = """\

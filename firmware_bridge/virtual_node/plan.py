@@ -51,6 +51,9 @@ class NodeSettings:
 
     start_ms: int
     days: float
+    #: device-clock ms per simulated ms: 1 when the device clock follows simulated time;
+    #: 1/speed for a live demo whose readings are stamped with the wall clock as sent
+    clock_scale: float = 1.0
     site: str = "home"
     tank: str = "main"
     node: str = "vnode"
@@ -199,14 +202,14 @@ def _events(events: pd.DataFrame, settings: NodeSettings, days: float) -> list[T
         amount = round(amount, 2)
         if amount <= 0:
             continue
-        ts_ms = settings.start_ms + round(t_d * SECONDS_PER_DAY * 1000)
+        sim_ms = round(t_d * SECONDS_PER_DAY * 1000)
         # The store keeps one event of a kind per instant: a keeper feeding turtle and
         # fish "at 9:00" does it a minute apart.
-        while last_ms.get(kind, -1) >= ts_ms:
-            ts_ms += 60_000
-        last_ms[kind] = ts_ms
-        t_s = (ts_ms - settings.start_ms) / 1000.0
-        out.append(TankEvent(t_s, ts_ms, kind, amount, unit, note))
+        while last_ms.get(kind, -1) >= sim_ms:
+            sim_ms += 60_000
+        last_ms[kind] = sim_ms
+        ts_ms = settings.start_ms + round(sim_ms * settings.clock_scale)
+        out.append(TankEvent(sim_ms / 1000.0, ts_ms, kind, amount, unit, note))
     return out
 
 
@@ -219,7 +222,7 @@ def _kit_entries(
     while (t_d := settings.kit_first_d + k * settings.kit_interval_d) <= days:
         no3_mg_l = float(_interp(ts, "no3_n_mg_l", np.array([t_d]))[0]) * NO3_PER_N
         value = read_colour_card(no3_mg_l, card.steps, rng)
-        ts_ms = settings.start_ms + round(t_d * SECONDS_PER_DAY * 1000)
+        ts_ms = settings.start_ms + round(t_d * SECONDS_PER_DAY * 1000 * settings.clock_scale)
         out.append(KitEntry(t_d * SECONDS_PER_DAY, ts_ms, "nitrate", value, card.unit, "api"))
         k += 1
     return out
@@ -241,7 +244,7 @@ def build_plan(timeseries: pd.DataFrame, events: pd.DataFrame, settings: NodeSet
     nh3 = probes.nh3.read(_interp(timeseries, "nh3_mg_l", t_d_all), rng[4])
     every = round(settings.ammonia_interval_s / settings.interval_s)
     nh3[np.arange(n_ticks) % every != 0] = np.nan
-    ts_ms = probes.clock.stamp_ms(settings.start_ms, t_s_all, rng[5])
+    ts_ms = probes.clock.stamp_ms(settings.start_ms, t_s_all * settings.clock_scale, rng[5])
     keep = ~in_gaps(t_d_all, gaps_d)
     return NodePlan(
         settings=settings,

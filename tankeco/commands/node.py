@@ -69,6 +69,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--days", type=float, help="simulated days (default: the scenario's)")
     p.add_argument("--seed", type=int, help="seed of the sensor behaviour (default: scenario's)")
     p.add_argument("--start", help="ISO time of simulated day 0 (default: so the run ends now)")
+    p.add_argument(
+        "--wall-clock",
+        action="store_true",
+        help="stamp every reading with the wall-clock time it is sent, however "
+        "fast the simulation runs (live demos: a dashboard shows them as they "
+        "arrive); day 0 is now",
+    )
     p.add_argument("--interval-s", type=float, default=60.0,
                    help="seconds between readings (default %(default)g)")  # fmt: skip
     p.add_argument("--sentinel-rate", type=float, default=0.001,
@@ -145,7 +152,10 @@ def run(args: argparse.Namespace) -> int:
 
     scenario = load_scenario(args.scenario, args.overrides)
     days = float(args.days if args.days is not None else scenario.simulation.days)
-    start_ms = _start_ms(args.start, days, args.speed, int(time.time() * 1000))
+    if args.wall_clock and args.start:
+        raise UserError("node: --wall-clock starts the run now; leave out --start")
+    now_ms = int(time.time() * 1000)
+    start_ms = now_ms if args.wall_clock else _start_ms(args.start, days, args.speed, now_ms)
 
     from firmware_bridge.virtual_node.formats import bridge_mapping_toml, make_encoder, messages
     from firmware_bridge.virtual_node.plan import NodeSettings, build_plan
@@ -153,7 +163,9 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         settings = NodeSettings(
-            start_ms=start_ms, days=days, site=args.site, tank=args.tank, node=args.node,
+            start_ms=start_ms, days=days, site=args.site,
+            clock_scale=1.0 / args.speed if args.wall_clock else 1.0,
+            tank=args.tank, node=args.node,
             seed=scenario.simulation.seed if args.seed is None else args.seed,
             interval_s=args.interval_s,
             ammonia_interval_s=args.interval_s if args.format == "tasmota"

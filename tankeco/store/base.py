@@ -50,6 +50,17 @@ class Store(Protocol):
         """Downsampled buckets written by :meth:`apply_retention`, in time order."""
         ...
 
+    def bucketed(
+        self,
+        *,
+        bucket_ms: int,
+        tank: str | None = None,
+        since_ms: int | None = None,
+        until_ms: int | None = None,
+    ) -> list[Aggregate]:
+        """Raw readings downsampled in the database, one row per sensor and bucket."""
+        ...
+
     def events(self, *, tank: str | None = None, since_ms: int | None = None) -> list[Event]:
         """Events in time order."""
         ...

@@ -209,3 +209,25 @@ def test_bad_urls_are_user_errors(url: str) -> None:
 def test_unreachable_postgres_is_a_user_error() -> None:
     with pytest.raises(UserError, match="cannot connect"):
         open_store("postgresql://127.0.0.1:1/test")
+
+
+def test_bucketed_downsamples_in_the_database(store: Store) -> None:
+    """Mean/min/max per sensor and bucket, on both backends (the dashboard's long ranges)."""
+    rows = [
+        Reading(t * 60_000, "s", "t", sensor, "ph", 7.0 + t / 100 + off, "pH", seq=t)
+        for t in range(120)
+        for sensor, off in (("a", 0.0), ("b", 1.0))
+    ]
+    rows.append(Reading(30 * 60_000, "s", "other", "a", "ph", 99.0, "pH"))
+    store.write(Batch(readings=rows))
+    out = store.bucketed(bucket_ms=3_600_000, tank="t")
+    assert [(a.sensor, a.bucket_start_ms, a.n) for a in out] == [
+        ("a", 0, 60), ("b", 0, 60), ("a", 3_600_000, 60), ("b", 3_600_000, 60),
+    ]  # fmt: skip
+    a0 = out[0]
+    assert a0.mean == pytest.approx(7.0 + 59 / 200) and (a0.min, a0.max) == (7.0, 7.59)
+    assert a0.bucket_s == 3600
+    late = store.bucketed(bucket_ms=3_600_000, tank="t", since_ms=90 * 60_000)
+    assert [(a.sensor, a.n) for a in late] == [("a", 30), ("b", 30)]
+    with pytest.raises(ValueError):
+        store.bucketed(bucket_ms=0)

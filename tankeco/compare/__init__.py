@@ -1,0 +1,5 @@
+"""Measured against simulated: alignment, residuals, calibration, forecast and alerts.
+
+Everything in this package is pure model code (numbers in, numbers out); the store, the
+plots and the command line live in :mod:`tankeco.commands.compare` and the dashboard.
+"""

@@ -1,0 +1,1 @@
+"""The live dashboard: a Starlette app serving one page (see :mod:`.app`)."""

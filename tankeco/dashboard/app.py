@@ -1,0 +1,233 @@
+"""The dashboard's small HTTP server: one page, a JSON API and a server-sent-event stream.
+
+Security, because a tank monitor ends up on a home network:
+
+* it binds 127.0.0.1 unless told otherwise, and then only answers requests whose Host is
+  a loopback name (a web page elsewhere cannot reach it through DNS rebinding);
+* on any other address a token is required; the page and every API call check it
+  (``?token=`` once, then an HttpOnly same-site cookie; or ``Authorization: Bearer``),
+  compared in constant time;
+* the page is served with a Content-Security-Policy that allows scripts from this
+  server only, and it never renders sensor names or payload text as HTML.
+
+plotly.js comes from the installed ``plotly`` package: the page works offline and
+makes no request to any other host.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import json
+import math
+import threading
+from collections.abc import AsyncIterator
+from importlib import resources
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.requests import Request
+from starlette.responses import (
+    FileResponse,
+    JSONResponse,
+    PlainTextResponse,
+    Response,
+    StreamingResponse,
+)
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from tankeco.dashboard.monitor import Monitor
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
+COOKIE = "tankeco_token"
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob:; connect-src 'self'; font-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'"
+)
+#: How often the live poller looks at the store, seconds.
+POLL_S = 0.5
+
+
+def static_dir() -> Path:
+    return Path(str(resources.files("tankeco.dashboard") / "static"))
+
+
+def plotly_js() -> Path:
+    """plotly.min.js from the installed plotly wheel (no CDN)."""
+    import plotly
+
+    return Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+
+
+def is_loopback(host: str) -> bool:
+    return host in LOOPBACK or host.startswith("127.")
+
+
+class TokenMiddleware:
+    """Every request needs the token (query, bearer header or cookie), when one is set."""
+
+    def __init__(self, app: ASGIApp, token: str | None) -> None:
+        self.app = app
+        self.token = token
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not self.token:
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        given = (
+            request.query_params.get("token")
+            or request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+            or request.cookies.get(COOKIE)
+            or ""
+        )
+        if not hmac.compare_digest(given.encode(), self.token.encode()):
+            response: Response = PlainTextResponse("token required", status_code=401)
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+class Hub:
+    """Fans new readings out to every open event stream."""
+
+    def __init__(self) -> None:
+        self.queues: set[asyncio.Queue] = set()
+
+    def subscribe(self) -> asyncio.Queue:
+        q: asyncio.Queue = asyncio.Queue(maxsize=1000)
+        self.queues.add(q)
+        return q
+
+    def unsubscribe(self, q: asyncio.Queue) -> None:
+        self.queues.discard(q)
+
+    def publish(self, items: list[dict]) -> None:
+        for q in list(self.queues):
+            if q.full():  # a stalled browser tab must not hold the server's memory
+                continue
+            q.put_nowait(items)
+
+
+def _json(data: object) -> JSONResponse:
+    return JSONResponse(_finite(data), headers={"Cache-Control": "no-store"})
+
+
+def _finite(x: object) -> object:
+    """JSON has no NaN or infinity: turn them into null."""
+    if isinstance(x, float):
+        return x if math.isfinite(x) else None
+    if isinstance(x, dict):
+        return {k: _finite(v) for k, v in x.items() if not str(k).startswith("_")}
+    if isinstance(x, list | tuple):
+        return [_finite(v) for v in x]
+    return x
+
+
+def create_app(
+    monitor: Monitor,
+    *,
+    host: str = "127.0.0.1",
+    token: str | None = None,
+    publisher: object | None = None,
+    start_forecast: bool = True,
+) -> Starlette:
+    """The ASGI app over ``monitor``; ``publisher`` (optional) gets each state for MQTT."""
+    hub = Hub()
+    static = static_dir()
+
+    async def page(request: Request) -> Response:
+        response = FileResponse(static / "index.html", headers={"Content-Security-Policy": CSP})
+        if token and request.query_params.get("token"):
+            response.set_cookie(COOKIE, token, httponly=True, samesite="strict")
+        return response
+
+    async def asset(request: Request) -> Response:
+        name = request.path_params["name"]
+        if name == "plotly.min.js":
+            path = plotly_js()
+        elif name in ("app.js", "style.css"):
+            path = static / name
+        else:
+            return PlainTextResponse("not found", status_code=404)
+        return FileResponse(path, headers={"Cache-Control": "max-age=3600"})
+
+    async def series(request: Request) -> Response:
+        try:
+            hours = float(request.query_params.get("hours", "72"))
+        except ValueError:
+            return PlainTextResponse("hours: a number", status_code=400)
+        hours = min(max(hours, 0.1), 24 * 400)
+        return _json(await asyncio.to_thread(monitor.series, hours))
+
+    async def state(request: Request) -> Response:
+        data = await asyncio.to_thread(monitor.state)
+        if publisher is not None:
+            with contextlib.suppress(Exception):
+                publisher.publish_state(data)  # type: ignore[attr-defined]
+        return _json(data)
+
+    async def stream(request: Request) -> Response:
+        q = hub.subscribe()
+
+        async def events() -> AsyncIterator[str]:
+            try:
+                yield "retry: 1000\n\n"
+                while True:
+                    try:
+                        items = await asyncio.wait_for(q.get(), timeout=15)
+                    except TimeoutError:
+                        yield ": keepalive\n\n"
+                        continue
+                    yield f"event: readings\ndata: {json.dumps(_finite(items))}\n\n"
+            finally:
+                hub.unsubscribe(q)
+
+        return StreamingResponse(
+            events(),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+        )
+
+    async def poller() -> None:
+        while True:
+            try:
+                items = await asyncio.to_thread(monitor.poll_new)
+                if items:
+                    hub.publish(items)
+            except Exception:  # a locked or restarting database: try again shortly
+                pass
+            await asyncio.sleep(POLL_S)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await asyncio.to_thread(monitor.prime)
+        task = asyncio.create_task(poller())
+        if start_forecast:
+            threading.Thread(target=monitor.forecast_loop, daemon=True, name="forecast").start()
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            monitor.close()
+
+    middleware = []
+    if is_loopback(host):
+        middleware.append(Middleware(TrustedHostMiddleware, allowed_hosts=list(LOOPBACK)))
+    middleware.append(Middleware(TokenMiddleware, token=token))
+    routes = [
+        Route("/", page),
+        Route("/static/{name}", asset),
+        Route("/favicon.ico", lambda request: Response(status_code=204)),
+        Route("/api/series", series),
+        Route("/api/state", state),
+        Route("/api/stream", stream),
+    ]
+    return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)

@@ -1,0 +1,124 @@
+"""The dashboard's forecast, computed in a short-lived process of its own.
+
+The filter needs the model (numba, scipy, pandas: ~200 MB once imported); the web server
+needs none of it.  Running the forecast as ``python -m tankeco.dashboard.forecast_worker``
+every few minutes keeps the long-running server small, and a crash or a slow forecast
+can never stall the page.  It prints one JSON object on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+
+import numpy as np
+
+from tankeco.errors import UserError
+
+#: Forecast column of each store quantity.
+FORECAST_OF = {
+    "tan_n": "tan_mg_l",
+    "nh3_n": "nh3_mg_l",
+    "no2_n": "no2_n_mg_l",
+    "no3_n": "no3_n_mg_l",
+    "do": "do_mg_l",
+    "ph": "ph",
+}
+
+
+def compute(
+    store_url: str,
+    tank: str,
+    scenario_path: str | None,
+    tz_name: str | None,
+    window_d: float,
+    now_ms: int,
+    members: int = 20,
+) -> dict:
+    from tankeco.compare import alerts as al
+    from tankeco.compare.align import observations
+    from tankeco.compare.calibrate import start_overrides
+    from tankeco.compare.forecast import forecast
+    from tankeco.config import apply_overrides, load_scenario
+    from tankeco.history import (
+        actions,
+        clock_for,
+        kit_steps,
+        load_history,
+        weekday_name,
+        zone,
+    )
+    from tankeco.store import open_store
+
+    tz = zone(tz_name)
+    scenario = load_scenario(scenario_path)
+    since = now_ms - int(window_d * 86_400_000)
+    store = open_store(store_url)
+    try:
+        hist = load_history(store, tank, since, now_ms + 1)
+    finally:
+        store.close()
+    clock = clock_for(since, tz)
+    obs = observations(hist.readings, hist.manual, clock, kit_steps())
+    if obs.empty:
+        return {"status": "no readings the model can use in the last days"}
+    now_d = float(clock.days(now_ms))
+    started = apply_overrides(scenario, start_overrides(obs))
+    t0 = time.perf_counter()
+    fc = forecast(started, obs, now_d, actions=actions(hist.events, clock), members=members)
+    t_ms = clock.ms(fc.time_d).tolist()
+    bands = {
+        q: {
+            "t": t_ms,
+            "median": np.round(fc.median[c], 5).tolist(),
+            "low": np.round(fc.low[c], 5).tolist(),
+            "high": np.round(fc.high[c], 5).tolist(),
+        }
+        for q, c in FORECAST_OF.items()
+    }
+    nitrate = al.nitrate(fc, lambda d: weekday_name(int(clock.ms(d)), tz))
+    countdown = al.water_change_countdown_d(fc)
+    return {
+        "status": "ok",
+        "computed_ms": now_ms,
+        "seconds": round(time.perf_counter() - t0, 2),
+        "bands": bands,
+        "now_mean": fc.now_mean,
+        "now_std": fc.now_std,
+        "alerts": [
+            a.as_dict() | {"due_ms": None if a.due_d is None else int(clock.ms(a.due_d))}
+            for a in nitrate
+        ],
+        "countdown_d": None if math.isinf(countdown) else countdown,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="tankeco.dashboard.forecast_worker")
+    p.add_argument("--store", required=True)
+    p.add_argument("--tank", required=True)
+    p.add_argument("--scenario")
+    p.add_argument("--tz")
+    p.add_argument("--window-d", type=float, default=3.0)
+    p.add_argument("--now-ms", type=int)
+    args = p.parse_args(argv)
+    try:
+        out = compute(
+            args.store,
+            args.tank,
+            args.scenario,
+            args.tz,
+            args.window_d,
+            args.now_ms or int(time.time() * 1000),
+        )
+    except UserError as exc:
+        out = {"status": f"forecast failed: {exc}"}
+    json.dump(out, sys.stdout)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,358 @@
+"""What the dashboard shows, computed from the store: series, live points, forecast, alerts.
+
+The page asks for three things: the history of every sensor, downsampled in the database
+so a month of one-minute data arrives as ~1000 points a sensor; the new readings as they
+land (the server polls the store twice a second and pushes them over server-sent
+events, so a reading is on screen within a second of the bridge committing it); and the
+"state" - alerts, forecast band, water-change countdown, sensor health, quarantine and
+the bed flow map.  The forecast runs the ensemble Kalman filter, which takes seconds, so
+it is refreshed in a background thread and the page gets the latest one.
+
+Everything leaves here as plain JSON numbers and strings; the page renders strings with
+``textContent`` only.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import numpy as np
+
+from tankeco import limits
+from tankeco.config import Scenario
+from tankeco.store import Store, open_store
+
+log = logging.getLogger("tankeco.dashboard")
+
+#: Thresholds drawn on each chart: (value, "max" = above is bad / "min" = below is bad).
+THRESHOLDS: dict[str, tuple[float, str]] = {
+    "nh3_n": (limits.FREE_NH3_N_MG_L, "max"),
+    "tan_n": (limits.TAN_CHRONIC_MG_L, "max"),
+    "no2_n": (limits.NO2_N_MG_L, "max"),
+    "no3_n": (limits.NO3_N_MG_L, "max"),
+    "do": (limits.DO_MIN_MG_L, "min"),
+}
+#: Largest number of points per sensor in a first paint.
+MAX_POINTS = 1000
+#: How far back live polling looks for readings that arrive late (ms).
+LIVE_WINDOW_MS = 10 * 60_000
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+@dataclass
+class FlowMap:
+    """Up-flow share of each plan-view bed zone, and where it came from."""
+
+    shares: list[float]
+    source: str  # "uniform" or "layout"
+    note: str
+
+    def as_dict(self, length_cm: float, width_cm: float) -> dict:
+        return {
+            "zones": self.shares,
+            "source": self.source,
+            "note": self.note,
+            "length_cm": length_cm,
+            "width_cm": width_cm,
+        }
+
+
+def flow_map(scenario: Scenario, layout_path: str | None) -> FlowMap:
+    """Zone shares from a layout file when the hydraulics module can solve it, else uniform.
+
+    The hydraulics layouts are built in parallel with this dashboard: the import is
+    checked at run time, so the map switches on as soon as they are installed.
+    """
+    n = scenario.bed.zones
+    uniform = [1.0 / n] * n
+    if not layout_path:
+        return FlowMap(uniform, "uniform", "no layout given: every zone gets the same up-flow")
+    try:
+        from tankeco.hydraulics.analysis import zone_flows_l_h  # type: ignore[import-not-found]
+        from tankeco.layout_file import load_layout  # type: ignore[import-not-found]
+    except ImportError:
+        return FlowMap(uniform, "uniform", "layouts need tankeco's hydraulics module")
+    try:
+        net = load_layout(layout_path).network()
+        bed = scenario.bed
+        q = zone_flows_l_h(
+            net,
+            np.full(n, bed.porosity),
+            n,
+            scenario.tank.length_cm / 100,
+            scenario.tank.width_cm / 100,
+        )
+    except Exception as exc:  # a layout that does not solve must not take the page down
+        return FlowMap(uniform, "uniform", f"layout could not be solved: {exc}")
+    total = float(np.sum(q))
+    shares = [float(v) / total for v in q] if total > 0 else uniform
+    return FlowMap(shares, "layout", f"solved from {layout_path}")
+
+
+@dataclass
+class Monitor:
+    """The dashboard's view of one tank in one store."""
+
+    store_url: str
+    scenario: Scenario
+    tank: str | None = None
+    tz_name: str | None = None
+    scenario_path: str | None = None
+    layout: str | None = None
+    silent_min: float = 20.0
+    forecast_every_s: float = 600.0
+    forecast_window_d: float = 3.0
+    clock: Callable[[], int] = now_ms
+    _store: Store = field(init=False)
+    _lock: threading.Lock = field(init=False, default_factory=threading.Lock)
+    _seen: dict[tuple, int] = field(init=False, default_factory=dict)
+    _forecast: dict | None = field(init=False, default=None)
+    _forecast_status: str = field(init=False, default="not computed yet")
+    _stop: threading.Event = field(init=False, default_factory=threading.Event)
+    _flow: FlowMap | None = field(init=False, default=None)
+    _series_cache: dict = field(init=False, default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._store = open_store(self.store_url)
+        if self.tank is None:
+            self.tank = self._guess_tank()
+
+    def _guess_tank(self) -> str | None:
+        states = self._store.sensor_states()
+        if not states:
+            return None
+        return max(states, key=lambda s: s.last_seen_ms or 0).tank
+
+    def close(self) -> None:
+        self._stop.set()
+        with self._lock:
+            self._store.close()
+
+    # -- history ----------------------------------------------------------------------
+    def series(self, hours: float = 72.0, max_points: int = MAX_POINTS) -> dict:
+        """Every sensor's readings over the last ``hours``, downsampled in the database.
+
+        Buckets that were complete at the last query never change again (a reading
+        arriving hours late is the exception; the periodic rebuild picks it up), so they
+        are cached per range and only the newest buckets are read again: grouping a month
+        of minute data takes SQLite most of a second, the tail a few milliseconds.
+        """
+        end = self.clock()
+        span = int(hours * 3_600_000)
+        bucket = max(60_000, math.ceil(span / max_points / 60_000) * 60_000)
+        since = (end - span) // bucket * bucket
+        with self._lock:
+            if self.tank is None:
+                self.tank = self._guess_tank()
+            key = (self.tank, bucket)
+            cached = self._series_cache.get(key)
+            if cached is None or cached["since"] > since:
+                rows = self._store.bucketed(bucket_ms=bucket, tank=self.tank, since_ms=since)
+                cached = {"since": since, "rows": {}, "complete": since}
+            else:
+                rows = self._store.bucketed(
+                    bucket_ms=bucket, tank=self.tank, since_ms=cached["complete"]
+                )
+            # one series per sensor and quantity, even if its unit text changed over time
+            table: dict[tuple[str, str], dict[int, float]] = cached["rows"]
+            units: dict[tuple[str, str], str] = cached.setdefault("units", {})
+            for a in rows:
+                table.setdefault((a.sensor, a.quantity), {})[a.bucket_start_ms] = a.mean
+                units[(a.sensor, a.quantity)] = a.unit
+            cached["complete"] = end // bucket * bucket
+            self._series_cache[key] = cached
+            out = []
+            for (sensor, quantity), buckets in table.items():
+                ts = sorted(b for b in buckets if b >= since)
+                for b in [b for b in buckets if b < since]:
+                    del buckets[b]
+                out.append(
+                    {
+                        "sensor": sensor,
+                        "quantity": quantity,
+                        "unit": units.get((sensor, quantity), ""),
+                        "t": [b + bucket // 2 for b in ts],  # drawn at the bucket's middle
+                        "v": [buckets[b] for b in ts],
+                    }
+                )
+        return {"tank": self.tank, "since_ms": since, "bucket_ms": bucket, "series": out}
+
+    def rebuild_series_cache(self) -> None:
+        """Re-read every cached range in full (late readings); run now and then."""
+        with self._lock:
+            keys = list(self._series_cache)
+            self._series_cache.clear()
+        for _, bucket in keys:
+            self.series(bucket * MAX_POINTS / 3_600_000)
+
+    # -- live -------------------------------------------------------------------------
+    def poll_new(self) -> list[dict]:
+        """Readings committed since the last poll (by their key; late arrivals included)."""
+        t = self.clock()
+        with self._lock:
+            if self.tank is None:
+                self.tank = self._guess_tank()
+                if self.tank is None:
+                    return []
+            rows = self._store.readings(tank=self.tank, since_ms=t - LIVE_WINDOW_MS)
+        new = []
+        for r in rows:
+            key = (r.sensor, r.ts_ms, r.seq, r.quantity)
+            if key in self._seen:
+                continue
+            self._seen[key] = r.ts_ms
+            new.append(
+                {"sensor": r.sensor, "quantity": r.quantity, "unit": r.unit, "t": r.ts_ms,
+                 "v": r.value}
+            )  # fmt: skip
+        cutoff = t - 2 * LIVE_WINDOW_MS
+        if len(self._seen) > 50_000 or any(v < cutoff for v in list(self._seen.values())[:1]):
+            self._seen = {k: v for k, v in self._seen.items() if v >= cutoff}
+        return new
+
+    def prime(self) -> None:
+        """Mark what is already stored as seen, so the stream sends only what is new."""
+        self.poll_new()
+
+    # -- forecast ---------------------------------------------------------------------
+    def refresh_forecast(self) -> None:
+        """Run the filter and forecast in a worker process (seconds of CPU, ~200 MB that
+        the server itself never holds); see :mod:`tankeco.dashboard.forecast_worker`."""
+        if self.tank is None:
+            self._forecast_status = "no tank heard from yet"
+            return
+        cmd = [
+            sys.executable, "-m", "tankeco.dashboard.forecast_worker",
+            "--store", self.store_url, "--tank", self.tank,
+            "--window-d", str(self.forecast_window_d), "--now-ms", str(self.clock()),
+        ]  # fmt: skip
+        if self.scenario_path:
+            cmd += ["--scenario", self.scenario_path]
+        if self.tz_name:
+            cmd += ["--tz", self.tz_name]
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+        if p.returncode != 0:
+            last = (p.stderr.strip().splitlines() or ["no output"])[-1]
+            self._forecast_status = f"forecast failed: {last}"
+            return
+        out = json.loads(p.stdout)
+        if out.get("status") != "ok":
+            self._forecast_status = str(out.get("status"))
+            return
+        self._forecast = out
+        self._forecast_status = "ok"
+
+    def forecast_loop(self) -> None:
+        """Background thread: refresh the forecast now and then every ``forecast_every_s``."""
+        while not self._stop.is_set():
+            try:
+                self.rebuild_series_cache()
+                self.series()  # the page's default range is ready before anyone asks
+                self._forecast_status = "computing" if self._forecast is None else "ok"
+                self.refresh_forecast()
+            except Exception as exc:  # keep serving the page; say why there is no band
+                log.exception("forecast failed")
+                self._forecast_status = f"forecast failed: {type(exc).__name__}: {exc}"
+            self._stop.wait(self.forecast_every_s)
+
+    # -- state ------------------------------------------------------------------------
+    def state(self) -> dict:
+        """Alerts, countdown, forecast bands, events, sensor health, quarantine, flow map."""
+        from tankeco.compare import alerts as al
+
+        t = self.clock()
+        with self._lock:
+            tank = self.tank
+            recent = self._store.readings(tank=tank, since_ms=t - 3_600_000) if tank else []
+            states = [s for s in self._store.sensor_states() if tank is None or s.tank == tank]
+            events = self._store.events(tank=tank, since_ms=t - 30 * 86_400_000) if tank else []
+            manual = (
+                self._store.manual_entries(tank=tank, since_ms=t - 30 * 86_400_000) if tank else []
+            )
+            quarantined = self._store.quarantined(since_ms=t - 86_400_000)
+            counters = self._store.counters()
+            ph_pairs = []
+            for m in manual:
+                if m.quantity != "ph":
+                    continue
+                near = self._store.readings(
+                    tank=tank,
+                    quantity="ph",
+                    since_ms=m.ts_ms - 1_800_000,
+                    until_ms=m.ts_ms + 1_800_000,
+                )
+                if near:
+                    ph_pairs.append(
+                        (m.ts_ms / 86_400_000, m.value, float(np.median([r.value for r in near])))
+                    )
+        latest: dict[str, al.Latest] = {}
+        sensor_quantity: dict[str, str] = {}
+        for r in recent:  # time order: the last one wins
+            latest[r.quantity] = al.Latest(r.value, (t - r.ts_ms) / 60_000)
+            sensor_quantity[r.sensor] = r.quantity
+        fc = self._forecast
+        found: list[al.Alert] = []
+        found += al.free_ammonia(latest, fc["now_mean"] if fc else None)
+        countdown = None
+        if fc:
+            found += [
+                al.Alert(**{k: v for k, v in a.items() if k != "due_ms"}) for a in fc["alerts"]
+            ]
+            countdown = fc["countdown_d"]
+        ages = {s.sensor: (t - s.last_seen_ms) / 60_000 for s in states if s.last_seen_ms}
+        found += al.silent_sensors(ages, self.silent_min)
+        found += al.ph_drift(ph_pairs)
+        order = {al.CRITICAL: 0, al.WARNING: 1, al.INFO: 2}
+        found.sort(key=lambda a: order.get(a.level, 3))
+        if self._flow is None:
+            self._flow = flow_map(self.scenario, self.layout)
+        return {
+            "tank": tank,
+            "now_ms": t,
+            "alerts": [a.as_dict() for a in found],
+            "countdown_d": countdown,
+            "forecast_status": self._forecast_status,
+            "forecast": fc["bands"] if fc else {},
+            "forecast_computed_ms": fc["computed_ms"] if fc else None,
+            "thresholds": {q: {"value": v, "kind": k} for q, (v, k) in THRESHOLDS.items()},
+            "events": [
+                {"t": e.ts_ms, "kind": e.kind, "amount": e.amount, "unit": e.unit} for e in events
+            ],
+            "sensors": [
+                {
+                    "sensor": s.sensor,
+                    "quantity": sensor_quantity.get(s.sensor),
+                    "last_seen_ms": s.last_seen_ms,
+                    "age_min": ages.get(s.sensor),
+                    "status": s.status,
+                }
+                for s in states
+            ],
+            "quarantine": {
+                "total": int(counters.get("quarantined", 0)),
+                "last_day": len(quarantined),
+                "recent": [
+                    {"received_ms": q.received_ms, "topic": q.topic, "reason": q.reason}
+                    for q in quarantined[-5:]
+                ],
+            },
+            "flow_map": self._flow.as_dict(
+                self.scenario.tank.length_cm, self.scenario.tank.width_cm
+            ),
+        }
+
+
+def iso(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).isoformat()
