@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import math
 from pathlib import Path
 
+import numpy as np
+
 from tankeco.errors import UserError
-from tankeco.sim.results import Results
+from tankeco.sim.results import EVENT_COLUMNS, Results
 
 
 def _clean(value):
@@ -40,8 +43,8 @@ def write_results(results: Results, out_dir: str | Path) -> dict[str, Path]:
         "events": path / "events.csv",
         "summary": path / "summary.json",
     }
-    results.timeseries.to_csv(files["timeseries"], index=False, float_format="%.9g")
-    results.events.to_csv(files["events"], index=False, float_format="%.6g")
+    _write_columns_csv(files["timeseries"], results.columns)
+    _write_rows_csv(files["events"], results.event_rows, EVENT_COLUMNS)
     doc = {
         "summary": results.summary,
         "nitrogen_balance": results.balance["nitrogen_mg"],
@@ -50,3 +53,31 @@ def write_results(results: Results, out_dir: str | Path) -> dict[str, Path]:
     }
     files["summary"].write_text(json.dumps(_clean(doc), indent=2) + "\n", encoding="utf-8")
     return files
+
+
+def _write_columns_csv(path: Path, columns: dict) -> None:
+    """Numeric columns to CSV with 9 significant digits; booleans as True/False."""
+    names = list(columns)
+    cells = []
+    for name in names:
+        col = np.asarray(columns[name])
+        if col.dtype == bool:
+            cells.append(np.where(col, "True", "False"))
+        elif np.issubdtype(col.dtype, np.integer):
+            cells.append(col.astype(str))
+        else:
+            cells.append(np.char.mod("%.9g", col))
+    body = np.column_stack(cells) if cells else np.empty((0, 0), dtype=str)
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        fh.write(",".join(names) + "\n")
+        fh.writelines(",".join(row) + "\n" for row in body)
+
+
+def _write_rows_csv(path: Path, rows: list[dict], fields: tuple[str, ...]) -> None:
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(fields), lineterminator="\n")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow(
+                {k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()}
+            )

@@ -59,7 +59,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="switch off all discrete events (feeding, changes, dosing, outages)",
     )
-    p.add_argument("--rtol", type=float, default=1e-4, help="integrator tolerance (%(default)g)")
+    p.add_argument("--rtol", type=float, default=1e-3, help="integrator tolerance (%(default)g)")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
     p.set_defaults(func=run)
 

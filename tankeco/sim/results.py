@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 
 from tankeco import limits
 from tankeco.chemistry.ammonia import free_ammonia_n_mg_l
@@ -38,19 +37,46 @@ TIMESERIES_COLUMNS = (
 )
 
 
+EVENT_COLUMNS = ("time_d", "event", "detail", "n_mg", "volume_l")
+
+
 @dataclass
 class Results:
-    """What ``simulate`` returns; written to disk by :mod:`tankeco.output`."""
+    """What ``simulate`` returns; written to disk by :mod:`tankeco.output`.
 
-    timeseries: pd.DataFrame
-    events: pd.DataFrame
+    ``columns`` holds the time series as numpy arrays; ``timeseries`` and ``events`` are
+    the same as pandas DataFrames, built on first use (importing pandas costs a quarter
+    of a second that ``tankeco simulate`` does not need to pay).
+    """
+
+    columns: dict[str, np.ndarray]
+    event_rows: list[dict]
     summary: dict
     balance: dict
     solver: dict = field(default_factory=dict)
     final_state: np.ndarray | None = None
+    _frames: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def timeseries(self):
+        if "ts" not in self._frames:
+            import pandas as pd
+
+            self._frames["ts"] = pd.DataFrame(self.columns)
+        return self._frames["ts"]
+
+    @property
+    def events(self):
+        if "ev" not in self._frames:
+            import pandas as pd
+
+            self._frames["ev"] = pd.DataFrame(self.event_rows, columns=list(EVENT_COLUMNS))
+        return self._frames["ev"]
 
 
-def timeseries_frame(tank) -> pd.DataFrame:
+def timeseries_columns(tank) -> dict[str, np.ndarray]:
+    """The sampled run as named columns (TIMESERIES_COLUMNS, then one oxygen column per
+    bed zone)."""
     model, temp = tank.model, tank.temp_c
     n = tank.k_out
     times, m, flags = tank.out_t[:n], tank.out_m[:n], tank.out_flags[:n]
@@ -59,7 +85,7 @@ def timeseries_frame(tank) -> pd.DataFrame:
     w = m[:, 0, :] / vol_w[:, None]
     bed = m[:, 1:, :] / pore[None, :, None]
     ph = ph_from_alk_dic(w[:, C.ALK], w[:, C.DIC], temp, w[:, C.TAN])
-    df = pd.DataFrame(
+    cols = dict(
         {
             "time_d": times,
             "tan_mg_l": w[:, C.TAN],
@@ -85,34 +111,41 @@ def timeseries_frame(tank) -> pd.DataFrame:
             "anoxic_zones": (bed[:, :, C.O2] < limits.ANOXIC_DO_MG_L).sum(axis=1),
         }
     )
-    zone_do = pd.DataFrame(
-        bed[:, :, C.O2], columns=[f"zone{i + 1}_do_mg_l" for i in range(bed.shape[1])]
-    )
-    return pd.concat([df[list(TIMESERIES_COLUMNS)], zone_do], axis=1)
+    cols = {name: np.asarray(cols[name]) for name in TIMESERIES_COLUMNS}
+    for z in range(bed.shape[1]):
+        cols[f"zone{z + 1}_do_mg_l"] = bed[:, z, C.O2]
+    return cols
 
 
-def cycle_completed_day(ts: pd.DataFrame, check_hour: float) -> float | None:
+def timeseries_frame(tank):
+    """The sampled run as a pandas DataFrame."""
+    import pandas as pd
+
+    return pd.DataFrame(timeseries_columns(tank))
+
+
+def cycle_completed_day(ts, check_hour: float) -> float | None:
     """Day a new tank counts as cycled, read as a keeper reads a kit.
 
     At each daily check (the dosing or first-feeding time, before it happens) ammonia and
     nitrite must both read below the first colour step (0.25 mg/L) and keep doing so at
     every later check, after nitrite has once risen above it (so the cycle has run).
     """
-    t = ts["time_d"].to_numpy()
+    t = np.asarray(ts["time_d"])
     days = np.arange(0, int(np.floor(t[-1])) + 1) + check_hour / 24.0
     days = days[days <= t[-1] + 1e-9]
     if days.size == 0:
         return None
     idx = np.clip(np.searchsorted(t, days - 1e-9), 0, t.size - 1)
-    tan = ts["tan_mg_l"].to_numpy()[idx]
-    no2 = ts["no2_n_mg_l"].to_numpy()[idx]
+    tan = np.asarray(ts["tan_mg_l"])[idx]
+    no2 = np.asarray(ts["no2_n_mg_l"])[idx]
     ok = (tan < limits.CYCLED_MG_L) & (no2 < limits.CYCLED_MG_L)
     # last index where it was not ok; cycled from the next check on
     bad = np.flatnonzero(~ok)
     first_ok = 0 if bad.size == 0 else bad[-1] + 1
     if first_ok >= days.size:
         return None
-    no2_all = ts["no2_n_mg_l"].to_numpy()
+    no2_all = np.asarray(ts["no2_n_mg_l"])
     if no2_all[t <= days[first_ok]].max(initial=0.0) < limits.CYCLED_MG_L:
         return None
     return float(days[first_ok])
@@ -134,14 +167,14 @@ def nitrification_capacity_mg_n_d(tank) -> float:
     return float(per_zone.sum())
 
 
-def _hours_above(ts: pd.DataFrame, column: str, limit: float) -> float:
-    dt = np.diff(ts["time_d"].to_numpy(), prepend=0.0)
-    return float((dt * (ts[column].to_numpy() > limit)).sum() * 24.0)
+def _hours_above(ts, column: str, limit: float) -> float:
+    dt = np.diff(np.asarray(ts["time_d"]), prepend=0.0)
+    return float((dt * (np.asarray(ts[column]) > limit)).sum() * 24.0)
 
 
 def build_results(tank, days: float) -> Results:
-    ts = timeseries_frame(tank)
-    ev = pd.DataFrame(tank.ledger.events, columns=["time_d", "event", "detail", "n_mg", "volume_l"])
+    ts = timeseries_columns(tank)
+    ev = tank.ledger.events
     led = tank.ledger
     stored_end = tank.stored_n_mg()
     denit = tank.denitrified_n_mg()
@@ -195,8 +228,8 @@ def build_results(tank, days: float) -> Results:
         check_hour = 9.0
 
     def peak(col):
-        i = int(ts[col].to_numpy().argmax())
-        return {"value": float(ts[col].iat[i]), "day": float(ts["time_d"].iat[i])}
+        i = int(ts[col].argmax())
+        return {"value": float(ts[col][i]), "day": float(ts["time_d"][i])}
 
     summary = {
         "scenario": sc.scenario.name,
@@ -207,22 +240,20 @@ def build_results(tank, days: float) -> Results:
         "peak_no2_n_mg_l": peak("no2_n_mg_l"),
         "days_above_nh3_limit": _hours_above(ts, "nh3_mg_l", limits.FREE_NH3_N_MG_L) / 24.0,
         "days_above_no2_limit": _hours_above(ts, "no2_n_mg_l", limits.NO2_N_MG_L) / 24.0,
-        "no3_n_end_mg_l": float(ts["no3_n_mg_l"].iat[-1]),
+        "no3_n_end_mg_l": float(ts["no3_n_mg_l"][-1]),
         "no3_n_max_mg_l": float(ts["no3_n_mg_l"].max()),
         "do_min_mg_l": float(ts["do_mg_l"].min()),
         "bed_do_min_mg_l": float(ts["bed_do_min_mg_l"].min()),
         "ph_min": float(ts["ph"].min()),
-        "ph_end": float(ts["ph"].iat[-1]),
-        "alk_end_mg_l_caco3": float(ts["alk_mg_l_caco3"].iat[-1]),
+        "ph_end": float(ts["ph"][-1]),
+        "alk_end_mg_l_caco3": float(ts["alk_mg_l_caco3"][-1]),
         "pump_flow_l_h": float(tank.filter.total_flow_l_h),
         "zone_flow_l_h": [float(q) for q in tank.filter.flow_l_h],
         "bed_porosity_min": float(
             tank.filter.porosity_of(tank.filter.solids_g(tank.m, tank.inert_g)).min()
         ),
-        "anoxic_zone_days": float(
-            (np.diff(ts["time_d"].to_numpy(), prepend=0.0) * ts["anoxic_zones"]).sum()
-        ),
-        "denitrified_n_mg": float(ts["denitrified_n_mg"].iat[-1]),
+        "anoxic_zone_days": float((np.diff(ts["time_d"], prepend=0.0) * ts["anoxic_zones"]).sum()),
+        "denitrified_n_mg": float(ts["denitrified_n_mg"][-1]),
         "nitrification_capacity_mg_n_d": nitrification_capacity_mg_n_d(tank),
         "cycle_completed_day": (
             cycle_completed_day(ts, check_hour) if sc.start.state == "new" else None
