@@ -76,44 +76,19 @@ def load_history(
 ) -> History:
     """Readings, manual entries and events of ``tank`` in [since, until)."""
     rs = store.readings(tank=tank, since_ms=since_ms, until_ms=until_ms)
-    readings = pd.DataFrame(
-        {
-            "ts_ms": [r.ts_ms for r in rs],
-            "sensor": [r.sensor for r in rs],
-            "quantity": [r.quantity for r in rs],
-            "value": [r.value for r in rs],
-            "unit": [r.unit for r in rs],
-            "quality": [r.quality for r in rs],
-        }
-    )
+    readings = _frame(rs, ("ts_ms", "sensor", "quantity", "value", "unit", "quality"))
     ms = [
         m
         for m in store.manual_entries(tank=tank, since_ms=since_ms)
         if until_ms is None or m.ts_ms < until_ms
     ]
-    manual = pd.DataFrame(
-        {
-            "ts_ms": [m.ts_ms for m in ms],
-            "quantity": [m.quantity for m in ms],
-            "value": [m.value for m in ms],
-            "kit": [m.kit for m in ms],
-            "off_card": [m.off_card for m in ms],
-        }
-    )
+    manual = _frame(ms, ("ts_ms", "quantity", "value", "kit", "off_card"))
     es = [
         e
         for e in store.events(tank=tank, since_ms=since_ms)
         if until_ms is None or e.ts_ms < until_ms
     ]
-    events = pd.DataFrame(
-        {
-            "ts_ms": [e.ts_ms for e in es],
-            "kind": [e.kind for e in es],
-            "amount": [e.amount for e in es],
-            "unit": [e.unit for e in es],
-            "note": [e.note for e in es],
-        }
-    )
+    events = _frame(es, ("ts_ms", "kind", "amount", "unit", "note"))
     return History(readings, manual, events)
 
 
@@ -136,3 +111,8 @@ def actions(events: pd.DataFrame, clock: Clock) -> list[Action]:
 
 def days_between(a_ms: int, b_ms: int) -> float:
     return (b_ms - a_ms) / timedelta(days=1).total_seconds() / 1000.0
+
+
+def _frame(records, fields: tuple[str, ...]) -> pd.DataFrame:
+    """One column per field of the store's records (empty records give empty columns)."""
+    return pd.DataFrame({f: [getattr(r, f) for r in records] for f in fields})
