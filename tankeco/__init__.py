@@ -1,7 +1,7 @@
 """tankeco: aquarium ecosystem simulator and monitor.
 
 The model (``tankeco.chemistry``, ``tankeco.sim``) is pure computation; I/O lives at the
-edges (``tankeco.cli``, ``tankeco.output``).  See README.md for the two commands that get
+edges (``tankeco.cli``, ``tankeco.io.output``).  See README.md for the two commands that get
 a keeper going.
 """
 

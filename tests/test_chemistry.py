@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tankeco import chemistry as ch
-from tankeco.chemistry import units
+from tankeco.units import chemistry_units as units
 
 FAST = settings(max_examples=150, deadline=None)
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from firmware_bridge.mapping import parse_mapping
+from tankeco.bridge.mapping import parse_mapping
 from tests.integration.brokers import free_port
 
 ROOT = Path(__file__).resolve().parents[1]

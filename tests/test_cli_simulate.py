@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from tankeco.cli import main
-from tankeco.params import PARAMETERS
+from tankeco.scenario.params import PARAMETERS
 
 REPO = Path(__file__).resolve().parents[1]
 REQUIRED = [

@@ -12,8 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tankeco import params as model_params
-from tankeco.config import (
+from tankeco.errors import ScenarioError, UserError
+from tankeco.scenario import params as model_params
+from tankeco.scenario.config import (
     Scenario,
     apply_overrides,
     default_scenario_text,
@@ -21,8 +22,7 @@ from tankeco.config import (
     parse_scenario,
     validate_scenario,
 )
-from tankeco.errors import ScenarioError, UserError
-from tankeco.units import parse_quantity
+from tankeco.units.parse import parse_quantity
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT / "sims" / "seed_tank.toml"

@@ -9,7 +9,7 @@ says otherwise. Each docstring gives the formula and its published source.
 - :mod:`~tankeco.chemistry.oxygen` - dissolved-oxygen saturation.
 - :mod:`~tankeco.chemistry.carbonate` - carbonate system, pH from alkalinity and DIC.
 - :mod:`~tankeco.chemistry.temperature` - theta and Arrhenius temperature factors.
-- :mod:`~tankeco.chemistry.units` - basis and unit conversions (NO3 <-> NO3-N, dKH, °F).
+- :mod:`~tankeco.units.chemistry_units` - basis and unit conversions (NO3 <-> NO3-N, dKH, °F).
 """
 
 from tankeco.chemistry.ammonia import (
@@ -34,7 +34,7 @@ from tankeco.chemistry.temperature import (
     theta_factor,
     theta_from_activation_energy,
 )
-from tankeco.chemistry.units import (
+from tankeco.units.chemistry_units import (
     ALK_MG_CACO3_PER_DKH,
     ALK_MG_CACO3_PER_MEQ,
     NH3_PER_NH3_N,

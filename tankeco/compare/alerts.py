@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from tankeco import limits
 from tankeco.chemistry.ammonia import free_ammonia_n_mg_l
+from tankeco.scenario import thresholds as limits
 
 if TYPE_CHECKING:  # the dashboard imports this module without the model (memory)
     from tankeco.compare.forecast import Forecast

@@ -27,7 +27,7 @@ from scipy.optimize import least_squares
 
 from tankeco.compare.align import MODEL_COLUMN, SENSOR, initial_levels, model_at
 from tankeco.compare.replay import Action, Knobs, replay
-from tankeco.config import Scenario, apply_overrides
+from tankeco.scenario.config import Scenario, apply_overrides
 
 #: name -> (log scale?, lower, upper, unit) of each knob.  The capacity bounds keep both
 #: growth rates inside the parameter table's ranges for the default rates.

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import simpy
 
-from tankeco.config import Feed, Scenario, apply_overrides
+from tankeco.scenario.config import Feed, Scenario, apply_overrides
 from tankeco.sim.engine import Tank, build_processes
 from tankeco.sim.results import Results, build_results, timeseries_frame
 

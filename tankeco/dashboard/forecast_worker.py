@@ -42,8 +42,7 @@ def compute(
     from tankeco.compare.align import observations
     from tankeco.compare.calibrate import start_overrides
     from tankeco.compare.forecast import forecast
-    from tankeco.config import apply_overrides, load_scenario
-    from tankeco.history import (
+    from tankeco.io.history import (
         actions,
         clock_for,
         kit_steps,
@@ -51,6 +50,7 @@ def compute(
         weekday_name,
         zone,
     )
+    from tankeco.scenario.config import apply_overrides, load_scenario
     from tankeco.store import open_store
 
     tz = zone(tz_name)

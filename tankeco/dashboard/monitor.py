@@ -27,8 +27,8 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from tankeco import limits
-from tankeco.config import Scenario
+from tankeco.scenario import thresholds as limits
+from tankeco.scenario.config import Scenario
 from tankeco.store import Store, open_store
 
 log = logging.getLogger("tankeco.dashboard")
@@ -81,7 +81,7 @@ def flow_map(scenario: Scenario, layout_path: str | None) -> FlowMap:
         return FlowMap(uniform, "uniform", "no layout given: every zone gets the same up-flow")
     try:
         from tankeco.hydraulics.analysis import zone_flows_l_h  # type: ignore[import-not-found]
-        from tankeco.layout_file import load_layout  # type: ignore[import-not-found]
+        from tankeco.hydraulics.layout_file import load_layout  # type: ignore[import-not-found]
     except ImportError:
         return FlowMap(uniform, "uniform", "layouts need tankeco's hydraulics module")
     try:

@@ -133,7 +133,7 @@ def zone_flows_l_h(
     :func:`tankeco.hydraulics.bed.clogged_porosity`); a lower porosity raises that zone's
     Ergun resistance, which moves flow to the other holes and zones.
 
-    ``layout`` is a network built from a layout file (``tankeco.layout_file``) or, for a
+    ``layout`` is a network built from a layout file (``tankeco.hydraulics.layout_file``) or, for a
     daily re-solve, an :class:`Analyser` kept between calls (re-uses the bed map and
     warm-starts Newton from the previous day's flows).  The zone flows sum to the pump's
     operating flow; divide by their sum for the engine's ``zone_flow_share``.

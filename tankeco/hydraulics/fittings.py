@@ -16,7 +16,7 @@ which stalls Newton.  The model is therefore made continuous over a few per cent
 (:data:`REVERSAL_FADE`) of the combined flow: an outgoing leg's loss fades in (tees and
 crosses, the run loss at a header hole, elbows and reducers with holes), and a tee whose
 smallest leg flows *in* blends Crane's combining losses with its dividing losses for that
-leg shut (:func:`tankeco.hydraulics.kernel._tee`).  Away from reversals nothing changes;
+leg shut (:func:`tankeco.hydraulics.newton_kernel._tee`).  Away from reversals nothing changes;
 on the shipped layouts and the test networks the hole flows move by less than 0.03 %.
 
 Only the momentum mode uses this module; friction-only (EPANET-like) solves skip it.
@@ -214,7 +214,7 @@ def classify(net: Network, c: Compiled) -> Fittings:
 
 @dataclass(frozen=True)
 class TeeArrays:
-    """Tees and crosses flattened for the compiled kernel (:mod:`tankeco.hydraulics.kernel`).
+    """Tees and crosses flattened for the compiled kernel (:mod:`tankeco.hydraulics.newton_kernel`).
 
     ``ptr[t]:ptr[t+1]`` are tee t's legs in ``leg`` (pipe, +1 if a positive flow enters
     the node else -1); ``pair_ptr[t]`` starts its ``nleg x nleg`` block of ``pair``, row i

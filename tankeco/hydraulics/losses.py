@@ -2,7 +2,7 @@
 
 A link equation reads ``H_from - H_to = h(Q)``, the head lost in the flow direction
 (``h(Q)`` has the sign of Q).  The laws are evaluated, with their derivatives for
-Newton, in the compiled kernel :mod:`tankeco.hydraulics.kernel`; this module holds their
+Newton, in the compiled kernel :mod:`tankeco.hydraulics.newton_kernel`; this module holds their
 constants and the fitting coefficients that depend on geometry only.
 
 Sources

@@ -89,7 +89,7 @@ class Bed:
 
 @dataclass(frozen=True)
 class Fluid:
-    """Water properties (25 °C defaults, see :mod:`tankeco.params`)."""
+    """Water properties (25 °C defaults, see :mod:`tankeco.scenario.params`)."""
 
     density_kg_m3: float = 997.0
     viscosity_pa_s: float = 0.00089

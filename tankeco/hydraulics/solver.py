@@ -11,7 +11,7 @@ Newton's step solves the full Jacobian ``[[-dh/dQ, A12], [A21, 0]] [dQ; dH] = -[
 at once instead of EPANET's Schur complement, because in the momentum mode a link's loss
 also depends on its neighbours' flows (a hole sees the header's velocity head, a tee's K
 charges the combined stream).  The iteration runs compiled
-(:mod:`tankeco.hydraulics.kernel`): exact derivatives, and the matrix factored by sparse
+(:mod:`tankeco.hydraulics.newton_kernel`): exact derivatives, and the matrix factored by sparse
 LU in a static minimum-degree pivot order computed once per topology (cached, so the
 tuner's candidates of one shape share it).  Because every junction row is linear, each
 full Newton step conserves flow at every junction to rounding error.  The momentum mode
@@ -39,7 +39,8 @@ import numpy as np
 
 from tankeco.errors import UserError
 from tankeco.hydraulics import fittings as fit
-from tankeco.hydraulics import kernel, losses
+from tankeco.hydraulics import losses
+from tankeco.hydraulics import newton_kernel as kernel
 from tankeco.hydraulics.network import Compiled, Network
 
 #: if Newton fails from the plain start, the momentum mode starts again from the

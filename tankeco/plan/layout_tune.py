@@ -16,7 +16,7 @@ from scipy.stats import qmc
 
 from tankeco.errors import ScenarioError, UserError
 from tankeco.hydraulics.analysis import analyse
-from tankeco.layout_file import LayoutFile
+from tankeco.hydraulics.layout_file import LayoutFile
 
 #: keys whose values are whole numbers
 INTEGER_KEYS = ("shape.laterals", "shape.columns")

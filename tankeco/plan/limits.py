@@ -2,7 +2,7 @@
 
 Every limit is held as the model holds it (nitrogen species as N, alkalinity as CaCO3);
 text such as ``"40 ppm NO3"`` or ``"2.2 dKH"`` is converted once, here, by
-:func:`tankeco.units.parse_quantity`.  Free ammonia is the exception that keepers' kits
+:func:`tankeco.units.parse.parse_quantity`.  Free ammonia is the exception that keepers' kits
 and toxicity tables force on us: a plain number for ``--max-nh3`` is mg NH3/L (the EIFAC
 0.02), as the option's name says; ``"0.016 mg/L NH3-N"`` gives it as N.
 """
@@ -16,9 +16,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from tankeco import limits as default_limits
-from tankeco import units
 from tankeco.errors import ScenarioError
+from tankeco.scenario import thresholds as default_limits
+from tankeco.units import parse as units
 
 
 @dataclass(frozen=True)

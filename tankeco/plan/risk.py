@@ -5,7 +5,7 @@ repeats exactly and every schedule sees the same draws (common random numbers, w
 makes the schedules' risks comparable with few draws):
 
 * **kinetics** - the parameters in :data:`KINETIC_PARAMETERS`, each drawn inside its
-  range in :mod:`tankeco.params` from a triangular distribution with its mode at the
+  range in :mod:`tankeco.scenario.params` from a triangular distribution with its mode at the
   default, on the logarithm of the value where the range is positive (rates and
   half-saturation constants are known to within factors, not within milligrams);
 * **feeding** - every feeding's amount lognormal around the portion written in the
@@ -15,7 +15,7 @@ makes the schedules' risks comparable with few draws):
 * **pump outages** - exponential times between failures (``mc_outage_mtbf_d``) and
   repair times (``mc_outage_mttr_h``), the engine's ``pump.random_outages``.
 
-The ``mc_*`` values are model parameters (:mod:`tankeco.params`), so a scenario or
+The ``mc_*`` values are model parameters (:mod:`tankeco.scenario.params`), so a scenario or
 ``--set params.mc_feed_cv=0.5`` changes them.  Each schedule starts at its periodic steady
 state (from the planner) and runs for the scenario's ``simulation.days``.
 
@@ -38,9 +38,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from tankeco.config import RandomOutages, apply_overrides
-from tankeco.params import PARAMETERS
 from tankeco.plan.limits import WaterLimits
+from tankeco.scenario.config import RandomOutages, apply_overrides
+from tankeco.scenario.params import PARAMETERS
 from tankeco.sim import schedule as sched
 from tankeco.sim.ensemble import Member, run_ensemble
 from tankeco.sim.schedule import record_schedule
@@ -117,7 +117,7 @@ def draw(
     ----------
     seed, index : int
         The draw's generator is ``numpy.random.default_rng([seed, index])``.
-    scenario : tankeco.config.Scenario
+    scenario : tankeco.scenario.config.Scenario
         Gives the feed routines (how many feedings to draw).
     days : float
         Length of the runs, d.
@@ -201,7 +201,7 @@ def monte_carlo(
 
     Parameters
     ----------
-    scenario : tankeco.config.Scenario
+    scenario : tankeco.scenario.config.Scenario
     schedules : sequence of ScheduleSpec
     limits : WaterLimits
     n_draws : int

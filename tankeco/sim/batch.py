@@ -3,7 +3,7 @@
 Every array has the scenario as its first axis (scenario x compartment x component for
 states).  :func:`run_batch` loops over scenarios with ``numba.prange`` (the threads share
 nothing but read-only inputs), and each scenario runs the same sequence as the simpy
-engine: integrate with :func:`tankeco.sim.kernel.advance` to the next event, take off the
+engine: integrate with :func:`tankeco.sim.ros2_kernel.advance` to the next event, take off the
 evaporation, apply the event with the functions of :mod:`tankeco.sim.events`.  With the
 same inputs a scenario therefore gives the same numbers as ``simulate``, bit for bit.
 
@@ -17,7 +17,7 @@ import numpy as np
 from numba import njit, prange
 
 from tankeco.sim import events as ev
-from tankeco.sim import kernel
+from tankeco.sim import ros2_kernel as kernel
 from tankeco.sim import schedule as sched
 
 #: columns of the feed table: the fields of :class:`tankeco.sim.events.Portion`

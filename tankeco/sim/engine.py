@@ -22,8 +22,9 @@ import simpy
 
 from tankeco.chemistry.carbonate import dic_from_alk_ph
 from tankeco.chemistry.oxygen import o2_saturation_mg_l
-from tankeco.params import resolve
-from tankeco.sim import events, kernel
+from tankeco.scenario.params import resolve
+from tankeco.sim import events
+from tankeco.sim import ros2_kernel as kernel
 from tankeco.sim.filterbed import FilterBed
 from tankeco.sim.model import Forcing, Geometry, TankModel
 from tankeco.sim.petersen import DISSOLVED, C
@@ -70,7 +71,7 @@ def _layout_network(scenario):
     if scenario.filter.layout is None:
         return None, None
     from tankeco.errors import ScenarioError
-    from tankeco.layout_file import resolve_layout
+    from tankeco.hydraulics.layout_file import resolve_layout
 
     layout = resolve_layout(scenario.filter.layout)
     network = layout.network()

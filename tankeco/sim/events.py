@@ -258,9 +258,9 @@ def portion(feed_routine, animals, p: dict[str, float]) -> Portion:
 
     Parameters
     ----------
-    feed_routine : tankeco.config.Feed
+    feed_routine : tankeco.scenario.config.Feed
         The feeding routine (amount, protein, who eats it).
-    animals : list of tankeco.config.Animal
+    animals : list of tankeco.scenario.config.Animal
         The stock; feed for a kind that is absent is all uneaten.
     p : dict
         Resolved model parameters (``n_per_protein``, ``cod_per_g_feed``,

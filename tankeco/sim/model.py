@@ -9,7 +9,7 @@ is stiff: exchange in minutes, biomass in days.
 The state is the mass of every component in every compartment, an array m[c, k] (cells
 that do not exist, such as fish guts in a bed zone, stay zero), so nitrogen conservation
 is a linear invariant: every Petersen row conserves N (checked in the tests), transport
-moves mass without creating it, and the integrator (:mod:`tankeco.sim.kernel`) preserves
+moves mass without creating it, and the integrator (:mod:`tankeco.sim.ros2_kernel`) preserves
 linear invariants exactly.
 
     dm/dt = L m + g + nu^T r(m)
@@ -29,7 +29,7 @@ import numpy as np
 from tankeco.chemistry.ammonia import pka_ammonium
 from tankeco.chemistry.carbonate import carbonate_constants, co2_saturation_mg_c_l
 from tankeco.chemistry.oxygen import o2_saturation_mg_l
-from tankeco.sim import kernel
+from tankeco.sim import ros2_kernel as kernel
 from tankeco.sim.petersen import (
     BED_ONLY,
     DISSOLVED,
@@ -75,7 +75,7 @@ class TankModel:
     ----------
     geometry : Geometry
     params : dict
-        Resolved parameter table (:func:`tankeco.params.resolve`).
+        Resolved parameter table (:func:`tankeco.scenario.params.resolve`).
     temp_c : float
         Water temperature (heater set point).
     pump_flow_l_h : float

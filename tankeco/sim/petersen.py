@@ -17,7 +17,7 @@ makes ``1/Y`` mg NO2-N, uses ``3.43/Y - 1.42`` mg O2 ... per mg VSS grown.
 Sources for the structure: Henze et al. (1987) ASM1 (the matrix notation, hydrolysis and
 ammonification, anoxic factor); Metcalf & Eddy (2014) ch. 7-8 (two-step nitrification
 stoichiometry: 3.43 and 1.14 g O2 per g N, 7.14 g CaCO3 per g N oxidised, 1.42 g COD per
-g VSS); parameters and their sources are in :mod:`tankeco.params`.
+g VSS); parameters and their sources are in :mod:`tankeco.scenario.params`.
 
 The two-step model is a simplification: in freshwater aquaria ammonia is oxidised mostly
 by archaea (Sauder et al. 2011) and nitrite by Nitrospira (Hovanec et al. 1998); both are
@@ -135,7 +135,7 @@ def build_processes(
 ) -> list[Process]:
     """The process table for one tank at one temperature.
 
-    ``p`` is the resolved parameter table (:func:`tankeco.params.resolve`).
+    ``p`` is the resolved parameter table (:func:`tankeco.scenario.params.resolve`).
     """
     i_n = p["i_n_biomass_g_n_g_vss"]
     y_a, y_n = p["y_aob_g_vss_g_n"], p["y_nob_g_vss_g_n"]

@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from tankeco import limits
 from tankeco.chemistry.ammonia import free_ammonia_n_mg_l
 from tankeco.chemistry.carbonate import ph_from_alk_dic
+from tankeco.scenario import thresholds as limits
 from tankeco.sim.petersen import C
 
 TIMESERIES_COLUMNS = (
@@ -42,7 +42,7 @@ EVENT_COLUMNS = ("time_d", "event", "detail", "n_mg", "volume_l")
 
 @dataclass
 class Results:
-    """What ``simulate`` returns; written to disk by :mod:`tankeco.output`.
+    """What ``simulate`` returns; written to disk by :mod:`tankeco.io.output`.
 
     ``columns`` holds the time series as numpy arrays; ``timeseries`` and ``events`` are
     the same as pandas DataFrames, built on first use (importing pandas costs a quarter

@@ -20,9 +20,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tankeco import units
-from tankeco.config import apply_overrides, validate_scenario
 from tankeco.errors import ScenarioError
+from tankeco.scenario.config import apply_overrides, validate_scenario
+from tankeco.units import parse as units
 
 METHODS = ("grid", "lhs")
 _VARY = re.compile(r"^\s*([^=\s]+)\s*=\s*([^:]+?)\s*:\s*(.+?)\s*$")
@@ -41,7 +41,7 @@ class Vary:
 
 def _is_integer_key(key: str) -> bool:
     """True if the schema holds a whole number at ``key`` (e.g. ``animals[0].count``)."""
-    from tankeco.config import _loc_of, _schema_at, _unwrap_optional
+    from tankeco.scenario.config import _loc_of, _schema_at, _unwrap_optional
 
     _, _, annotation = _schema_at(_loc_of(key))
     return _unwrap_optional(annotation) is int

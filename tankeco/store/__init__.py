@@ -12,7 +12,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from tankeco.errors import UserError
 from tankeco.store.base import Store
-from tankeco.store.model import (
+from tankeco.store.records import (
     NO_SEQ,
     Aggregate,
     Batch,

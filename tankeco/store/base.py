@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
-from tankeco.store.model import (
+from tankeco.store.records import (
     Aggregate,
     Batch,
     Event,

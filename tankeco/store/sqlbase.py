@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from tankeco.store.model import (
+from tankeco.store.records import (
     Aggregate,
     Batch,
     Event,

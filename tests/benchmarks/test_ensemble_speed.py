@@ -17,8 +17,8 @@ import time
 import numba
 import pytest
 
-from tankeco.config import load_scenario
 from tankeco.plan import risk
+from tankeco.scenario.config import load_scenario
 from tankeco.sim.engine import simulate
 from tankeco.sim.ensemble import run_ensemble
 

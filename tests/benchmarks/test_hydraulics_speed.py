@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from tankeco.hydraulics import builders
+from tankeco.hydraulics.layout_file import load_layout
 from tankeco.hydraulics.network import Pump
 from tankeco.hydraulics.solver import SolveOptions, Solver
-from tankeco.layout_file import load_layout
 from tankeco.plan.layout_tune import Range, tune
 from tests.hydraulics.helpers import common
 

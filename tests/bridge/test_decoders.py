@@ -3,9 +3,9 @@ import tomllib
 
 import pytest
 
-from firmware_bridge import reasons
-from firmware_bridge.ingest import Ingestor, Message
-from firmware_bridge.mapping import parse_mapping
+from tankeco import reasons
+from tankeco.bridge.ingest import Ingestor, Message
+from tankeco.bridge.mapping import parse_mapping
 from tankeco.store import Batch
 from tests.bridge.helpers import NOW_MS, TOPIC, iso, native
 from tests.bridge.test_mapping import EXAMPLE
@@ -191,7 +191,7 @@ def test_home_assistant_templates_are_never_evaluated(ing: Ingestor, template: s
 
 
 def test_home_assistant_template_forms() -> None:
-    from firmware_bridge.decoders.homeassistant import parse_template
+    from tankeco.bridge.decoders.homeassistant import parse_template
 
     assert parse_template(None) == (False, ())
     assert parse_template("{{ value }}") == (False, ())

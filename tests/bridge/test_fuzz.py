@@ -9,9 +9,9 @@ import tomllib
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from firmware_bridge import reasons
-from firmware_bridge.ingest import Ingestor, Message
-from firmware_bridge.mapping import parse_mapping
+from tankeco import reasons
+from tankeco.bridge.ingest import Ingestor, Message
+from tankeco.bridge.mapping import parse_mapping
 from tankeco.store import Batch
 from tankeco.store.sqlite import SQLiteStore
 from tests.bridge.helpers import NOW_MS, TOPIC, iso

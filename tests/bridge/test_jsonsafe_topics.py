@@ -1,8 +1,9 @@
 import pytest
 
-from firmware_bridge import reasons, topics
-from firmware_bridge.jsonsafe import decode_json_object, decode_text, loads_strict
-from firmware_bridge.reasons import Rejected
+from tankeco import reasons
+from tankeco.bridge import topics
+from tankeco.bridge.jsonsafe import decode_json_object, decode_text, loads_strict
+from tankeco.reasons import Rejected
 
 
 @pytest.mark.parametrize(

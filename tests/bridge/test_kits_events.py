@@ -1,9 +1,9 @@
 import pytest
 
-from firmware_bridge import reasons
-from firmware_bridge.events import make_event, parse_amount
-from firmware_bridge.kits import make_manual_entry
-from firmware_bridge.reasons import Rejected
+from tankeco import reasons
+from tankeco.bridge.event_messages import make_event, parse_amount
+from tankeco.bridge.manual_entries import make_manual_entry
+from tankeco.reasons import Rejected
 
 
 def entry(quantity: str, value: float, unit: str | None = None, kit: str = "api"):

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from firmware_bridge.mapping import MappingError, load_mapping, parse_mapping
+from tankeco.bridge.mapping import MappingError, load_mapping, parse_mapping
 
 EXAMPLE = """
 site = "home"

@@ -2,10 +2,10 @@ import math
 
 import pytest
 
-from firmware_bridge import reasons
-from firmware_bridge.quantities import QUANTITIES, lookup
-from firmware_bridge.reasons import Rejected
-from firmware_bridge.units import (
+from tankeco import reasons
+from tankeco.reasons import Rejected
+from tankeco.units.quantities import QUANTITIES, lookup
+from tankeco.units.sensor_units import (
     ammonia_free_fraction,
     normalise_unit,
     to_canonical,

@@ -2,17 +2,17 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from firmware_bridge import reasons
-from firmware_bridge.candidate import Candidate
-from firmware_bridge.quantities import lookup
-from firmware_bridge.reasons import Rejected
-from firmware_bridge.validate import (
+from tankeco import reasons
+from tankeco.bridge.candidate import Candidate
+from tankeco.bridge.validate import (
     RECEIVE_TIME,
     JumpGuard,
     Validator,
     parse_number,
     parse_timestamp,
 )
+from tankeco.reasons import Rejected
+from tankeco.units.quantities import lookup
 from tests.bridge.helpers import NOW_MS, iso
 
 

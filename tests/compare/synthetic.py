@@ -15,8 +15,8 @@ import numpy as np
 
 from tankeco.compare.align import MODEL_COLUMN, SENSOR_SIGMA
 from tankeco.compare.replay import Action, Knobs, replay
-from tankeco.config import Scenario
-from tankeco.history import kit_steps
+from tankeco.io.history import kit_steps
+from tankeco.scenario.config import Scenario
 from tankeco.store import Batch, Event, ManualEntry, Reading, Store
 
 MS_PER_DAY = 86_400_000

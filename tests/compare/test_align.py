@@ -18,7 +18,7 @@ from tankeco.compare.align import (
     observations,
 )
 from tankeco.errors import UserError
-from tankeco.history import local_midnight_ms, zone
+from tankeco.io.history import local_midnight_ms, zone
 
 
 def _ms(text: str) -> int:

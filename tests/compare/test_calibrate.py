@@ -12,12 +12,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tankeco.commands.timeparse import iso_utc
+from tankeco.cli.timeparse import iso_utc
 from tankeco.compare.align import observations
 from tankeco.compare.calibrate import calibrate, start_overrides, thin
 from tankeco.compare.replay import Action, Knobs, replay
-from tankeco.config import apply_overrides, load_scenario, parse_scenario
-from tankeco.history import actions, clock_for, kit_steps, load_history, zone
+from tankeco.io.history import actions, clock_for, kit_steps, load_history, zone
+from tankeco.scenario.config import apply_overrides, load_scenario, parse_scenario
 from tankeco.store import open_store
 from tests.compare.synthetic import MS_PER_DAY, write_history
 

@@ -8,13 +8,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tankeco import limits
 from tankeco.compare import alerts
 from tankeco.compare.align import MODEL_COLUMN, SENSOR_SIGMA, Clock, observations
 from tankeco.compare.calibrate import start_overrides
 from tankeco.compare.forecast import Forecast, enkf_update, forecast
 from tankeco.compare.replay import Knobs, Member
-from tankeco.config import apply_overrides, load_scenario
+from tankeco.scenario import thresholds as limits
+from tankeco.scenario.config import apply_overrides, load_scenario
 
 
 def test_enkf_matches_the_kalman_filter_on_a_linear_gaussian_case():

@@ -55,13 +55,14 @@ def test_demo_serves_live_readings_and_stops_everything_on_sigterm(tmp_path):
         broker_port = int(m.group(1)) if m else None
         children = psutil.Process(proc.pid).children(recursive=True)
         assert len(children) >= 2  # broker and bridge
+        names = {c.pid: c.cmdline() for c in children}
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=20) == 0
         assert "demo: stopped" in log.read_text()
         gone, alive = psutil.wait_procs(children, timeout=5)
         # a process that has exited but whose (re-parented) exit status nobody collected
         # yet is a zombie: it holds no port, memory or file, so it counts as stopped
-        assert [p for p in alive if _still_running(p)] == []
+        assert [(p.pid, names.get(p.pid)) for p in alive if _still_running(p)] == []
         if broker_port:
             with socket.socket() as s:
                 assert s.connect_ex(("127.0.0.1", broker_port)) != 0

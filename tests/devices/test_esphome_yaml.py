@@ -9,14 +9,12 @@ from typing import Any
 
 import yaml
 
-from firmware_bridge.ingest import Ingestor, Message
-from firmware_bridge.mapping import parse_mapping
+from tankeco.bridge.ingest import Ingestor, Message
+from tankeco.bridge.mapping import parse_mapping
 from tankeco.store import Batch
 from tests.bridge.helpers import NOW_MS
 
-YAML_FILE = (
-    Path(__file__).resolve().parents[2] / "firmware_bridge/devices/esphome/tankeco-node.yaml"
-)
+YAML_FILE = Path(__file__).resolve().parents[2] / "tankeco.bridge/devices/esphome/tankeco-node.yaml"
 
 
 class _Loader(yaml.SafeLoader):

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from firmware_bridge.ingest import Ingestor, Message
+from tankeco.bridge.ingest import Ingestor, Message
 from tankeco.store import Batch
 from tests.devices import fakes
 
-FIRMWARE = Path(__file__).resolve().parents[2] / "firmware_bridge" / "devices" / "micropython"
+FIRMWARE = Path(__file__).resolve().parents[2] / "tankeco.bridge" / "devices" / "micropython"
 CONFIG = {
     "client_id": "node-test",
     "broker_host": "127.0.0.1",

@@ -15,8 +15,8 @@ from tankeco.hydraulics.bed import (
     ergun_coefficients,
     kozeny_carman_factor,
 )
+from tankeco.hydraulics.layout_file import load_layout
 from tankeco.hydraulics.solver import SolveOptions, Solver
-from tankeco.layout_file import load_layout
 
 LAYOUTS = sorted((Path(__file__).parents[2] / "sims" / "layouts").glob("*.toml"))
 

@@ -15,7 +15,8 @@ from fluids.fittings import (
 )
 from fluids.numerics import interp
 
-from tankeco.hydraulics import builders, kernel
+from tankeco.hydraulics import builders
+from tankeco.hydraulics import newton_kernel as kernel
 from tankeco.hydraulics.solver import SolveOptions, Solver
 
 from .helpers import common
@@ -123,7 +124,7 @@ def test_continuous_fitting_losses_move_hole_flows_little():
     import json
     from pathlib import Path
 
-    from tankeco.layout_file import load_layout
+    from tankeco.hydraulics.layout_file import load_layout
 
     here = Path(__file__).parent
     before = json.loads((here / "data" / "momentum_before_smoothing.json").read_text())

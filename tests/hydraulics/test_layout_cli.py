@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tankeco.hydraulics.layout_file import load_layout, parse_layout
 from tankeco.hydraulics.solver import HydraulicsError, SolveOptions, Solver
-from tankeco.layout_file import load_layout, parse_layout
 
 ROOT = Path(__file__).parents[2]
 SEED = ROOT / "sims" / "layouts" / "seed_same_path.toml"

@@ -20,10 +20,10 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from firmware_bridge.units import NH3_PER_N
-from tankeco.config import load_scenario
+from tankeco.scenario.config import load_scenario
 from tankeco.sim.engine import simulate
 from tankeco.store import open_store
+from tankeco.units.sensor_units import NH3_PER_N
 from tests.integration.brokers import Mosquitto
 from tests.integration.helpers import ROOT, BridgeProcess, count_accepted, wait_for
 

@@ -4,10 +4,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tankeco.config import load_scenario
-from tankeco.params import PARAMETERS
 from tankeco.plan.limits import WaterLimits
 from tankeco.plan.risk import KINETIC_PARAMETERS, ScheduleSpec, monte_carlo
+from tankeco.scenario.config import load_scenario
+from tankeco.scenario.params import PARAMETERS
 
 SPECS = [ScheduleSpec(3.0, 0.5, 5.5, 137.0), ScheduleSpec(7.0, 0.25, 26.0, 60.0)]
 

@@ -6,10 +6,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tankeco.config import load_scenario
 from tankeco.errors import ScenarioError
 from tankeco.hydraulics.analysis import Analyser
-from tankeco.layout_file import resolve_layout
+from tankeco.hydraulics.layout_file import resolve_layout
+from tankeco.scenario.config import load_scenario
 from tankeco.sim.engine import simulate
 
 REPO = Path(__file__).resolve().parents[2]

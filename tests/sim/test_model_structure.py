@@ -12,9 +12,9 @@ from tankeco.chemistry.ammonia import (
     pka_ammonium,
 )
 from tankeco.chemistry.carbonate import carbonate_constants, ph_from_alk_dic
-from tankeco.config import load_scenario
-from tankeco.params import defaults
-from tankeco.sim import kernel
+from tankeco.scenario.config import load_scenario
+from tankeco.scenario.params import defaults
+from tankeco.sim import ros2_kernel as kernel
 from tankeco.sim.engine import Tank
 from tankeco.sim.petersen import NCOMP, C, build_processes, n_content, stoichiometry_matrix
 

@@ -10,12 +10,10 @@ import numpy as np
 import pytest
 from paho.mqtt.client import topic_matches_sub
 
-from firmware_bridge import reasons
-from firmware_bridge.ingest import Ingestor, Message
-from firmware_bridge.kits import KITS
-from firmware_bridge.mapping import parse_mapping
-from firmware_bridge.units import NH3_PER_N
-from firmware_bridge.virtual_node.formats import (
+from tankeco import reasons
+from tankeco.bridge.ingest import Ingestor, Message
+from tankeco.bridge.mapping import parse_mapping
+from tankeco.node.formats import (
     FORMATS,
     Outgoing,
     bridge_mapping_toml,
@@ -24,10 +22,12 @@ from firmware_bridge.virtual_node.formats import (
     ph_counts,
     ph_from_counts,
 )
-from firmware_bridge.virtual_node.plan import NH3, PH, TEMP, NodeSettings, build_plan
-from firmware_bridge.virtual_node.sensors import is_ds18b20_sentinel
+from tankeco.node.reading_plan import NH3, PH, TEMP, NodeSettings, build_plan
+from tankeco.node.sensors import is_ds18b20_sentinel
 from tankeco.sim.results import Results
 from tankeco.store import Batch
+from tankeco.units.kits import KITS
+from tankeco.units.sensor_units import NH3_PER_N
 from tests.virtual_node.conftest import DAYS
 
 START_MS = 1_790_000_000_000  # 2026-09-21

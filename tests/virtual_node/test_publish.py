@@ -6,8 +6,8 @@ import io
 import threading
 import time
 
-from firmware_bridge.virtual_node.formats import Outgoing
-from firmware_bridge.virtual_node.publish import PrintSink, RunStats, run
+from tankeco.node.formats import Outgoing
+from tankeco.node.publish import PrintSink, RunStats, run
 
 
 class RecordingSink:

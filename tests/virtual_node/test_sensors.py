@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from firmware_bridge.kits import KITS
-from firmware_bridge.virtual_node.sensors import (
+from tankeco.node.sensors import (
     DS18B20_DISCONNECTED_C,
     DS18B20_POWER_ON_C,
     DS18B20_STEP_C,
@@ -19,6 +18,7 @@ from firmware_bridge.virtual_node.sensors import (
     is_ds18b20_sentinel,
     read_colour_card,
 )
+from tankeco.units.kits import KITS
 
 
 def rng(seed: int = 0) -> np.random.Generator:

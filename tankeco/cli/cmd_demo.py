@@ -1,0 +1,258 @@
+"""``tankeco demo``: broker, sensor node, bridge and dashboard in one command.
+
+On a fresh machine after ``pip install``: it uses ``--broker`` if given, else a Mosquitto
+found on the PATH (started on a free port, bound to 127.0.0.1), else an embedded Python
+broker (amqtt).  The sensor node is ``tankeco node`` when that command exists (checked
+at run time), else a small built-in publisher of simulated readings at accelerated time.
+The store is a fresh SQLite file with three days of simulated history, so the charts
+and the forecast have something to show from the first second.  Ctrl-C or SIGTERM stops
+every process it started.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from tankeco.errors import UserError
+
+HELP = "run a broker, a simulated sensor node, the bridge and the dashboard together"
+SITE, TANK = "demo", "demo"
+#: Quantities the built-in publisher sends: (sensor, quantity, model column, noise, unit).
+SENSORS = (
+    ("temp", "temperature", "temp_c", 0.05, "°C"),
+    ("ph", "ph", "ph", 0.02, "pH"),
+    ("tan", "tan_n", "tan_mg_l", 0.02, "mg/L TAN-N"),
+    ("no2", "no2_n", "no2_n_mg_l", 0.02, "mg/L NO2-N"),
+    ("no3", "no3_n", "no3_n_mg_l", 0.3, "mg/L NO3-N"),
+    ("do", "do", "do_mg_l", 0.1, "mg/L O2"),
+)
+
+
+def register(sub: Any) -> None:
+    from tankeco.cli.cmd_dashboard import add_server_options
+
+    p = sub.add_parser("demo", help=HELP, description=__doc__.split("\n\n")[1])
+    add_server_options(p, store_required=False)
+    p.add_argument("--speed", type=float, default=600.0, help="model seconds per real second")
+    p.add_argument("--interval", type=float, default=2.0, help="seconds between readings")
+    p.add_argument(
+        "--virtual-node",
+        action="store_true",
+        help="publish with 'tankeco node --wall-clock' (temperature, pH and free "
+        "ammonia, as an ESP32 node sends them) instead of the built-in publisher "
+        "of all six simulated quantities",
+    )
+    p.set_defaults(func=run)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_port(port: int, timeout_s: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return True
+        time.sleep(0.05)
+    return False
+
+
+class Processes:
+    """Children started by the demo, stopped in reverse order."""
+
+    def __init__(self) -> None:
+        self.procs: list[tuple[str, subprocess.Popen]] = []
+
+    def start(self, name: str, args: list[str], **kw: Any) -> subprocess.Popen:
+        p = subprocess.Popen(args, stdin=subprocess.DEVNULL, **kw)
+        self.procs.append((name, p))
+        return p
+
+    def stop(self) -> None:
+        for _, p in reversed(self.procs):
+            if p.poll() is None:
+                p.terminate()
+        for _, p in reversed(self.procs):
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+
+
+def start_broker(procs: Processes, workdir: Path) -> tuple[str, str]:
+    """Mosquitto from the PATH, else amqtt; returns (broker URL, what it is)."""
+    port = free_port()
+    mosquitto = shutil.which("mosquitto") or (
+        "/usr/sbin/mosquitto" if os.access("/usr/sbin/mosquitto", os.X_OK) else None
+    )
+    if mosquitto:
+        conf = workdir / "mosquitto.conf"
+        conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
+        procs.start("mosquitto", [mosquitto, "-c", str(conf)], stderr=subprocess.DEVNULL)
+        kind = "mosquitto"
+    else:
+        procs.start("amqtt", [sys.executable, "-m", "tankeco.cli.demo_broker", str(port)])
+        kind = "embedded amqtt"
+    if not wait_port(port):
+        raise UserError(f"demo: the {kind} broker did not start on 127.0.0.1:{port}")
+    return f"mqtt://127.0.0.1:{port}", kind
+
+
+def prefill(store_url: str, days: float = 3.0) -> Any:
+    """Three days of simulated history (every 5 min) ending now; returns the long run."""
+    import numpy as np
+
+    from tankeco.scenario.config import load_scenario
+    from tankeco.sim.engine import simulate
+    from tankeco.store import Batch, Reading, open_store
+
+    ts = simulate(load_scenario(None, ["output.step_h=0.25"]), 40.0).timeseries
+    rng = np.random.default_rng(0)
+    now = int(time.time() * 1000)
+    t_rel = np.arange(-days, 0, 5 / 1440)
+    batch = Batch()
+    for sensor, quantity, col, noise, unit in SENSORS:
+        v = np.interp(t_rel + days, ts["time_d"], ts[col]) + rng.normal(0, noise, t_rel.size)
+        for i, (t, x) in enumerate(zip(t_rel, v, strict=True)):
+            ms = now + int(t * 86_400_000)
+            batch.readings.append(
+                Reading(ms, SITE, TANK, sensor, quantity, float(max(x, 0)), unit, seq=i)
+            )
+    store = open_store(store_url)
+    store.write(batch)
+    store.close()
+    return ts
+
+
+class Publisher(threading.Thread):
+    """The built-in node: native ``state`` messages of the simulated tank, time sped up."""
+
+    def __init__(self, broker: str, ts: Any, speed: float, interval: float, start_d: float):
+        super().__init__(daemon=True, name="demo-node")
+        import paho.mqtt.client as mqtt
+        from paho.mqtt.enums import CallbackAPIVersion
+
+        from tankeco.bridge.broker import parse_broker_url
+
+        addr = parse_broker_url(broker)
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="tankeco-demo-node")
+        self.client.will_set(f"tankeco/v1/{SITE}/{TANK}/node/status", "offline", 1, True)
+        self.client.connect(addr.host, addr.port)
+        self.client.loop_start()
+        self.client.publish(f"tankeco/v1/{SITE}/{TANK}/node/status", "online", 1, True)
+        self.ts, self.speed, self.interval, self.start_d = ts, speed, interval, start_d
+        self.stop_event = threading.Event()
+
+    def run(self) -> None:
+        import numpy as np
+
+        rng = np.random.default_rng(1)
+        t0 = time.monotonic()
+        seq = 0
+        while not self.stop_event.is_set():
+            day = self.start_d + (time.monotonic() - t0) * self.speed / 86_400
+            day = min(day, float(self.ts["time_d"].iloc[-1]))
+            now = time.time()
+            seq += 1
+            for sensor, quantity, col, noise, unit in SENSORS:
+                v = float(np.interp(day, self.ts["time_d"], self.ts[col])) + rng.normal(0, noise)
+                payload = {"v": 1, "ts": round(now, 3), "seq": seq, "quantity": quantity,
+                           "value": round(max(v, 0.0), 4), "unit": unit}  # fmt: skip
+                topic = f"tankeco/v1/{SITE}/{TANK}/{sensor}/state"
+                self.client.publish(topic, json.dumps(payload), qos=1)
+            self.stop_event.wait(self.interval)
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        self.client.publish(f"tankeco/v1/{SITE}/{TANK}/node/status", "offline", 1, True)
+        self.client.loop_stop()
+        self.client.disconnect()
+
+
+def start_node(procs: Processes, broker: str, args: argparse.Namespace, ts: Any):
+    """``tankeco node`` when asked for (and it starts), else the built-in publisher."""
+    if args.virtual_node and importlib.util.find_spec("tankeco.cli.cmd_node") is not None:
+        p = procs.start(
+            "node",
+            [sys.executable, "-m", "tankeco", "node", "--broker", broker, "--site", SITE,
+             "--tank", TANK, "--wall-clock", "--speed", str(args.speed),
+             "--interval-s", str(max(args.interval * args.speed, 10.0))],
+        )  # fmt: skip
+        time.sleep(2.0)
+        if p.poll() is None:
+            return None, "tankeco node"
+    pub = Publisher(broker, ts, args.speed, args.interval, start_d=3.0)
+    pub.start()
+    return pub, "built-in simulated node"
+
+
+def run(args: argparse.Namespace) -> int:
+    from tankeco.cli.cmd_dashboard import build, check_server_options, url_of
+
+    if args.speed <= 0 or args.interval <= 0:
+        raise UserError("--speed and --interval must be more than 0")
+    check_server_options(args)
+    workdir = Path(tempfile.mkdtemp(prefix="tankeco-demo-"))
+    if not args.store:
+        args.store = f"sqlite:///{workdir / 'demo.db'}"
+    args.tank = args.tank or TANK
+    procs = Processes()
+    publisher = None
+    stopping = threading.Event()
+
+    def on_term(signum: int, frame: Any) -> None:
+        stopping.set()
+        raise KeyboardInterrupt
+
+    old = signal.signal(signal.SIGTERM, on_term)
+    try:
+        if args.broker:
+            broker, kind = args.broker, "given broker"
+        else:
+            broker, kind = start_broker(procs, workdir)
+        print(f"demo: broker {broker} ({kind})", flush=True)
+        ts = prefill(args.store)
+        procs.start(
+            "bridge",
+            [sys.executable, "-m", "tankeco", "bridge", "--broker", broker, "--store",
+             args.store, "--client-id", f"tankeco-demo-bridge-{os.getpid()}",
+             "--flush-interval", "0.1"],
+        )  # fmt: skip
+        time.sleep(1.0)  # the bridge subscribes before the node's first message
+        publisher, node = start_node(procs, broker, args, ts)
+        print(f"demo: node {node}; bridge into {args.store}", flush=True)
+        import uvicorn
+
+        app = build(args)
+        print(f"dashboard: {url_of(args)}", flush=True)
+        server = uvicorn.Server(
+            uvicorn.Config(app, host=args.host, port=args.port, log_level="warning")
+        )
+        server.run()  # returns on Ctrl-C / SIGTERM (uvicorn handles both)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, old)
+        if publisher is not None:
+            publisher.stop()
+        procs.stop()
+        print("demo: stopped", flush=True)
+    return 0

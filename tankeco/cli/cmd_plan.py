@@ -1,0 +1,221 @@
+"""``tankeco plan water-changes``: how little water can be changed, and how sure that is."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from tankeco.errors import ScenarioError, UserError
+
+HELP = "plan water changes: schedules that keep the limits, and their risk"
+DESCRIPTION = """\
+Recommend water-change schedules (every how many days, what share of the water) that keep
+nitrate, free ammonia, nitrite, alkalinity and pH inside their limits, with the water each
+uses per month.  Candidates are simulated to their periodic steady state and checked
+against the closed-form balance C_before = C_tap + P T / (f V).  A Monte Carlo over the
+nitrifiers' kinetics, feeding, a missed change and pump outages then gives, for each
+recommended schedule, the probability of breaking each limit.
+
+Limits take the units keepers use:
+  --max-no3-n 9   or "40 ppm NO3" (plain numbers are mg N/L)
+  --max-nh3 0.02  free ammonia; plain numbers are mg NH3/L, or "0.016 mg/L NH3-N"
+  --min-alk 40    or "2.2 dKH" (plain numbers are mg/L CaCO3)
+
+examples:
+  tankeco plan water-changes --max-no3-n 9
+  tankeco plan water-changes my_tank.toml --max-no3-n "40 ppm NO3" --min-alk "3 dKH"
+  tankeco plan water-changes --mc 200 --seed 3 --out plan_run
+"""
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    plan = sub.add_parser("plan", help="plan water changes (see 'tankeco plan water-changes')")
+    plan_sub = plan.add_subparsers(dest="plan_command", metavar="WHAT")
+    p = plan_sub.add_parser(
+        "water-changes",
+        help=HELP,
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("scenario", nargs="?", help="scenario TOML (default: the embedded seed tank)")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    p.add_argument("--max-no3-n", default=None, metavar="VALUE", help="nitrate limit (10 mg N/L)")
+    p.add_argument("--max-nh3", default=None, metavar="VALUE", help="free ammonia (0.02 mg NH3/L)")
+    p.add_argument("--max-no2-n", default=None, metavar="VALUE", help="nitrite limit (1 mg N/L)")
+    p.add_argument("--min-alk", default=None, metavar="VALUE", help="alkalinity floor (40 mg/L)")
+    p.add_argument("--min-ph", default=None, metavar="VALUE", help="pH floor (6.5)")
+    p.add_argument(
+        "--max-fraction",
+        default="50%",
+        metavar="F",
+        help="largest share changed at once (%(default)s; hobby practice)",
+    )
+    p.add_argument("--intervals", default=None, metavar="D,D,...", help="candidate intervals, d")
+    p.add_argument("--fractions", default=None, metavar="F,F,...", help="candidate fractions")
+    p.add_argument("--mc", type=int, default=100, metavar="N", help="Monte Carlo draws (0: none)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the Monte Carlo (%(default)s)")
+    p.add_argument("--top", type=int, default=4, help="schedules assessed for risk (%(default)s)")
+    p.add_argument("--out", default="tankeco_plan", metavar="DIR", help="output directory")
+    p.add_argument("--no-plot", action="store_true", help="skip the PNG plots")
+    p.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    p.set_defaults(func=run)
+    plan.set_defaults(func=lambda _args: _no_subcommand(plan))
+
+
+def _no_subcommand(parser: argparse.ArgumentParser) -> int:
+    parser.print_help(sys.stderr)
+    return 2
+
+
+def _fraction(flag: str, text: str) -> float:
+    from tankeco.units import parse as units
+
+    try:
+        value = units.parse_quantity("fraction", text.strip())
+    except ScenarioError as exc:
+        raise UserError(f"{flag} {text!r}: {exc.allowed}") from None
+    if not 0 < value <= 1:
+        raise UserError(f"{flag} {text!r}: allowed more than 0, up to 1 (or up to 100%)")
+    return value
+
+
+def _numbers(flag: str, text: str, parse) -> list[float]:
+    values = [parse(flag, part) for part in text.split(",") if part.strip()]
+    if not values:
+        raise UserError(f"{flag} {text!r}: expected a comma-separated list")
+    return sorted(set(values))
+
+
+def _interval(flag: str, text: str) -> float:
+    from tankeco.units import parse as units
+
+    try:
+        value = units.parse_quantity("interval_d", text.strip())
+    except ScenarioError as exc:
+        raise UserError(f"{flag} {text!r}: {exc.allowed}") from None
+    if not 0 < value <= 365:
+        raise UserError(f"{flag} {text!r}: allowed more than 0, up to 365 d")
+    return value
+
+
+def _limits(args):
+    from tankeco.plan import limits as L
+
+    values = {}
+    for attr, flag, parse in (
+        ("max_no3_n_mg_l", "--max-no3-n", L.parse_no3_n),
+        ("max_nh3_n_mg_l", "--max-nh3", L.parse_nh3),
+        ("max_no2_n_mg_l", "--max-no2-n", L.parse_no2_n),
+        ("min_alk_mg_l_caco3", "--min-alk", L.parse_alk),
+        ("min_ph", "--min-ph", L.parse_ph),
+    ):
+        text = getattr(args, _dest(flag))
+        if text is not None:
+            values[attr] = parse(text, flag)
+    return L.WaterLimits(**values)
+
+
+def _dest(flag: str) -> str:
+    return flag.lstrip("-").replace("-", "_")
+
+
+def run(args: argparse.Namespace) -> int:
+    limits = _limits(args)
+    max_fraction = _fraction("--max-fraction", args.max_fraction)
+    if not 0 <= args.mc <= 100_000:
+        raise UserError(f"--mc {args.mc}: allowed 0 to 100000 draws")
+    if args.seed < 0:
+        raise UserError(f"--seed {args.seed}: allowed 0 or more")
+    if not 1 <= args.top <= 20:
+        raise UserError(f"--top {args.top}: allowed 1 to 20")
+    from tankeco.plan import water_changes as wc
+    from tankeco.scenario.config import load_scenario
+
+    intervals = (
+        _numbers("--intervals", args.intervals, _interval)
+        if args.intervals
+        else list(wc.DEFAULT_INTERVALS_D)
+    )
+    fractions = (
+        _numbers("--fractions", args.fractions, _fraction)
+        if args.fractions
+        else list(wc.DEFAULT_FRACTIONS)
+    )
+    if min(fractions) > max_fraction:
+        raise UserError(
+            f"--fractions {args.fractions}: every fraction is above --max-fraction "
+            f"{max_fraction:.0%}"
+        )
+    scenario = load_scenario(args.scenario, args.overrides)
+    from tankeco.io.output import prepare_dir
+    from tankeco.io.plan_text import format_plan, format_risk
+
+    out = prepare_dir(args.out)
+    bar = _bar("candidates", args.quiet)
+    try:
+        plan = wc.plan_water_changes(
+            scenario, limits, intervals_d=intervals, fractions=fractions,
+            max_fraction=max_fraction, progress=bar.update if bar else None,
+        )  # fmt: skip
+    finally:
+        if bar:
+            bar.close()
+    files = [out / "plan_candidates.csv", out / "plan_recommended.csv"]
+    plan.table.to_csv(files[0], index=False, float_format="%.6g")
+    risk = None
+    top = plan.recommended.head(args.top)
+    if args.mc > 0 and len(top):
+        from tankeco.plan.risk import ScheduleSpec, monte_carlo
+
+        specs = [
+            ScheduleSpec(r.interval_d, r.fraction, r.no3_low, r.alk_high) for r in top.itertuples()
+        ]
+        bar = _bar("Monte Carlo", args.quiet)
+        try:
+            risk = monte_carlo(
+                scenario, specs, limits, n_draws=args.mc, seed=args.seed,
+                progress=bar.update if bar else None,
+            )  # fmt: skip
+        finally:
+            if bar:
+                bar.close()
+        risk.draws.to_csv(out / "risk_draws.csv", index=False, float_format="%.6g")
+        files.append(out / "risk_draws.csv")
+        rec = plan.recommended.merge(
+            risk.schedules.drop(columns=["draws"]), on=["interval_d", "fraction"], how="left"
+        )
+    else:
+        rec = plan.recommended
+    rec.to_csv(files[1], index=False, float_format="%.6g")
+    if not args.no_plot:
+        from tankeco.io.plan_report import plot_plan, plot_risk
+
+        files.append(plot_plan(plan, out / "plan.png"))
+        if risk is not None:
+            files.append(plot_risk(risk, limits, out / "risk.png"))
+    if not args.quiet:
+        print(format_plan(plan, scenario))
+        if risk is not None:
+            print(format_risk(risk))
+        print("wrote " + ", ".join(str(f) for f in files))
+    return 0
+
+
+class _Bar:
+    """A tqdm bar driven by (done, total) callbacks."""
+
+    def __init__(self, desc: str):
+        from tqdm import tqdm
+
+        self._bar = tqdm(desc=desc, file=sys.stderr, disable=None, leave=False, unit="run")
+
+    def update(self, done: int, total: int) -> None:
+        self._bar.total = total
+        self._bar.update(done - self._bar.n)
+
+    def close(self) -> None:
+        self._bar.close()
+
+
+def _bar(desc: str, quiet: bool) -> _Bar | None:
+    return None if quiet else _Bar(desc)

@@ -1,0 +1,87 @@
+"""The overlay figure of ``tankeco compare``: model lines over the readings, per quantity.
+
+Kept out of :mod:`tankeco.compare` because matplotlib is I/O (files, fonts, backends),
+and model code must not import it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from tankeco.compare.align import KIT, MODEL_COLUMN, SENSOR, Clock
+from tankeco.scenario import thresholds as limits
+
+TITLES = {
+    "tan_n": "total ammonia (mg N/L)",
+    "nh3_n": "free ammonia NH3 (mg N/L)",
+    "no2_n": "nitrite (mg N/L)",
+    "no3_n": "nitrate (mg N/L)",
+    "do": "dissolved oxygen (mg/L)",
+    "ph": "pH",
+    "temperature": "temperature (°C)",
+}
+LIMIT = {
+    "nh3_n": limits.FREE_NH3_N_MG_L,
+    "no2_n": limits.NO2_N_MG_L,
+    "no3_n": limits.NO3_N_MG_L,
+    "do": limits.DO_MIN_MG_L,
+}
+
+
+def plot_overlay(
+    ts: pd.DataFrame,
+    obs: pd.DataFrame,
+    events: pd.DataFrame,
+    clock: Clock,
+    path: Path,
+    calibrated: pd.DataFrame | None = None,
+) -> Path:
+    """One panel per measured quantity: readings, kit entries with their card interval,
+    the model (and the calibrated model), limits and logged events."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    quantities = [q for q in MODEL_COLUMN if (obs["quantity"] == q).any()]
+    fig, axes = plt.subplots(
+        len(quantities), 1, figsize=(10, 2.3 * len(quantities) + 0.6), sharex=True, squeeze=False
+    )
+    t = ts["time_d"].to_numpy()
+    ev_days = clock.days(events["ts_ms"].to_numpy()) if len(events) else np.array([])
+    for ax, q in zip(axes[:, 0], quantities, strict=True):
+        o = obs[obs["quantity"] == q]
+        s = o[o["source"] == SENSOR]
+        if len(s) > 3000:  # a plot needs no more points than pixels
+            s = s.iloc[:: len(s) // 3000 + 1]
+        ax.plot(s["time_d"], s["value"], ".", ms=2, color="0.55", label="sensor")
+        k = o[o["source"] == KIT]
+        if len(k):
+            lo = (k["value"] - k["res_lo"]).fillna(0).clip(lower=0)
+            hi = (k["res_hi"] - k["value"]).fillna(0).clip(lower=0)
+            ax.errorbar(
+                k["time_d"], k["value"], yerr=[lo, hi], fmt="s", ms=4, color="tab:orange",
+                capsize=3, label="test kit (card step)",
+            )  # fmt: skip
+        ax.plot(t, ts[MODEL_COLUMN[q]], color="tab:blue", lw=1.4, label="model")
+        if calibrated is not None:
+            ax.plot(
+                calibrated["time_d"], calibrated[MODEL_COLUMN[q]], "--", color="tab:green",
+                lw=1.4, label="calibrated",
+            )  # fmt: skip
+        if q in LIMIT:
+            ax.axhline(LIMIT[q], ls=":", color="tab:red", lw=1, label="limit")
+        for d in ev_days:
+            ax.axvline(d, color="0.8", lw=0.8, zorder=0)
+        ax.set_ylabel(TITLES[q], fontsize=8)
+        ax.grid(alpha=0.3)
+    axes[0, 0].legend(loc="upper left", fontsize=7, ncol=5)
+    axes[-1, 0].set_xlabel("day (0 = local midnight of the first day; grey lines: logged events)")
+    fig.suptitle("model vs measurements", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

@@ -1,0 +1,121 @@
+"""report.png: the run at a glance, for a keeper rather than a modeller.
+
+Six panels share the time axis: ammonia (total and free), nitrite, nitrate, oxygen (water
+column and the worst bed zone), pH with alkalinity, and the nitrifier biomass.  Water
+changes are dashed verticals on every panel, feedings and doses are ticks on the ammonia
+panel, pump outages are shaded, and the limits from :mod:`tankeco.scenario.thresholds` are lines.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from tankeco.scenario import thresholds as limits  # noqa: E402
+from tankeco.sim.results import Results  # noqa: E402
+
+
+def _outage_spans(ts) -> list[tuple[float, float]]:
+    t = ts["time_d"].to_numpy()
+    off = ~ts["pump_on"].to_numpy(dtype=bool)
+    spans, start = [], None
+    for ti, o in zip(t, off, strict=True):
+        if o and start is None:
+            start = ti
+        elif not o and start is not None:
+            spans.append((start, ti))
+            start = None
+    if start is not None:
+        spans.append((start, t[-1]))
+    return spans
+
+
+def plot_report(results: Results, path: str | Path, title: str | None = None) -> Path:
+    ts, ev, s = results.timeseries, results.events, results.summary
+    t = ts["time_d"].to_numpy()
+    fig, axes = plt.subplots(6, 1, figsize=(11, 13), sharex=True, constrained_layout=True)
+    ax_nh, ax_no2, ax_no3, ax_o2, ax_ph, ax_bio = axes
+
+    ax_nh.plot(t, ts["tan_mg_l"], color="tab:orange", lw=1.2, label="total ammonia (TAN)")
+    ax_nh.plot(t, ts["nh3_mg_l"], color="tab:red", lw=1.2, label="free ammonia NH3")
+    ax_nh.axhline(
+        limits.FREE_NH3_N_MG_L,
+        color="tab:red",
+        ls=":",
+        lw=1,
+        label=f"NH3 limit {limits.FREE_NH3_N_MG_L:.3f}",
+    )
+    ax_nh.axhline(limits.CYCLED_MG_L, color="grey", ls=":", lw=1, label="kit's first step 0.25")
+    ax_nh.set_ylabel("mg N/L")
+    ax_nh.set_title("Ammonia")
+
+    ax_no2.plot(t, ts["no2_n_mg_l"], color="tab:purple", lw=1.2, label="nitrite")
+    ax_no2.axhline(
+        limits.NO2_N_MG_L, color="tab:purple", ls=":", lw=1, label=f"limit {limits.NO2_N_MG_L:g}"
+    )
+    ax_no2.set_ylabel("mg NO2-N/L")
+    ax_no2.set_title("Nitrite")
+
+    ax_no3.plot(t, ts["no3_n_mg_l"], color="tab:green", lw=1.2, label="nitrate")
+    ax_no3.axhline(
+        limits.NO3_N_MG_L,
+        color="tab:green",
+        ls=":",
+        lw=1,
+        label=f"long-term limit {limits.NO3_N_MG_L:g}",
+    )
+    ax_no3.set_ylabel("mg NO3-N/L")
+    ax_no3.set_title("Nitrate (x 4.43 = ppm NO3 on a test kit)")
+
+    ax_o2.plot(t, ts["do_mg_l"], color="tab:blue", lw=1.2, label="water column")
+    ax_o2.plot(t, ts["bed_do_min_mg_l"], color="tab:cyan", lw=1.0, label="worst bed zone")
+    ax_o2.axhline(limits.DO_MIN_MG_L, color="tab:blue", ls=":", lw=1, label="fish stress 5")
+    ax_o2.set_ylabel("mg O2/L")
+    ax_o2.set_ylim(bottom=0)
+    ax_o2.set_title("Dissolved oxygen")
+
+    ax_ph.plot(t, ts["ph"], color="black", lw=1.2, label="pH")
+    ax_ph.set_ylabel("pH")
+    ax_alk = ax_ph.twinx()
+    ax_alk.plot(t, ts["alk_mg_l_caco3"], color="tab:brown", lw=1.0, label="alkalinity")
+    ax_alk.set_ylabel("mg/L CaCO3", color="tab:brown")
+    ax_ph.set_title("pH and alkalinity")
+
+    ax_bio.plot(t, ts["aob_g"] * 1000, color="tab:orange", lw=1.2, label="ammonia oxidisers")
+    ax_bio.plot(t, ts["nob_g"] * 1000, color="tab:purple", lw=1.2, label="nitrite oxidisers")
+    ax_bio.set_yscale("log")
+    ax_bio.set_ylabel("mg VSS in bed")
+    ax_bio.set_title("Nitrifying biofilm")
+    ax_bio.set_xlabel("day")
+
+    for ax in axes:
+        for a, b in _outage_spans(ts):
+            ax.axvspan(a, b, color="red", alpha=0.12, lw=0)
+        for tw in ev.loc[ev["event"] == "water_change", "time_d"]:
+            ax.axvline(tw, color="tab:blue", ls="--", lw=0.6, alpha=0.6)
+        ax.grid(alpha=0.3)
+        ax.legend(loc="upper right", fontsize=8, framealpha=0.8)
+    feeds = ev.loc[ev["event"] == "feeding", "time_d"].to_numpy()
+    doses = ev.loc[ev["event"] == "dosing", "time_d"].to_numpy()
+    top = ax_nh.get_ylim()[1]
+    if feeds.size:
+        ax_nh.plot(
+            feeds, np.full(feeds.size, top * 0.97), "|", color="saddlebrown", ms=6, label="feeding"
+        )
+    if doses.size:
+        ax_nh.plot(
+            doses, np.full(doses.size, top * 0.97), "v", color="black", ms=4, label="ammonia dose"
+        )
+    ax_nh.legend(loc="upper right", fontsize=8, framealpha=0.8)
+    done = s.get("cycle_completed_day")
+    sub = f"cycled on day {done:.0f}" if done is not None else ""
+    heading = title or f"tankeco: {s.get('scenario', '')}, {s['days']:g} days"
+    fig.suptitle(f"{heading}\n{sub}".strip(), fontsize=12)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return Path(path)

@@ -1,0 +1,91 @@
+"""The short table ``tankeco simulate`` prints: what a keeper wants to know first."""
+
+from __future__ import annotations
+
+from tankeco.scenario import thresholds as limits
+from tankeco.sim.results import Results
+
+
+def format_summary(results: Results, elapsed_s: float | None = None) -> str:
+    s, nb = results.summary, results.balance["nitrogen_mg"]
+    rows = [
+        (
+            "peak total ammonia",
+            f"{s['peak_tan_mg_l']['value']:.3f} mg N/L",
+            f"day {s['peak_tan_mg_l']['day']:.1f}",
+        ),
+        (
+            "peak free ammonia NH3",
+            f"{s['peak_nh3_mg_l']['value']:.4f} mg N/L",
+            f"day {s['peak_nh3_mg_l']['day']:.1f}",
+        ),
+        (
+            "peak nitrite",
+            f"{s['peak_no2_n_mg_l']['value']:.3f} mg N/L",
+            f"day {s['peak_no2_n_mg_l']['day']:.1f}",
+        ),
+        (
+            "days above NH3 limit",
+            f"{s['days_above_nh3_limit']:.1f} d",
+            f"limit {limits.FREE_NH3_N_MG_L:.4f} mg N/L",
+        ),
+        (
+            "days above nitrite limit",
+            f"{s['days_above_no2_limit']:.1f} d",
+            f"limit {limits.NO2_N_MG_L:g} mg N/L",
+        ),
+        (
+            "nitrate at the end",
+            f"{s['no3_n_end_mg_l']:.2f} mg N/L",
+            f"= {s['no3_n_end_mg_l'] * 4.427:.0f} ppm NO3; max {s['no3_n_max_mg_l']:.2f}",
+        ),
+        (
+            "lowest oxygen (water / bed)",
+            f"{s['do_min_mg_l']:.2f} / {s['bed_do_min_mg_l']:.2f} mg/L",
+            "",
+        ),
+        (
+            "pH (lowest / end)",
+            f"{s['ph_min']:.2f} / {s['ph_end']:.2f}",
+            f"alkalinity at end {s['alk_end_mg_l_caco3']:.0f} mg/L CaCO3",
+        ),
+    ]
+    q = s["zone_flow_l_h"]
+    rows.append(
+        (
+            "filter: pump / zones",
+            f"{s['pump_flow_l_h']:.0f} L/h",
+            f"zones {min(q):.0f}-{max(q):.0f} L/h, anoxic zone-days {s['anoxic_zone_days']:.1f}",
+        )
+    )
+    rows.append(
+        (
+            "bed nitrification capacity",
+            f"{s['nitrification_capacity_mg_n_d'] / 1000:.1f} g N/d",
+            f"lowest porosity {s['bed_porosity_min']:.3f}",
+        )
+    )
+    if s["start"] == "new":
+        day = s["cycle_completed_day"]
+        rows.append(
+            (
+                "cycle completed",
+                "not yet" if day is None else f"day {day:.0f}",
+                "ammonia and nitrite < 0.25 mg/L at the daily check",
+            )
+        )
+    rows.append(
+        (
+            "nitrogen balance residual",
+            f"{nb['residual']:.2e} mg",
+            f"relative {nb['relative_residual']:.1e}",
+        )
+    )
+    width = max(len(r[0]) for r in rows)
+    vwidth = max(len(r[1]) for r in rows)
+    head = f"{s['scenario']}: {s['days']:g} days"
+    if elapsed_s is not None:
+        head += f" (simulated in {elapsed_s:.2f} s)"
+    lines = [head, "-" * len(head)]
+    lines += [f"{a:<{width}}  {b:>{vwidth}}  {c}".rstrip() for a, b, c in rows]
+    return "\n".join(lines)

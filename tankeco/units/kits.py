@@ -1,0 +1,69 @@
+"""Test kits read by eye: their colour cards, in the units printed on them.
+
+A colour card has steps; a keeper who writes down "24" for nitrate on a card that jumps
+from 20 to 40 is interpolating, and that is worth knowing.  Such entries are kept exactly
+as entered and flagged ``off_card`` — never rounded to the nearest step — so the
+comparison with the model can weigh them accordingly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tankeco import reasons
+from tankeco.reasons import Rejected
+from tankeco.units.quantities import lookup
+from tankeco.units.sensor_units import to_canonical
+
+
+@dataclass(frozen=True)
+class Kit:
+    """One colour card: the unit printed on it and its steps, in that unit."""
+
+    name: str
+    quantity: str
+    unit: str
+    steps: tuple[float, ...]
+
+
+#: API Freshwater Master Test Kit cards (REFERENCES.md, "Units keepers use").  The ammonia
+#: card reads total ammonia expressed as NH3; nitrite as NO2; nitrate as NO3.  The pH card
+#: is the union of the standard (6.0–7.6) and high-range (7.4–8.8) tubes.
+KITS: dict[tuple[str, str], Kit] = {
+    (k.name, k.quantity): k
+    for k in (
+        Kit("api", "no3_n", "mg/L NO3", (0, 5, 10, 20, 40, 80, 160)),
+        Kit("api", "no2_n", "mg/L NO2", (0, 0.25, 0.5, 1, 2, 5)),
+        Kit("api", "tan_n", "mg/L NH3", (0, 0.25, 0.5, 1, 2, 4, 8)),
+        Kit(
+            "api",
+            "ph",
+            "pH",
+            (6.0, 6.4, 6.6, 6.8, 7.0, 7.2, 7.4, 7.6, 7.8, 8.0, 8.2, 8.4, 8.8),
+        ),
+    )
+}
+
+#: Relative tolerance when matching a value entered in another unit to a card step.
+_STEP_RTOL = 0.005
+
+
+def kit_for(kit: str, quantity: str) -> Kit:
+    """The card of ``kit`` for ``quantity``, or Rejected naming what exists."""
+    found = KITS.get((kit.strip().lower(), quantity))
+    if found is None:
+        known = ", ".join(sorted(f"{k}/{q}" for k, q in KITS))
+        raise Rejected(
+            reasons.BAD_SCHEMA, f"no colour card for kit {kit!r} and {quantity} ({known})"
+        )
+    return found
+
+
+def is_on_card(kit: Kit, value_canonical: float) -> bool:
+    """True if the value is one of the card's steps (compared in canonical units)."""
+    q = lookup(kit.quantity)
+    for step in kit.steps:
+        step_c = to_canonical(q, float(step), kit.unit)
+        if abs(value_canonical - step_c) <= max(1e-9, _STEP_RTOL * abs(step_c)):
+            return True
+    return False
