@@ -1,12 +1,24 @@
-"""Errors a user can act on.
+"""The error types of tankeco: one root, then whose fault it is.
 
-Anything raised as :class:`UserError` is printed by the CLI as one line and exits with
-code 2, never as a traceback: the message must name what was wrong (key, value) and what
-is allowed.
+``TankecoError`` is the root. Under it:
+
+* :class:`UserError` — bad input from the user (scenario, command line, file, store URL).
+  The CLI prints it as one line (``tankeco: error: ...``) and exits with code 2. The
+  message must name the thing, the value and what is allowed.
+* :class:`ModelError` — the model could not answer for an input that is valid (a solver
+  that did not converge, an integration that failed). Not the user's fault: the CLI prints
+  one line that says so (``tankeco: model error: ...``) and exits with code 3.
+
+Quarantine of sensor messages uses :class:`tankeco.reasons.Rejected`, also a
+``TankecoError``; it never reaches the command line.
 """
 
 
-class UserError(Exception):
+class TankecoError(Exception):
+    """Root of every error tankeco raises on purpose."""
+
+
+class UserError(TankecoError):
     """Bad input from the user (scenario, command line, file): one line, exit code 2."""
 
 
@@ -22,3 +34,11 @@ class ScenarioError(UserError, ValueError):
         self.value = value
         self.allowed = allowed
         super().__init__(f"{key} = {value!r}: {allowed}")
+
+
+class ModelError(TankecoError, RuntimeError):
+    """The model failed on a valid input (not the user's fault): one line, exit code 3."""
+
+
+class ConvergenceError(ModelError):
+    """An iterative solver (hydraulic Newton, implicit integrator) did not converge."""

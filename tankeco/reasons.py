@@ -6,8 +6,10 @@ and filter them; the free-text ``detail`` next to them says what exactly was wro
 
 from __future__ import annotations
 
+from tankeco.errors import TankecoError
 
-class Rejected(Exception):
+
+class Rejected(TankecoError):
     """A message (or one value of it) that must go to quarantine, with its reason."""
 
     def __init__(self, reason: str, detail: str = "") -> None:

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from tankeco import __version__
-from tankeco.errors import UserError
+from tankeco.errors import ModelError, UserError
 
 #: Sub-command modules, in the order ``tankeco --help`` lists them.
 COMMAND_MODULES: tuple[str, ...] = (
@@ -76,6 +76,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UserError as exc:
         print(f"tankeco: error: {exc}", file=sys.stderr)
         return 2
+    except ModelError as exc:
+        print(f"tankeco: model error: {exc}", file=sys.stderr)
+        return 3
     except KeyboardInterrupt:
         print("tankeco: interrupted", file=sys.stderr)
         return 130

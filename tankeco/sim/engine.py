@@ -22,6 +22,7 @@ import simpy
 
 from tankeco.chemistry.carbonate import dic_from_alk_ph
 from tankeco.chemistry.oxygen import o2_saturation_mg_l
+from tankeco.errors import ConvergenceError
 from tankeco.scenario.params import resolve
 from tankeco.sim import events
 from tankeco.sim import ros2_kernel as kernel
@@ -94,7 +95,7 @@ def evaporation_l_d(scenario) -> float:
     return scenario.tank.evaporation_mm_d / 1000.0 * geometry_of(scenario).surface_area_m2 * 1000
 
 
-class IntegrationError(RuntimeError):
+class IntegrationError(ConvergenceError):
     """The step size collapsed: the model could not be advanced (a bug, not bad input)."""
 
 
