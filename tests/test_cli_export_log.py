@@ -97,7 +97,13 @@ def test_export_errors(tmp_path: Path) -> None:
 
 def test_log_kit_reading_water_change_and_feeding(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'log.db'}"
-    on = tankeco("log", "nitrate", "20", "--unit", "mg/L NO3", "--kit", "api", env_store=url)
+    # a store that does not exist yet is created only when asked (--new-store)
+    missing = tankeco("log", "nitrate", "20", "--unit", "mg/L NO3", "--kit", "api", env_store=url)
+    assert missing.returncode == 2 and not (tmp_path / "log.db").exists(), missing.stderr
+    on = tankeco(
+        "log", "nitrate", "20", "--unit", "mg/L NO3", "--kit", "api", "--new-store",
+        env_store=url,
+    )  # fmt: skip
     assert on.returncode == 0 and "OFF" not in on.stdout and "4.518 mg/L NO3-N" in on.stdout
     off = tankeco(
         "log", "nitrate", "25", "--kit", "api", "--time", "2026-11-25T10:00Z", env_store=url

@@ -22,6 +22,11 @@ READING_COLUMNS = ("time", "tank", "sensor", "quantity", "value", "unit", "quali
 QUARANTINE_COLUMNS = ("received", "topic", "reason", "detail", "payload_hex")
 
 
+#: Output formats and the file suffixes that name them.
+FORMATS = ("csv", "parquet")
+SUFFIXES = {".csv": "csv", ".parquet": "parquet"}
+
+
 def default_store() -> str:
     return os.environ.get("TANKECO_STORE", DEFAULT_STORE)
 
@@ -34,10 +39,12 @@ def register(sub: Any) -> None:
         " spreadsheet or notebook.",
     )
     p.add_argument("--store", default=default_store(), help="store URL (env TANKECO_STORE)")
-    p.add_argument("--tank")
-    p.add_argument("--since", help="7d, 12h, 30m, 2w or an ISO date/time")
-    p.add_argument("--format", choices=("csv", "parquet"), help="default: from --out, else csv")
-    p.add_argument("--out", help="output file (CSV goes to stdout without it)")
+    p.add_argument("--tank", help="only this tank (default: every tank)")
+    p.add_argument(
+        "--since", help="7d, 12h, 30m, 2w or an ISO date/time (local time without an offset)"
+    )
+    p.add_argument("--format", choices=FORMATS, help="default: from --out, else csv")
+    p.add_argument("--out", help="output file, .csv or .parquet (CSV goes to stdout without it)")
     p.add_argument("--quarantine", action="store_true", help="export rejected messages")
     p.set_defaults(func=run)
 
@@ -53,7 +60,7 @@ def rows_for(args: argparse.Namespace) -> tuple[Sequence[str], list[tuple[Any, .
     from tankeco.store import open_store
 
     since_ms = parse_since_ms(args.since, int(time.time() * 1000)) if args.since else None
-    store = open_store(args.store)
+    store = open_store(args.store, create=False)
     try:
         if args.quarantine:
             if args.tank:
@@ -89,8 +96,40 @@ def write_parquet(columns: Sequence[str], rows: list[tuple[Any, ...]], path: str
     pq.write_table(table, path)
 
 
+def output_format(out: str | None, fmt: str | None) -> str:
+    """The format to write: ``--format``, else the suffix of ``--out``; refuse a mismatch.
+
+    ``--out week.xlsx`` used to write CSV into a file a spreadsheet then failed to open.
+    """
+    if out is None:
+        return fmt or "csv"
+    suffix = os.path.splitext(out)[1].lower()
+    named = SUFFIXES.get(suffix)
+    if named is None and (suffix or fmt is None):
+        raise UserError(
+            f"--out {out!r}: cannot write {suffix or 'a file without suffix'};"
+            " allowed: .csv or .parquet"
+        )
+    if fmt is not None and named is not None and named != fmt:
+        raise UserError(f"--out {out!r} with --format {fmt}: the suffix says {named}")
+    return fmt or named or "csv"
+
+
+def check_out_path(out: str) -> None:
+    """A one-line error, before any work, for an output path that cannot be written."""
+    if os.path.isdir(out):
+        raise UserError(f"--out {out!r}: is a directory; allowed: a file name, e.g. week.csv")
+    folder = os.path.dirname(os.path.abspath(out))
+    if not os.path.isdir(folder):
+        raise UserError(f"--out {out!r}: the folder {folder} does not exist")
+    if not os.access(folder, os.W_OK) or (os.path.exists(out) and not os.access(out, os.W_OK)):
+        raise UserError(f"--out {out!r}: not writable (permission denied)")
+
+
 def run(args: argparse.Namespace) -> int:
-    fmt = args.format or ("parquet" if (args.out or "").endswith(".parquet") else "csv")
+    if args.out:
+        check_out_path(args.out)
+    fmt = output_format(args.out, args.format)
     if fmt == "parquet" and not args.out:
         raise UserError("--format parquet needs --out FILE (Parquet is not written to a terminal)")
     columns, rows = rows_for(args)

@@ -19,11 +19,12 @@ from tankeco.errors import UserError
 
 def register(sub: Any) -> None:
     from tankeco.cli.cmd_export import default_store
+    from tankeco.cli.helptext import plain
 
     p = sub.add_parser(
         "log",
         help="record a test-kit reading, water change, feeding or dose",
-        description=__doc__,
+        description=plain(__doc__),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument(
@@ -34,22 +35,38 @@ def register(sub: Any) -> None:
         "--unit", help='unit of a test-kit value, e.g. "mg/L NO3" (default: the card\'s)'
     )
     p.add_argument("--kit", default="", help="test kit whose colour card was read, e.g. api")
-    p.add_argument("--tank", default="main")
-    p.add_argument("--site", default="home")
-    p.add_argument("--time", help="when (ISO 8601, UTC if no offset); default now")
-    p.add_argument("--note", default="")
+    p.add_argument("--tank", default="main", help="tank name (default: %(default)s)")
+    p.add_argument("--site", default="home", help="site name (default: %(default)s)")
+    p.add_argument(
+        "--time",
+        help="when: ISO 8601, e.g. '2026-12-01 18:00' (in --tz; add Z or +01:00 to give the"
+        " offset); default now; a time in the future is refused",
+    )
+    p.add_argument("--tz", help="time zone of a --time without offset (default: local)")
+    p.add_argument("--note", default="", help="free text kept with the entry")
     p.add_argument("--store", default=default_store(), help="store URL (env TANKECO_STORE)")
+    p.add_argument(
+        "--new-store",
+        action="store_true",
+        help="create the SQLite store if it does not exist yet (otherwise a missing"
+        " file is an error, so a mistyped path cannot start an empty store)",
+    )
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from tankeco import reasons
     from tankeco.bridge.event_messages import EVENT_UNITS, make_event, normalise_kind, parse_amount
-    from tankeco.cli.timeparse import iso_utc, parse_time_ms
+    from tankeco.cli.timeparse import iso_utc, parse_time_ms, refuse_future
+    from tankeco.io.history import zone
     from tankeco.reasons import Rejected
     from tankeco.store import Batch, open_store
     from tankeco.units.kits import kit_for
 
-    ts_ms = parse_time_ms(args.time) if args.time else int(time.time() * 1000)
+    now_ms = int(time.time() * 1000)
+    tz = zone(args.tz)
+    ts_ms = parse_time_ms(args.time, "--time", tz) if args.time else now_ms
+    refuse_future(ts_ms, now_ms)
     batch = Batch()
     try:
         is_event = args.what.strip().lower().replace("-", "_") in EVENT_UNITS or args.what in (
@@ -89,8 +106,11 @@ def run(args: argparse.Namespace) -> int:
                     " kept as entered and flagged"
                 )
     except Rejected as exc:
-        raise UserError(f"log {args.what} {args.amount}: {exc.detail or exc.reason}") from None
-    store = open_store(args.store)
+        detail = exc.detail or exc.reason
+        if exc.reason == reasons.UNKNOWN_QUANTITY:
+            detail += _did_you_mean(args.what)
+        raise UserError(f"log {args.what} {args.amount}: {detail}") from None
+    store = open_store(args.store, create=args.new_store)
     try:
         result = store.write(batch)
     finally:
@@ -101,3 +121,15 @@ def run(args: argparse.Namespace) -> int:
         )
     print(f"logged {summary} for {args.site}/{args.tank} at {iso_utc(ts_ms)}")
     return 0
+
+
+def _did_you_mean(word: str) -> str:
+    """``"; did you mean 'nitrate'?"`` for a near miss among quantities, events and aliases."""
+    import difflib
+
+    from tankeco.bridge.event_messages import EVENT_UNITS
+    from tankeco.units.quantities import ALIASES, QUANTITIES
+
+    names = [*QUANTITIES, *ALIASES, *(k.replace("_", "-") for k in EVENT_UNITS)]
+    close = difflib.get_close_matches(word.strip().lower(), names, n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""

@@ -6,7 +6,8 @@ from tankeco.scenario import thresholds as limits
 from tankeco.sim.results import Results
 
 
-def format_summary(results: Results, elapsed_s: float | None = None) -> str:
+def format_summary(results: Results, elapsed_s: float | None = None, compile_s: float = 0.0) -> str:
+    """The summary table; ``compile_s`` (the first run's numba compile) is reported apart."""
     s, nb = results.summary, results.balance["nitrogen_mg"]
     rows = [
         (
@@ -84,7 +85,9 @@ def format_summary(results: Results, elapsed_s: float | None = None) -> str:
     width = max(len(r[0]) for r in rows)
     vwidth = max(len(r[1]) for r in rows)
     head = f"{s['scenario']}: {s['days']:g} days"
-    if elapsed_s is not None:
+    if elapsed_s is not None and compile_s > 1.0:
+        head += f" (simulated in {elapsed_s - compile_s:.2f} s after compiling {compile_s:.0f} s)"
+    elif elapsed_s is not None:
         head += f" (simulated in {elapsed_s:.2f} s)"
     lines = [head, "-" * len(head)]
     lines += [f"{a:<{width}}  {b:>{vwidth}}  {c}".rstrip() for a, b, c in rows]
