@@ -20,6 +20,11 @@ from tankeco.errors import UserError
 DEFAULT_STORE = "sqlite:///tankeco.db"
 READING_COLUMNS = ("time", "tank", "sensor", "quantity", "value", "unit", "quality", "source")
 QUARANTINE_COLUMNS = ("received", "topic", "reason", "detail", "payload_hex")
+MANUAL_COLUMNS = (
+    "time", "site", "tank", "quantity", "value", "unit", "value_entered", "unit_entered",
+    "kit", "off_card", "note", "source",
+)  # fmt: skip
+EVENT_COLUMNS = ("time", "site", "tank", "kind", "amount", "unit", "note", "source")
 
 
 #: Output formats and the file suffixes that name them.
@@ -45,7 +50,16 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--format", choices=FORMATS, help="default: from --out, else csv")
     p.add_argument("--out", help="output file, .csv or .parquet (CSV goes to stdout without it)")
-    p.add_argument("--quarantine", action="store_true", help="export rejected messages")
+    what = p.add_mutually_exclusive_group()
+    what.add_argument("--quarantine", action="store_true", help="export rejected messages")
+    what.add_argument(
+        "--manual", action="store_true", help="export logged test-kit readings ('tankeco log')"
+    )
+    what.add_argument(
+        "--events",
+        action="store_true",
+        help="export logged water changes, feedings and doses",
+    )
     p.set_defaults(func=run)
 
 
@@ -68,6 +82,17 @@ def rows_for(args: argparse.Namespace) -> tuple[Sequence[str], list[tuple[Any, .
             q = store.quarantined(since_ms=since_ms)
             return QUARANTINE_COLUMNS, [
                 (iso_utc(r.received_ms), r.topic, r.reason, r.detail, r.payload.hex()) for r in q
+            ]
+        if getattr(args, "manual", False):
+            return MANUAL_COLUMNS, [
+                (iso_utc(m.ts_ms), m.site, m.tank, m.quantity, m.value, m.unit,
+                 m.value_entered, m.unit_entered, m.kit, m.off_card, m.note, m.source)
+                for m in store.manual_entries(tank=args.tank, since_ms=since_ms)
+            ]  # fmt: skip
+        if getattr(args, "events", False):
+            return EVENT_COLUMNS, [
+                (iso_utc(e.ts_ms), e.site, e.tank, e.kind, e.amount, e.unit, e.note, e.source)
+                for e in store.events(tank=args.tank, since_ms=since_ms)
             ]
         readings = store.readings(tank=args.tank, since_ms=since_ms)
         return READING_COLUMNS, [
@@ -141,6 +166,11 @@ def run(args: argparse.Namespace) -> int:
     else:
         write_csv(columns, rows, sys.stdout)
     if args.out:
-        what = "quarantined messages" if args.quarantine else "readings"
+        what = (
+            "quarantined messages" if args.quarantine
+            else "test-kit readings" if args.manual
+            else "events" if args.events
+            else "readings"
+        )  # fmt: skip
         print(f"wrote {len(rows)} {what} to {args.out}", file=sys.stderr)
     return 0

@@ -152,7 +152,10 @@ class Member:
                 a.unit, a.amount
             )
             feed = _nearest_feed(self.scenario.feeds, grams)
-            tank.feed(feed.model_copy(update={"amount_g": grams * self.feed_factor}))
+            # the engine knows each routine's portion by the routine itself (a copy with
+            # another amount is unknown to it): scale the routine instead
+            factor = grams * self.feed_factor / feed.amount_g if feed.amount_g > 0 else 0.0
+            tank.feed(feed, amount_factor=factor)
         else:  # dosing of unknown products is not modelled; keep it in the event log
             tank.log(a.kind, f"{a.amount:g} {a.unit} (logged; not modelled)")
 
