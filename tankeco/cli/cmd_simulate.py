@@ -105,7 +105,8 @@ class _Progress:
 
         tty = sys.stderr.isatty()
         msg = (
-            "first run: compiling the simulator once (numba, about half a minute);"
+            "first run: compiling the simulator once (numba: about half a minute, longer on a busy"
+            " machine);"
             f" later runs reuse {numba_cache_dir()}"
         )
         print(msg, file=sys.stderr, flush=True)
