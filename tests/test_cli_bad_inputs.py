@@ -245,8 +245,8 @@ def test_every_option_has_help_text() -> None:
             if isinstance(action, argparse._SubParsersAction):
                 for name, sub in action.choices.items():
                     walk(sub, f"{path} {name}")
-            elif not action.help and action.option_strings:
-                missing.append(f"{path} {action.option_strings[0]}")
+            elif not action.help:
+                missing.append(f"{path} {(action.option_strings or [action.dest])[0]}")
 
     walk(build_parser(), "tankeco")
     assert missing == []

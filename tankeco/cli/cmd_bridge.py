@@ -31,7 +31,13 @@ def register(sub: Any) -> None:
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("action", nargs="?", choices=("run", "status", "retention"), default="run")
+    p.add_argument(
+        "action",
+        nargs="?",
+        choices=("run", "status", "retention"),
+        default="run",
+        help="run the bridge (default), show its counters, or fold old readings",
+    )
     p.add_argument("--store", required=True, help="sqlite:///PATH or postgresql://HOST:PORT/DB")
     p.add_argument("--broker", help="mqtt://HOST:PORT or mqtts://HOST:PORT")
     p.add_argument("--username", help="MQTT user name (with --password-file)")

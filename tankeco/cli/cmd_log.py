@@ -3,6 +3,7 @@
     tankeco log nitrate 20 --unit "mg/L NO3" --kit api
     tankeco log water-change 30%
     tankeco log feeding 2g
+    tankeco log list                 # the last entries for the tank, newest last
 
 A value that is not on the kit's colour card is kept exactly as entered and flagged,
 so later comparisons know it was interpolated by eye.
@@ -28,9 +29,15 @@ def register(sub: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument(
-        "what", help="nitrate, nitrite, ammonia, ph, ... or water-change, feeding, dosing"
+        "what",
+        help="nitrate, nitrite, ammonia, ph, ... or water-change, feeding, dosing;"
+        " or 'list' to show what was logged",
     )
-    p.add_argument("amount", help="the value (20) or amount with unit (30%%, 2g, 5mL)")
+    p.add_argument(
+        "amount",
+        nargs="?",
+        help="the value (20) or amount with unit (30%%, 10L or 5gal (US), 2g, 5mL)",
+    )
     p.add_argument(
         "--unit", help='unit of a test-kit value, e.g. "mg/L NO3" (default: the card\'s)'
     )
@@ -43,6 +50,7 @@ def register(sub: Any) -> None:
         " offset); default now; a time in the future is refused",
     )
     p.add_argument("--tz", help="time zone of a --time without offset (default: local)")
+    p.add_argument("--last", type=int, default=10, help="log list: how many entries (%(default)s)")
     p.add_argument("--note", default="", help="free text kept with the entry")
     p.add_argument("--store", default=default_store(), help="store URL (env TANKECO_STORE)")
     p.add_argument(
@@ -62,9 +70,14 @@ def run(args: argparse.Namespace) -> int:
     from tankeco.reasons import Rejected
     from tankeco.store import Batch, open_store
     from tankeco.units.kits import kit_for
+    from tankeco.units.parse import L_PER_US_GAL
 
     now_ms = int(time.time() * 1000)
     tz = zone(args.tz)
+    if args.what.strip().lower() == "list":
+        return _list(args, tz)
+    if args.amount is None:
+        raise UserError(f"log {args.what}: give the value or amount, e.g. 20 or 30%")
     ts_ms = parse_time_ms(args.time, "--time", tz) if args.time else now_ms
     refuse_future(ts_ms, now_ms)
     batch = Batch()
@@ -76,12 +89,16 @@ def run(args: argparse.Namespace) -> int:
         )
         if is_event:
             amount, unit = parse_amount(args.amount)
+            entered = f"{amount:g} {unit}"
+            if unit.lower() in US_GALLONS:  # converted once, on reading (US gallons)
+                amount, unit = amount * L_PER_US_GAL, "L"
+                entered += f" = {amount:.3g} L"
             event = make_event(
                 ts_ms=ts_ms, site=args.site, tank=args.tank, kind=normalise_kind(args.what),
                 amount=amount, unit=unit, note=args.note, source="cli",
             )  # fmt: skip
             batch.events.append(event)
-            summary = f"{event.kind} {amount:g} {unit}"
+            summary = f"{event.kind} {entered}"
         else:
             from tankeco.bridge.manual_entries import make_manual_entry
 
@@ -121,6 +138,42 @@ def run(args: argparse.Namespace) -> int:
         )
     print(f"logged {summary} for {args.site}/{args.tank} at {iso_utc(ts_ms)}")
     return 0
+
+
+def _list(args: argparse.Namespace, tz) -> int:
+    """The newest ``--last`` kit readings and events of ``--site/--tank``, oldest first."""
+    from datetime import UTC, datetime
+
+    from tankeco.store import open_store
+
+    if not 1 <= args.last <= 10_000:
+        raise UserError(f"--last {args.last}: allowed 1 to 10000")
+    store = open_store(args.store, create=False)
+    try:
+        rows = [
+            (m.ts_ms, m.quantity, f"{m.value_entered:g} {m.unit_entered}", m.kit, m.note)
+            for m in store.manual_entries(tank=args.tank)
+            if m.site == args.site
+        ] + [
+            (e.ts_ms, e.kind, f"{e.amount:g} {e.unit}" if e.amount is not None else "", "", e.note)
+            for e in store.events(tank=args.tank)
+            if e.site == args.site
+        ]
+    finally:
+        store.close()
+    rows.sort(key=lambda r: r[0])
+    if not rows:
+        print(f"nothing logged for {args.site}/{args.tank} in {args.store}")
+        return 0
+    for ts_ms, what, amount, kit, note in rows[-args.last :]:
+        local = datetime.fromtimestamp(ts_ms / 1000, UTC).astimezone(tz)
+        line = f"{local:%Y-%m-%d %H:%M %Z}  {what:<13} {amount:<16} {kit:<5} {note}"
+        print(line.rstrip())
+    return 0
+
+
+#: Names of the US gallon a keeper may write after a water change ("5 gal").
+US_GALLONS = ("gal", "gallon", "gallons", "usgal")
 
 
 def _did_you_mean(word: str) -> str:
