@@ -74,17 +74,37 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-#: Seconds without a first progress report after which the run says it is compiling.
-COMPILE_NOTICE_AFTER_S = 0.8
+def kernel_cache_is_cold(module: str = "tankeco.sim.ros2_kernel") -> bool:
+    """True when numba has no compiled copy of ``module`` newer than its source.
+
+    numba's on-disk cache (numba.core.caching, ``_CacheLocator``) keeps a kernel's index
+    as ``<module>.<function>-<line>.pyXY.nbi`` in ``<cache dir>/<folder>_<sha1 of the
+    source folder's path>``, and recompiles when the source is newer.  Only a cheap look
+    at the files: it decides whether to say "compiling", never what is run.
+    """
+    import hashlib
+    import importlib.util
+    from pathlib import Path
+
+    from tankeco import numba_cache_dir
+
+    spec = importlib.util.find_spec(module)
+    if spec is None or spec.origin is None:
+        return False
+    src = Path(spec.origin).resolve()
+    folder = f"{src.parent.name}_{hashlib.sha1(str(src.parent).encode()).hexdigest()}"
+    index = list((numba_cache_dir() / folder).glob(f"{src.stem}.*.nbi"))
+    return not index or min(p.stat().st_mtime for p in index) < src.stat().st_mtime
 
 
 class _Progress:
     """What the keeper sees while the run computes: a compile notice, then a day counter.
 
-    The first run of an install compiles the integrator (numba, 20-60 s) before the first
-    simulated day is done; nothing used to be printed meanwhile.  If no day has been
-    reported within :data:`COMPILE_NOTICE_AFTER_S`, one line says that it is compiling,
-    once, and where the result is cached; on a terminal the seconds tick on that line.
+    The first run of an install compiles the integrator (numba, 20-60 s, minutes on a busy
+    machine) before the first simulated day is done; nothing used to be printed
+    meanwhile.  When numba's cache holds no compiled kernel (:func:`kernel_cache_is_cold`)
+    one line says, at once, that it is compiling, once, and where the result is cached;
+    on a terminal the seconds tick on after it until the first day is done.
     """
 
     def __init__(self, days: float, quiet: bool) -> None:
@@ -94,13 +114,11 @@ class _Progress:
         self._first = threading.Event()
         self._start = time.perf_counter()
         self._thread = None
-        if not quiet:
+        if not quiet and kernel_cache_is_cold():
             self._thread = threading.Thread(target=self._notice, daemon=True)
             self._thread.start()
 
     def _notice(self) -> None:
-        if self._first.wait(COMPILE_NOTICE_AFTER_S):
-            return
         from tankeco import numba_cache_dir
 
         tty = sys.stderr.isatty()
@@ -118,7 +136,8 @@ class _Progress:
 
     def update(self, t_d: float) -> None:
         if not self._first.is_set():
-            self.compile_s = time.perf_counter() - self._start
+            if self._thread is not None:  # the time to the first day was mostly compiling
+                self.compile_s = time.perf_counter() - self._start
             self._first.set()
             if self._thread is not None:
                 self._thread.join()
