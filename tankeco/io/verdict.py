@@ -35,6 +35,8 @@ class Breach:
     limit: float
     unit: str
     first_day: float
+    last_day: float
+    above_at_end: bool
     days_above: float
     worst: float
     cause: str
@@ -139,12 +141,16 @@ def verdict(results: Results, *, has_animals: bool = True) -> Verdict:
             continue
         cause, prevent = _cause(ts, first, col, new_tank, s.get("cycle_completed_day"))
         worst = float(x.max() if direction == "above" else x.min())
+        last = float(t[np.flatnonzero(bad)[-1]])
         breaches.append(
-            Breach(what, col, limit, unit, first, float(dt[bad].sum()), worst, cause, prevent)
-        )
+            Breach(what, col, limit, unit, first, last, bool(bad[-1]), float(dt[bad].sum()),
+                   worst, cause, prevent)
+        )  # fmt: skip
     if not breaches:
         return Verdict(True, "verdict: every limit kept (free ammonia, nitrite, nitrate,"
                        " oxygen, pH)")  # fmt: skip
+    if not has_animals:
+        return _without_animals(breaches)
     lines = ["verdict: LIMITS BROKEN"]
     for b in breaches:
         sign = ">" if b.column != "ph" and b.column != "do_mg_l" else "<"
@@ -154,8 +160,25 @@ def verdict(results: Results, *, has_animals: bool = True) -> Verdict:
         )
         lines.append(f"  likely cause: {b.cause}")
         lines.append(f"  would prevent it: {b.prevent}")
-    if not has_animals:
-        lines.append(
-            "  (no animals in this scenario: these limits matter once fish or turtles go in)"
-        )
     return Verdict(False, "\n".join(lines), breaches)
+
+
+def _without_animals(breaches: list[Breach]) -> Verdict:
+    """A tank without animals (fishless cycling): no animal met a limit; say when it is safe.
+
+    High ammonia and nitrite are the point of fishless cycling, so they are not a breach;
+    what the keeper needs is whether the water is fit for animals at the end.
+    """
+    lines = ["verdict: no animals in this scenario, so no limit was broken for one"]
+    for b in breaches:
+        if b.above_at_end:
+            lines.append(
+                f"- {b.what} is still beyond its limit ({b.limit:.3g} {b.unit}) at the end:"
+                f" fix it before animals go in ({b.prevent})".replace("  ", " ")
+            )
+        else:
+            lines.append(
+                f"- {b.what} was beyond its limit ({b.limit:.3g} {b.unit}) until day"
+                f" {b.last_day:.0f}".replace("  ", " ")
+            )
+    return Verdict(True, "\n".join(lines), breaches)
