@@ -158,9 +158,9 @@ class Tank:
         self.rtol_cells = np.full(self.m.shape, rtol)
         self.rtol_cells[:, [C.AOB, C.NOB]] = rtol / 10
         self.weight = self.model.active.astype(float)
-        self.h = 1e-3
-        self.h_max = 0.25
-        self.stats = np.zeros(4, dtype=np.int64)
+        self.h = kernel.H_START_D
+        self.h_max = kernel.H_MAX_D
+        self.stats = np.zeros(kernel.N_STATS, dtype=np.int64)
         self.clipped = np.zeros_like(self.m)  # mass added by zeroing round-off negatives
         step_d = scenario.output.step_h / 24.0
         self.out_t = np.arange(0.0, days + 1e-9, step_d)
@@ -293,17 +293,11 @@ class Tank:
             self.t,
             t_end,
             self.h,
-            self.h_max,
-            self.rtol_cells,
-            self.atol,
-            self.weight,
-            *self.model.kernel_args(forcing),
-            *self.model.active_components,
-            self.out_t,
-            self.out_m,
             self.k_out,
-            self.stats,
-            self.clipped,
+            kernel.StepControl(self.rtol_cells, self.atol, self.weight, self.h_max),
+            self.model.conditions(forcing),
+            self.model.tables(),
+            kernel.Record(self.out_t, self.out_m, self.stats, self.clipped),
         )
         if not ok:
             raise IntegrationError(

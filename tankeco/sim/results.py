@@ -9,6 +9,7 @@ import numpy as np
 from tankeco.chemistry.ammonia import free_ammonia_n_mg_l
 from tankeco.chemistry.carbonate import ph_from_alk_dic
 from tankeco.scenario import thresholds as limits
+from tankeco.sim import ros2_kernel as kernel
 from tankeco.sim.petersen import C
 
 TIMESERIES_COLUMNS = (
@@ -268,9 +269,9 @@ def build_results(tank, days: float) -> Results:
     solver = {
         "method": "ROS2 (Verwer et al. 1999)",
         "rtol": tank.rtol,
-        "steps": int(st[0]),
-        "rejected_error": int(st[1]),
-        "rejected_negative": int(st[2]),
-        "rhs_calls": int(st[3]),
+        "steps": int(st[kernel.STAT_ACCEPTED]),
+        "rejected_error": int(st[kernel.STAT_REJECTED_ERROR]),
+        "rejected_negative": int(st[kernel.STAT_REJECTED_NEGATIVE]),
+        "rhs_calls": int(st[kernel.STAT_RHS_EVALUATIONS]),
     }
     return Results(ts, ev, summary, balance, solver, final_state=tank.m.copy())

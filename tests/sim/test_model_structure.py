@@ -61,11 +61,11 @@ def test_jacobian_conserves_nitrogen(tank):
 
 def test_block_solver_equals_dense_solve(tank):
     m = tank.m.copy()
-    args = tank.model.kernel_args(tank.forcing)
-    f, jloc, czw, cwz, _ = kernel.evaluate(m, *args, True)
+    tab = tank.model.tables()
+    f, jloc, czw, cwz, _ = kernel.evaluate(m, tank.model.conditions(tank.forcing), tab, True)
     gh = kernel.GAMMA * 0.05
-    inv_a = kernel.factor(jloc, czw, cwz, gh, *tank.model.active_components)
-    x = kernel.solve(inv_a, czw, cwz, gh, f, *tank.model.active_components)
+    inv_a = kernel.factor(jloc, czw, cwz, gh, tab.act_water, tab.act_zone)
+    x = kernel.solve(inv_a, czw, cwz, gh, f, tab.act_water, tab.act_zone)
     dense = np.eye(m.size) - gh * tank.model.jacobian_dense(m, tank.forcing)
     np.testing.assert_allclose(dense @ x.ravel(), f.ravel(), atol=1e-9 * np.abs(f).max())
 
@@ -127,8 +127,12 @@ def test_kernel_inhibition_uses_anthonisen_forms(tank):
     fa = anthonisen_free_ammonia_mg_l(conc[:, C.TAN], ph, tank.temp_c)
     fna = free_nitrous_acid_mg_l(conc[:, C.NO2], ph, tank.temp_c)
     p = tank.p
-    np.testing.assert_allclose(env[2], p["ki_fa_aob_mg_l"] / (p["ki_fa_aob_mg_l"] + fa), rtol=1e-3)
-    np.testing.assert_allclose(env[3], p["ki_fa_nob_mg_l"] / (p["ki_fa_nob_mg_l"] + fa), rtol=1e-3)
     np.testing.assert_allclose(
-        env[4], p["ki_fna_nob_mg_l"] / (p["ki_fna_nob_mg_l"] + fna), rtol=1e-3
+        env[kernel.ENV_I_FA_AOB], p["ki_fa_aob_mg_l"] / (p["ki_fa_aob_mg_l"] + fa), rtol=1e-3
+    )
+    np.testing.assert_allclose(
+        env[kernel.ENV_I_FA_NOB], p["ki_fa_nob_mg_l"] / (p["ki_fa_nob_mg_l"] + fa), rtol=1e-3
+    )
+    np.testing.assert_allclose(
+        env[kernel.ENV_I_FNA_NOB], p["ki_fna_nob_mg_l"] / (p["ki_fna_nob_mg_l"] + fna), rtol=1e-3
     )
