@@ -181,7 +181,7 @@ def _member(base, d: Draw, days: float, p: dict[str, float]) -> tuple[Member, in
     changes = np.flatnonzero(s.kind == sched.WATER_CHANGE)
     missed = d.missed[: changes.size]
     keep[changes] = ~missed
-    s = sched.Schedule(s.time_d, s.kind, s.index, value).select(keep)
+    s = s.with_values(value).select(keep)
     return Member(scenario, s), int(missed.sum())
 
 

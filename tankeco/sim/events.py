@@ -1,6 +1,6 @@
 """What the discrete events do to the tank: state changes as compiled functions.
 
-One definition of each event, called by both engines: the simpy engine
+One definition of each event, called by both engines: the driver
 (:class:`tankeco.sim.engine.Tank`, one tank, from Python) and the ensemble engine
 (:mod:`tankeco.sim.batch`, many tanks, from compiled code).  Each function changes the
 mass array ``m[compartment, component]`` (mg; compartment 0 is the free water column) in
@@ -9,7 +9,7 @@ nothing else is read or written (no clock, no log, no globals).  The volume of t
 column is passed in and, where an event changes it, the new volume is returned.
 
 Ledger slots of the ensemble engine (:data:`LEDGER_FIELDS`) carry the names of
-:class:`tankeco.sim.engine.Ledger`'s fields.
+:class:`tankeco.sim.state.Ledger`'s fields.
 """
 
 from __future__ import annotations

@@ -14,11 +14,13 @@ What it computes is defined elsewhere and only evaluated here:
   tests check the two agree to 1e-6 pH over aquarium ranges);
 * free ammonia and free nitrous acid in the form of Anthonisen et al. (1976), as
   :mod:`tankeco.chemistry.ammonia` (tests check agreement);
-* the ROS2 method of Verwer et al. (1999), with the
+* the ROS2 method of Verwer et al. (1999; see :mod:`tankeco.sim.integrators`), with the
   linear systems solved by block elimination: every bed zone couples only to the water
   column, so (I - g h J) is an "arrow" matrix of 17 x 17 blocks.
 
 State layout: ``m[c, k]`` is the mass of component k in compartment c (0 = water column).
+Inputs come as named tuples of arrays (:class:`Tables`, :class:`Conditions`,
+:class:`StepControl`, :class:`Record`), which numba compiles like structs.
 """
 
 from __future__ import annotations
@@ -226,12 +228,43 @@ def environment(conc, mass, sc, inv_cap, env, ph):
 
 
 @njit(cache=True)
+def concentrations(m, vol):
+    """conc[c, k] = m[c, k] / vol[c], mg/L."""
+    nc, ncomp = m.shape
+    conc = np.empty((nc, ncomp))
+    for c in range(nc):
+        for k in range(ncomp):
+            conc[c, k] = m[c, k] / vol[c]
+    return conc
+
+
+@njit(cache=True)
 def evaluate(m, cond, tab, want_jac):
     """dm/dt (nc, NC) and, if want_jac, the compartment blocks J[c] and the couplings.
 
-    ``cond`` is the :class:`Conditions`, ``tab`` the :class:`Tables`.
+    ``cond`` is the :class:`Conditions`, ``tab`` the :class:`Tables`.  The environment
+    (pH and the factors of :func:`environment`) is computed from ``m`` here, then
+    :func:`evaluate_in` does the rest.
     Returns (dm, jloc, czw, cwz, ph): czw[i-1, k] = d(dm[i, k])/d(m[0, k]) for zone i,
-    cwz[i-1, k] = d(dm[0, k])/d(m[i, k]).  The Jacobian holds pH-dependent factors fixed.
+    cwz[i-1, k] = d(dm[0, k])/d(m[i, k]).
+    """
+    nc = m.shape[0]
+    conc = concentrations(m, cond.vol)
+    env = np.empty((N_ENV, nc))
+    ph = np.empty(nc)
+    environment(conc, m, cond.sc, tab.inv_cap, env, ph)
+    return evaluate_in(m, conc, env, ph, cond, tab, want_jac)
+
+
+@njit(cache=True)
+def evaluate_in(m, conc, env, ph, cond, tab, want_jac):
+    """:func:`evaluate` in a given environment ``env`` (N_ENV, nc) and pH ``ph`` (nc,).
+
+    The Jacobian returned is exact for this function, i.e. for :func:`evaluate` with the
+    environment (pH effects, inhibition by free ammonia and nitrous acid, biofilm
+    crowding, the CO2 fraction of DIC at the surface) held fixed; ROS2 uses it as its
+    Jacobian approximation and its error control absorbs the rest.  The tests compare
+    every column with finite differences of this function.  ``conc`` must be m / vol.
     """
     vol, sc, exch, share = cond.vol, cond.sc, cond.exch, cond.share
     f_comp, f_k, f_a, f_b = tab.f_comp, tab.f_k, tab.f_a, tab.f_b
@@ -240,13 +273,6 @@ def evaluate(m, cond, tab, want_jac):
     nc, ncomp = m.shape
     nz = nc - 1
     npr, nf = f_comp.shape
-    conc = np.empty((nc, ncomp))
-    for c in range(nc):
-        for k in range(ncomp):
-            conc[c, k] = m[c, k] / vol[c]
-    env = np.empty((N_ENV, nc))
-    ph = np.empty(nc)
-    environment(conc, m, sc, tab.inv_cap, env, ph)
     dm = np.zeros((nc, ncomp))
     jloc = np.zeros((nc, ncomp, ncomp))
     fac = np.empty(nf)
