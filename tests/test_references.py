@@ -4,7 +4,8 @@ Issue 9: the code and tests used to cite notes that were not in the repository. 
 tests keep the bibliography complete and the citations checkable:
 
 * every author-year citation ("Name 1999", "Name et al. (1999)", "Name & Name 1999",
-  "Name, Name & Name 1999") in tankeco/, tests/, sims/ and firmware/ has an entry heading
+  "Name, Name & Name 1999") in tankeco/, tests/, sims/, firmware/, the README and
+  docs/model.md has an entry heading
   (``### ...``) in docs/references.md naming the last author before the year and the year;
 * every parameter of the table appears there with its default, every water-quality
   threshold with its value, every test-kit card with its steps;
@@ -26,8 +27,12 @@ from tankeco.units.kits import KITS
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCES = ROOT / "docs" / "references.md"
 CITING_DIRS = ("tankeco", "tests", "sims", "firmware")
+CITING_FILES = ("README.md", "docs/model.md")
 THIS_FILE = Path(__file__).resolve()
-SKIP_DIRS = {".git", "__pycache__", ".pytest_cache", ".ruff_cache", "node_modules", ".venv"}
+#: Folders that are not the project's text: tool caches (.git, .hypothesis, .pytest_cache ...),
+#: byte code, build output.  Of the dot-folders only the CI script's is the project's.
+SKIP_DIRS = {"__pycache__", "node_modules", "build", "dist"}
+KEEP_DOT_DIRS = {".ci", ".github"}
 
 _NAME = r"[A-Z][A-Za-z\u00C0-\u017F'’\-]+"
 #: An author list (names joined by ", ", " & " or " and "), optionally "et al.", then a
@@ -47,9 +52,15 @@ FORBIDDEN = ("REFERENCES" + ".md", "DESIGN" + ".md", "../" + "shared", "/" + "wo
 
 def _text_files(top: Path) -> Iterator[Path]:
     for path in sorted(top.rglob("*")):
-        if any(part in SKIP_DIRS or part.endswith(".egg-info") for part in path.parts):
+        folders = path.relative_to(ROOT).parts[:-1]
+        if any(
+            f in SKIP_DIRS
+            or f.endswith(".egg-info")
+            or (f.startswith(".") and f not in KEEP_DOT_DIRS)
+            for f in folders
+        ):
             continue
-        if path.is_file():
+        if path.is_file() and path.name != ".git":  # a worktree's pointer to its repository
             yield path
 
 
@@ -108,7 +119,7 @@ def reference_lines(references_text: str) -> list[str]:
 
 
 def _citing_texts() -> dict[str, str]:
-    texts = {}
+    texts = {name: (ROOT / name).read_text(encoding="utf-8") for name in CITING_FILES}
     for top in CITING_DIRS:
         for path in _text_files(ROOT / top):
             if path.resolve() == THIS_FILE:
