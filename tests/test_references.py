@@ -14,6 +14,7 @@ tests keep the bibliography complete and the citations checkable:
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -50,18 +51,21 @@ NOT_AUTHORS = {
 FORBIDDEN = ("REFERENCES" + ".md", "DESIGN" + ".md", "../" + "shared", "/" + "work/")
 
 
+def _skipped(folder: str) -> bool:
+    return (
+        folder in SKIP_DIRS
+        or folder.endswith(".egg-info")
+        or (folder.startswith(".") and folder not in KEEP_DOT_DIRS)
+    )
+
+
 def _text_files(top: Path) -> Iterator[Path]:
-    for path in sorted(top.rglob("*")):
-        folders = path.relative_to(ROOT).parts[:-1]
-        if any(
-            f in SKIP_DIRS
-            or f.endswith(".egg-info")
-            or (f.startswith(".") and f not in KEEP_DOT_DIRS)
-            for f in folders
-        ):
-            continue
-        if path.is_file() and path.name != ".git":  # a worktree's pointer to its repository
-            yield path
+    """Files under ``top``, not descending into skipped folders (.git can be large)."""
+    for here, folders, files in os.walk(top):
+        folders[:] = sorted(f for f in folders if not _skipped(f))
+        for name in sorted(files):
+            if name != ".git":  # a worktree's pointer to its repository
+                yield Path(here) / name
 
 
 def _read_text(path: Path) -> str | None:
