@@ -113,8 +113,8 @@ _TABLE: tuple[Parameter, ...] = (
         "1/d",
         0.1,
         3.0,
-        "estimate: low end of the NOB range 0.7-1.8 /d as quoted from (Metcalf & Eddy 2014 "
-        "and Nowak et al. 1995 not checked); Blackburne et al. (2007) Water Environ. Res. "
+        "estimate: low end of the NOB range 0.7-1.8 /d quoted for Metcalf & Eddy 2014 "
+        "and Nowak et al. 1995 (neither checked); Blackburne et al. (2007) Water Environ. Res. "
         "79:2437 measured 0.67 /d for a Nitrobacter enrichment",
         "low end chosen: aquarium NOB are Nitrospira (Hovanec et al. 1998 Appl. Environ. "
         "Microbiol. 64:258), thought to be K-strategists (Schramm et al. 1999, not checked)",
