@@ -5,8 +5,8 @@ tests keep the bibliography complete and the citations checkable:
 
 * every author-year citation ("Name 1999", "Name et al. (1999)", "Name & Name 1999",
   "Name, Name & Name 1999") in tankeco/, tests/, sims/, firmware/, the README and
-  docs/model.md has an entry heading
-  (``### ...``) in docs/references.md naming the last author before the year and the year;
+  docs/model.md has an entry heading (``### ...``) in docs/references.md naming the last
+  author before the year and the year;
 * every parameter of the table appears there with its default, every water-quality
   threshold with its value, every test-kit card with its steps;
 * no file of the project points to notes outside it.
