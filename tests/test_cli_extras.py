@@ -7,8 +7,12 @@ ModuleNotFoundError, as on a machine where the extra was never installed).
 
 from __future__ import annotations
 
+import ast
+import importlib.metadata
+import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -70,3 +74,60 @@ def test_a_missing_core_module_is_not_blamed_on_an_extra(tmp_path) -> None:
     p = tankeco_without(["simpy"], ["simulate", "--days", "1", "--out", str(tmp_path)], ROOT)
     assert p.returncode == 1
     assert "ModuleNotFoundError" in p.stderr and "extra" not in p.stderr
+
+
+def _requirements() -> dict[str, list[str]]:
+    """pyproject's core requirements (key "") and extras, as lower-case distribution names."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    groups = {"": project["dependencies"], **project["optional-dependencies"]}
+    return {
+        k: [re.split(r"[<>=!~ ;]", r, maxsplit=1)[0].lower() for r in v] for k, v in groups.items()
+    }
+
+
+def _names(requirement: str) -> set[str]:
+    """'dask[distributed]' declares dask and distributed; 'psycopg[binary]' psycopg."""
+    base, _, extras = requirement.partition("[")
+    return {base, *extras.rstrip("]").split(",")} - {""}
+
+
+def test_every_extra_the_cli_names_installs_that_package() -> None:
+    req = _requirements()
+    dists = importlib.metadata.packages_distributions()
+    for package, extra in EXTRA_OF_PACKAGE.items():
+        declared = set().union(*(_names(r) for r in req[extra]))
+        assert {d.lower() for d in dists[package]} & declared, (package, extra)
+
+
+def test_the_test_extra_pulls_every_other_extra() -> None:
+    req = _requirements()
+    others = set(req) - {"", "test"}
+    pulled = [r for r in req["test"] if r.startswith("tankeco[")]
+    assert pulled and set().union(*(_names(r) - {"tankeco"} for r in pulled)) == others
+
+
+# MicroPython modules of the sensor board: tests/devices fakes them, nothing installs them.
+BOARD_MODULES = {"machine", "network", "onewire", "ds18x20", "ntptime", "umqtt", "config"}
+BOARD_MODULES |= {"tankeco_node"}  # the board's own program, loaded by path
+
+
+def test_every_package_the_tests_import_is_declared() -> None:
+    """An undeclared test import works here by luck and breaks on a fresh install."""
+    req = _requirements()
+    declared = set().union(*(_names(r) for group in req.values() for r in group))
+    dists = importlib.metadata.packages_distributions()
+    local = {"tankeco", "tests"} | BOARD_MODULES | set(sys.stdlib_module_names)
+    undeclared = {}
+    for path in sorted((ROOT / "tests").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            else:
+                continue
+            for top in {n.split(".")[0] for n in names} - local:
+                owners = {d.lower() for d in dists.get(top, [top])}
+                if not owners & declared:
+                    undeclared[top] = str(path.relative_to(ROOT))
+    assert not undeclared, f"imported by the tests but not in pyproject.toml: {undeclared}"
