@@ -139,6 +139,10 @@ def table(record: dict[str, dict]) -> str:
     f = Figures(record)
     lines = ["| what | figure | target |", "|---|---|---|"]
     lines += [f"| {what} | {figure(f)} | {goal} |" for what, figure, goal in ROWS]
+    failed = sorted(test for test, e in record.items() if not e["passed"])
+    if failed:
+        lines += ["", "Failed (a target missed or a check failed) in the recorded run: "]
+        lines[-1] += ", ".join(f"`{t}`" for t in failed) + "."
     runs = sorted({(e["run"], e["cpus"]) for e in record.values()})
     loads = [e["load_average_1min"] for e in record.values()]
     lines += [
