@@ -34,8 +34,8 @@ def test_passes():
 """
 
 
-def run_suite(tmp_path: Path, switch: str | None) -> dict[str, str]:
-    (tmp_path / "test_suite.py").write_text(SUITE)
+def run_suite(tmp_path: Path, switch: str | None, suite: str = SUITE) -> dict[str, str]:
+    (tmp_path / "test_suite.py").write_text(suite)
     env = {k: v for k, v in os.environ.items() if k != SWITCH}
     env["PYTHONPATH"] = str(ROOT)
     if switch is not None:
@@ -48,6 +48,9 @@ def run_suite(tmp_path: Path, switch: str | None) -> dict[str, str]:
         "    def pytest_runtest_logreport(self, report):\n"
         "        if report.when == 'call' or report.outcome != 'passed':\n"
         "            outcomes[report.nodeid.split('::')[-1]] = report.outcome\n"
+        "    def pytest_collectreport(self, report):\n"
+        "        if report.outcome != 'passed':\n"
+        "            outcomes[report.nodeid] = report.outcome\n"
         "rc = pytest.main(['-q', '-p', 'no:cacheprovider', '-p', 'tests.needs', "
         "'--rootdir', sys.argv[1], sys.argv[1]], plugins=[Collect()])\n"
         "json.dump({'rc': int(rc), **outcomes}, open(sys.argv[2], 'w'))\n"
@@ -88,3 +91,12 @@ def test_missing_names_the_thing_and_how_to_get_it(monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv(SWITCH, "0")
     with pytest.raises(pytest.skip.Exception, match="frobnicator is missing"):
         missing("frobnicator", "apt-get install frobnicator")
+
+
+def test_a_module_level_importorskip_fails_collection_with_the_switch(tmp_path: Path) -> None:
+    """tests/hydraulics/test_vs_epanet.py skips its whole module without wntr."""
+    suite = "import pytest\n\npytest.importorskip('tankeco_no_such_module')\n\n\ndef test_x():\n"
+    suite += "    pass\n"
+    assert run_suite(tmp_path, None, suite) == {"rc": 5, "test_suite.py": "skipped"}
+    with_switch = run_suite(tmp_path, "1", suite)
+    assert with_switch["test_suite.py"] == "failed" and with_switch["rc"] != 0
