@@ -23,7 +23,7 @@ from tankeco.bridge.validate import Validator
 from tankeco.errors import ScenarioError
 from tankeco.plan.limits import parse_nh3, parse_no3_n
 from tankeco.reasons import Rejected
-from tankeco.scenario.config import load_scenario, parse_scenario
+from tankeco.scenario.loading import load_scenario, parse_scenario
 from tankeco.units.parse import parse_quantity
 from tests.bridge.helpers import NOW_MS
 

@@ -21,7 +21,8 @@ import numpy as np
 import pandas as pd
 import simpy
 
-from tankeco.scenario.config import Feed, Scenario, apply_overrides
+from tankeco.scenario.loading import apply_overrides
+from tankeco.scenario.schema import Feed, Scenario
 from tankeco.sim.engine import Tank, build_processes
 from tankeco.sim.results import Results, build_results, timeseries_frame
 

@@ -52,7 +52,7 @@ def compute(
         weekday_name,
         zone,
     )
-    from tankeco.scenario.config import apply_overrides, load_scenario
+    from tankeco.scenario.loading import apply_overrides, load_scenario
     from tankeco.store import open_store
 
     tz = zone(tz_name)

@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from tankeco.scenario.config import Scenario
+from tankeco.scenario.schema import Scenario
 from tankeco.store import Store, open_store
 from tankeco.units.quantities import QUANTITIES
 

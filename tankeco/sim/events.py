@@ -259,9 +259,9 @@ def portion(feed_routine, animals, p: dict[str, float]) -> Portion:
 
     Parameters
     ----------
-    feed_routine : tankeco.scenario.config.Feed
+    feed_routine : tankeco.scenario.schema.Feed
         The feeding routine (amount, protein, who eats it).
-    animals : list of tankeco.scenario.config.Animal
+    animals : list of tankeco.scenario.schema.Animal
         The stock; feed for a kind that is absent is all uneaten.
     p : dict
         Resolved model parameters (``n_per_protein``, ``cod_per_g_feed``,

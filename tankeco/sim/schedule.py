@@ -101,7 +101,7 @@ def record_schedule(scenario, days: float, events: bool = True) -> Schedule:
 
     Parameters
     ----------
-    scenario : tankeco.scenario.config.Scenario
+    scenario : tankeco.scenario.schema.Scenario
     days : float
         Length of the run; events at or after it do not happen (as in ``simulate``).
     events : bool

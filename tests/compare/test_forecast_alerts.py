@@ -14,7 +14,7 @@ from tankeco.compare.calibrate import start_overrides
 from tankeco.compare.forecast import Forecast, enkf_update, forecast
 from tankeco.compare.replay import Knobs, Member
 from tankeco.scenario import thresholds as limits
-from tankeco.scenario.config import apply_overrides, load_scenario
+from tankeco.scenario.loading import apply_overrides, load_scenario
 from tankeco.units.quantities import MODEL_COLUMN, SENSOR_SIGMA
 
 
