@@ -23,6 +23,7 @@ key) is refused rather than silently converted.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Mapping
@@ -76,19 +77,25 @@ class Unit:
     aliases: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Dimension:
-    """Units that measure the same thing, convertible through a common base."""
+    """Units that measure the same thing, convertible through a common base.
+
+    Each dimension is one module-level object, compared and hashed by identity (cheap as
+    a cache key, where hashing the whole unit table on every reading would not be).
+    """
 
     name: str
     units: tuple[Unit, ...]
 
+    @functools.cached_property
+    def _spellings(self) -> dict[str, Unit]:
+        """Every normalised label and alias -> its unit (built once, on first lookup)."""
+        return {normalise(s): u for u in self.units for s in (u.label, *u.aliases)}
+
     def lookup(self, text: str) -> Unit | None:
-        key = normalise(text)
-        for unit in self.units:
-            if key == normalise(unit.label) or key in (normalise(a) for a in unit.aliases):
-                return unit
-        return None
+        """The unit spelt ``text`` (any case, spacing or alias), or None."""
+        return self._spellings.get(normalise(text))
 
     @property
     def labels(self) -> str:
@@ -301,23 +308,45 @@ def convert(
             raise UnitError(f"unknown unit '{unit_text}'; allowed: {allowed(kind)}")
         return number / 100.0
     if isinstance(kind, Nitrogen):
-        return _nitrogen(number, unit_text, kind.species, holder)
+        try:
+            return number / _ion_per_n(unit_text, kind.species, holder)
+        except _MissingBasis as exc:
+            raise UnitError(needs_basis(kind.species, number, exc.unit_text)) from None
+    unit, to = _units(unit_text, kind, target)
+    base = number * unit.scale + unit.offset
+    return (base - to.offset) / to.scale
+
+
+class _MissingBasis(UnitError):
+    """A nitrogen unit without its basis; :func:`convert` words it with the number."""
+
+    def __init__(self, unit_text: str) -> None:
+        self.unit_text = unit_text
+        super().__init__(f"'{unit_text}' has no basis")
+
+
+# The bridge converts every reading: the unit text is resolved once per spelling (a
+# device sends the same few), and the arithmetic stays that of the unit table.
+@functools.lru_cache(maxsize=1024)
+def _units(unit_text: str, kind: Dimension, target: str) -> tuple[Unit, Unit]:
+    """(unit written, unit wanted) of a dimension, or UnitError naming the allowed ones."""
     unit = kind.lookup(unit_text)
     to = kind.lookup(target)
     if unit is None:
         raise UnitError(f"unknown unit '{unit_text}'; allowed: {kind.labels}")
     assert to is not None, target
-    base = number * unit.scale + unit.offset
-    return (base - to.offset) / to.scale
+    return unit, to
 
 
-def _nitrogen(number: float, unit_text: str, species: str | None, holder: str) -> float:
-    """Concentration of a nitrogen species as N, from mg/L or ppm of N or of the ion."""
+@functools.lru_cache(maxsize=1024)
+def _ion_per_n(unit_text: str, species: str | None, holder: str) -> float:
+    """mg per mg N of the basis written in ``unit_text`` (1 for "as N"), checked against
+    the species; :class:`_MissingBasis` without a basis, UnitError for the wrong one."""
     text = normalise(unit_text)
     free = text.endswith("(free)")
     text = text.removesuffix("(free)").strip()
     if text == "":
-        raise UnitError(needs_basis(species, number, ""))
+        raise _MissingBasis("")
     match = _CONCENTRATION.fullmatch(text)
     if match is not None:
         basis = match.group(1) or ""
@@ -327,7 +356,7 @@ def _nitrogen(number: float, unit_text: str, species: str | None, holder: str) -
             raise UnitError(f"unknown unit '{unit_text}'; allowed: {_N_ALLOWED[species]}")
         basis = match.group(1)
     if basis == "":
-        raise UnitError(needs_basis(species, number, unit_text.removesuffix("(free)")))
+        raise _MissingBasis(unit_text.removesuffix("(free)"))
     found = _BASES.get(re.sub(r"[\s\-_()]", "", basis))
     if found is None:
         raise UnitError(f"unknown unit '{unit_text}'; allowed: {_N_ALLOWED[species]}")
@@ -343,7 +372,7 @@ def _nitrogen(number: float, unit_text: str, species: str | None, holder: str) -
             f"'{unit_text}' is {_SPECIES_NAME[_BASIS_SPECIES[of]] if of else 'nitrogen'} "
             f"but {holder} holds {holds}; allowed: {_N_ALLOWED[species]}"
         )
-    return number / ion_per_n
+    return ion_per_n
 
 
 # --- scenario keys: the suffix names the unit ---------------------------------------
