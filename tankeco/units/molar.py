@@ -6,8 +6,8 @@ temperature is °C.  Test kits and keepers speak in ions (mg/L NO3), German degr
 and °F; the functions below convert once, at the edge, and the text parser
 (:mod:`tankeco.units.parse`) uses the same factors.  No other module types a molar mass.
 
-Molar masses are the IUPAC abridged standard atomic weights (Prohaska et al. 2022, Pure
-Appl. Chem. 94:573, Table 2): N 14.007, O 15.999, H 1.008, C 12.011, Cl 35.45, Ca 40.078 g/mol.
+Molar masses are the IUPAC abridged standard atomic weights (IUPAC 2013: Meija et al.
+2016, Pure Appl. Chem. 88:265): N 14.007, O 15.999, H 1.008, C 12.011, Cl 35.45, Ca 40.078 g/mol.
 The ion/N factors are their ratios rounded to four significant figures, as instrument
 makers print them (Hach technical note TE387: "multiply NO3-N by 4.427"):
 
@@ -195,8 +195,6 @@ def ec25_from_ec(
 
     References
     ----------
-    Hayashi, M. (2004). Temperature-electrical conductivity relation of water for
-    environmental monitoring. Environ. Monit. Assess. 96:119-128 (linear compensation;
-    coefficients about 0.019 /°C for natural waters).
+    Greisinger G 7500 manual §6.5.2 (2 %/K usual): ``EC25 = EC / (1 + 0.02 (T - 25))``.
     """
     return _out(_f(ec_us_cm) / (1.0 + _f(alpha_per_c) * (_f(temp_c) - 25.0)))
