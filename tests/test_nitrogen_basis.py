@@ -10,9 +10,7 @@ everywhere (Hach technical note TE387: NO3-N = NO3 / 4.427).
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -26,8 +24,7 @@ from tankeco.reasons import Rejected
 from tankeco.scenario.loading import load_scenario, parse_scenario
 from tankeco.units.parse import parse_quantity
 from tests.bridge.helpers import NOW_MS
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.test_cli_export_log import tankeco
 
 ADVICE = (
     "nitrate needs its basis: write '40 ppm NO3' (as the ion, API cards) "
@@ -35,16 +32,6 @@ ADVICE = (
 )
 #: 40 ppm as NO3, as N (Hach TE387: divide by 4.427).
 AS_N = 40 / 4.427
-
-
-def tankeco(*args: str, store: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    env.pop("TANKECO_STORE", None)
-    if store:
-        env["TANKECO_STORE"] = store
-    return subprocess.run(
-        [sys.executable, "-m", "tankeco", *args], capture_output=True, text=True, cwd=ROOT, env=env
-    )
 
 
 def assert_refused_in_one_line(run: subprocess.CompletedProcess[str], *fragments: str) -> None:
@@ -116,13 +103,13 @@ def test_plan_on_the_command_line_exits_2_with_the_advice() -> None:
 @pytest.mark.parametrize("amount_and_unit", [["20", "--unit", "ppm"], ["20 ppm"]])
 def test_log_refuses_a_unit_without_basis(tmp_path: Path, amount_and_unit: list[str]) -> None:
     store = f"sqlite:///{tmp_path / 'log.db'}"
-    run = tankeco("log", "nitrate", *amount_and_unit, store=store)
+    run = tankeco("log", "nitrate", *amount_and_unit, env_store=store)
     assert_refused_in_one_line(
         run,
         "nitrate needs its basis: write '20 ppm NO3' (as the ion, API cards)",
         "'20 mg/L NO3-N' (as nitrogen)",
     )
-    ok = tankeco("log", "nitrate", "20 ppm NO3", store=store)
+    ok = tankeco("log", "nitrate", "20 ppm NO3", env_store=store)
     assert ok.returncode == 0, ok.stderr
     assert "4.518 mg/L NO3-N" in ok.stdout  # 20 / 4.427
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import pytest
 
 from tankeco.units.quantities import lookup, to_canonical
+from tests.benchmarks.harness import target
 
 #: What devices and keepers send: a probe in °C, a kit in mg/L NO3, pH, a TAN probe.
 READINGS = (
@@ -28,6 +29,7 @@ TARGET_US = 20.0
 def test_to_canonical_speed(benchmark, name: str, value: float, unit: str) -> None:
     quantity = lookup(name)
     benchmark(to_canonical, quantity, value, unit)
-    mean_us = benchmark.stats.stats.mean * 1e6
-    print(f"\nto_canonical({name}, {unit!r}): {mean_us:.2f} us (target < {TARGET_US:g} us)")
-    assert mean_us < TARGET_US
+    median_us = benchmark.stats.stats.median * 1e6  # the median: robust to a busy machine
+    what = f"to_canonical({name}, {unit!r}): {median_us:.2f} us median (target < {TARGET_US:g})"
+    print(f"\n{what}")
+    target(median_us < TARGET_US, what)
