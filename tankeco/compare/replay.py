@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from tankeco.scenario.config import Feed, Scenario, apply_overrides
+from tankeco.scenario.loading import apply_overrides
+from tankeco.scenario.schema import Feed, Scenario
 from tankeco.sim import schedule as sched
 from tankeco.sim.driver import Run
 from tankeco.sim.engine import Tank

@@ -71,7 +71,7 @@ SUMMARY_COLUMNS = (
 class Member:
     """One scenario of an ensemble, with its own schedule if it differs from its file's."""
 
-    scenario: object  # tankeco.scenario.config.Scenario
+    scenario: object  # tankeco.scenario.schema.Scenario
     schedule: Schedule | None = None
 
 

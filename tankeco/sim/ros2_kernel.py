@@ -31,6 +31,11 @@ import numpy as np
 from numba import njit
 
 from tankeco.sim.petersen import C
+from tankeco.units.molar import (
+    ALK_MG_CACO3_PER_MEQ,
+    MOLAR_MASS_C_G_MOL,
+    MOLAR_MASS_N_G_MOL,
+)
 
 GAMMA = 1.0 + 1.0 / np.sqrt(2.0)
 
@@ -173,9 +178,9 @@ def ph_charge_balance(alk_mg_l_caco3, dic_mg_c_l, tan_mg_l, k1, k2, kw, ka_nh4):
     taken off the alkalinity; then Newton steps on the full balance, kept inside a bracket
     that holds the root (bisection when a step leaves it), to 1e-10 pH.
     """
-    alk = alk_mg_l_caco3 / 50.04 / 1000.0
-    ct = max(dic_mg_c_l, 0.0) / 12.011 / 1000.0
-    nt = max(tan_mg_l, 0.0) / 14.007 / 1000.0
+    alk = alk_mg_l_caco3 / ALK_MG_CACO3_PER_MEQ / 1000.0
+    ct = max(dic_mg_c_l, 0.0) / MOLAR_MASS_C_G_MOL / 1000.0
+    nt = max(tan_mg_l, 0.0) / MOLAR_MASS_N_G_MOL / 1000.0
     h = _carbonate_root(alk, ct, k1, k2)
     if nt > 0.0:
         h = _carbonate_root(alk - nt * ka_nh4 / (ka_nh4 + h), ct, k1, k2)

@@ -235,7 +235,7 @@ def record_schedule(
 
     Parameters
     ----------
-    scenario : tankeco.scenario.config.Scenario
+    scenario : tankeco.scenario.schema.Scenario
     days : float
         Length of the run; events at or after it do not happen.
     events : bool

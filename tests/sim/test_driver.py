@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from tankeco.compare.replay import Action, Member, logged_schedule, replay
-from tankeco.scenario.config import load_scenario
+from tankeco.scenario.loading import load_scenario
 from tankeco.sim import schedule as sched
 from tankeco.sim.driver import Run
 from tankeco.sim.engine import Tank, simulate

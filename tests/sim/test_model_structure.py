@@ -12,7 +12,7 @@ from tankeco.chemistry.ammonia import (
     pka_ammonium,
 )
 from tankeco.chemistry.carbonate import carbonate_constants, ph_from_alk_dic
-from tankeco.scenario.config import load_scenario
+from tankeco.scenario.loading import load_scenario
 from tankeco.scenario.params import defaults
 from tankeco.sim import ros2_kernel as kernel
 from tankeco.sim.engine import Tank
