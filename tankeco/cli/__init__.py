@@ -25,6 +25,7 @@ import sys
 from collections.abc import Sequence
 
 from tankeco import __version__
+from tankeco.cli.extras import missing_extra
 from tankeco.errors import ModelError, UserError
 
 #: Sub-command modules, in the order ``tankeco --help`` lists them.
@@ -147,6 +148,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ModelError as exc:
         print(f"tankeco: error: the model failed (not your input): {exc}", file=sys.stderr)
         return EXIT_MODEL
+    except ModuleNotFoundError as exc:
+        message = missing_extra(args.command, exc)
+        if message is None:
+            raise
+        print(f"tankeco: error: {message}", file=sys.stderr)
+        return EXIT_USER
     except BrokenPipeError:
         return _quiet_broken_pipe()
     except KeyboardInterrupt as exc:

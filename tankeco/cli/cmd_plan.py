@@ -144,7 +144,7 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"--top {args.top}: allowed 1 to 20")
     max_risk = _fraction("--max-risk", args.max_risk)
     from tankeco.plan import water_changes as wc
-    from tankeco.scenario.config import load_scenario
+    from tankeco.scenario.loading import load_scenario
 
     intervals = (
         _numbers("--intervals", args.intervals, _interval)

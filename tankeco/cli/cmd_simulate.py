@@ -8,7 +8,7 @@ import threading
 import time
 
 from tankeco.errors import UserError
-from tankeco.scenario.config import load_scenario
+from tankeco.scenario.loading import load_scenario
 
 #: ``simulate --strict``: a limit was broken (the same code as in tankeco.cli's table).
 EXIT_BREACH = 1

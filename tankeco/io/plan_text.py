@@ -6,7 +6,7 @@ import pandas as pd
 
 from tankeco.plan.risk import RiskResult
 from tankeco.plan.water_changes import WaterChangePlan
-from tankeco.units.chemistry_units import NO3_PER_NO3_N
+from tankeco.units.molar import NO3_PER_NO3_N
 
 
 def _schedule(interval_d: float, fraction: float) -> str:

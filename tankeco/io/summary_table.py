@@ -5,8 +5,7 @@ from __future__ import annotations
 from tankeco.scenario import thresholds as limits
 from tankeco.sim.results import Results
 from tankeco.units.kits import kit_for
-from tankeco.units.quantities import lookup
-from tankeco.units.sensor_units import to_canonical
+from tankeco.units.quantities import lookup, to_canonical
 
 #: The hobby kit whose card units the summary also reads in (the API master kit: ammonia
 #: card as NH3, nitrite as NO2, nitrate as NO3; see tankeco.units.kits).

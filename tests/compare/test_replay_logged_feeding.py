@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from tankeco.compare.replay import Action, replay
-from tankeco.scenario.config import load_scenario
+from tankeco.scenario.loading import load_scenario
 
 
 def test_logged_feedings_replay_and_scale_with_the_grams() -> None:
