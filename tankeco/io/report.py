@@ -151,7 +151,8 @@ def plot_report(results: Results, path: str | Path, title: str | None = None) ->
     done = s.get("cycle_completed_day")
     sub = f"cycled on day {done:.0f}" if done is not None else ""
     heading = title or f"tankeco: {s.get('scenario', '')}, {s['days']:g} days"
-    fig.suptitle(f"{heading}\n{sub}".strip(), fontsize=12)
+    # one line: the fixed top margin has room for one (a second ran into the first panel)
+    fig.suptitle(f"{heading} ({sub})" if sub else heading, fontsize=12)
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return Path(path)
