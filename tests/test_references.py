@@ -180,7 +180,12 @@ def test_every_citation_in_a_parameter_source_has_an_entry(references_text: str)
 
 
 def test_every_threshold_is_listed_with_its_value(reference_lines: list[str]) -> None:
-    values = {k: v for k, v in vars(thresholds).items() if k.isupper()}
+    # the numbers only: the module also imports the registry's Threshold rows it names
+    values = {
+        k: v
+        for k, v in vars(thresholds).items()
+        if k.isupper() and isinstance(v, int | float) and not isinstance(v, bool)
+    }
     assert len(values) >= 9
     missing = [
         f"`{k}` = {v:.4g}"
