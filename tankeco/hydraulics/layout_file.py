@@ -35,6 +35,9 @@ class LayoutInfo(config._Table):
     shape: Shape
     mode: Literal["momentum", "friction"] = "momentum"
     headloss: Literal["darcy-weisbach", "hazen-williams"] = "darcy-weisbach"
+    #: momentum mode's hole law: "rawn" (Cd falls with the header's velocity head) or
+    #: "constant" (constant Cd on the static head, as EPANET comparisons need)
+    port: Literal["rawn", "constant"] = "rawn"
 
 
 class TankSize(config._Table):
@@ -140,7 +143,9 @@ class LayoutFile(config._Table):
         return params.resolve(self.params)
 
     def options(self) -> SolveOptions:
-        return SolveOptions(mode=self.layout.mode, headloss=self.layout.headloss)
+        return SolveOptions(
+            mode=self.layout.mode, headloss=self.layout.headloss, port=self.layout.port
+        )
 
     def pump_model(self) -> Pump:
         p = self.pump

@@ -203,6 +203,11 @@ def _validate(net: Network) -> None:
             raise ScenarioError(f"pipes.{p.name}.roughness_m", p.roughness_m, "allowed 0 or more")
         if p.minor_k < 0:
             raise ScenarioError(f"pipes.{p.name}.minor_k", p.minor_k, "allowed 0 or more")
+    if net.pump.outlet not in index:
+        raise ScenarioError("pump.outlet", net.pump.outlet, "names no node of this layout")
+    # connectivity before the holes: a hole on a lone node is a disconnected node, not
+    # a hole too wide for a pipe it does not have
+    _check_connected(net, index)
     if not net.holes:
         raise ScenarioError("holes", [], "a layout needs at least one hole")
     widest: dict[str, float] = {}
@@ -227,9 +232,8 @@ def _validate(net: Network) -> None:
             )
         if not 0 < h.cd <= 1:
             raise ScenarioError(f"holes.{h.id}.cd", h.cd, "allowed more than 0, up to 1")
+    _check_hole_overlap(net, index)
     pump = net.pump
-    if pump.outlet not in index:
-        raise ScenarioError("pump.outlet", pump.outlet, "names no node of this layout")
     if pump.lift_m < 0:
         raise ScenarioError("pump.lift_m", pump.lift_m, "allowed 0 m or more")
     if pump.curve is None and pump.flow_m3_s is None:
@@ -243,7 +247,30 @@ def _validate(net: Network) -> None:
         )
     if pump.flow_m3_s is not None and not pump.flow_m3_s > 0:
         raise ScenarioError("pump.flow_l_h", pump.flow_m3_s * 3.6e6, "allowed more than 0 L/h")
-    _check_connected(net, index)
+
+
+def _check_hole_overlap(net: Network, index: dict[str, int]) -> None:
+    """Holes at the two ends of a pipe must not overlap: centres at least (d1 + d2) / 2 apart.
+
+    The distance is the drawn one (between the nodes), not ``length_m``, which a layout
+    may give for friction (a pipe that winds) without moving the holes.
+    """
+    widest: dict[str, float] = {}
+    for h in net.holes:
+        widest[h.node] = max(widest.get(h.node, 0.0), h.diameter_m)
+    for p in net.pipes:
+        if p.start in widest and p.end in widest:
+            length = _distance(net, index, p)
+            need = (widest[p.start] + widest[p.end]) / 2
+            if length < need - 1e-12:
+                hole = next(h for h in net.holes if h.node == p.end)
+                raise ScenarioError(
+                    f"holes.{hole.id}.diameter_mm",
+                    round(hole.diameter_m * 1000, 6),
+                    f"overlaps the hole at '{p.start}' {length * 1000:.3g} mm away; "
+                    f"allowed hole diameters whose mean is at most the centre distance "
+                    "(drill smaller holes or space them wider)",
+                )
 
 
 def _distance(net: Network, index: dict[str, int], p: Pipe) -> float:
