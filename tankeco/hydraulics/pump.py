@@ -3,9 +3,9 @@
 Three forms, each giving the head the pump adds, H(Q) in m, and its slope dH/dQ:
 
 * ``label``: what a small aquarium pump's box states, the maximum flow Q0 at zero head
-  and the shut-off head H0, joined by ``H = H0 (1 - (Q/Q0)^2)`` (the shape of a
-  centrifugal pump at constant speed, Karassik et al. 2008 Pump Handbook, 4th ed.,
-  ch. 2).
+  and the shut-off head H0, joined by ``H = H0 (1 - (Q/Q0)^2)`` (hobby pump labels;
+  the shape of a centrifugal pump at constant speed, Karassik et al. 2008
+  Pump Handbook, 4th ed., ch. 2).
 * ``points`` with one or three points: EPANET's power function
   ``H = A - B Q^C`` (Rossman et al. 2020, EPANET 2.2 User Manual §3.1, "Pump curves"):
   one design point (Q1, H1) gives A = 4/3 H1, C = 2 and zero head at 2 Q1; three points

@@ -1,9 +1,8 @@
 """Build the EPANET (wntr) twin of a friction-only network, for comparisons.
 
 A hole becomes a 0.1 mm long pipe of the hole's bore with minor loss 1/Cd^2 into a
-reservoir at head 0 (wntr's EpanetSimulator has no leak model, and an emitter's
-exponent-0.5 law has no place for the hole's own bore); a fixed-flow pump becomes a
-negative demand at its outlet.
+reservoir at head 0 (checked in wntr 1.5: emitters only work in EPANET, leaks only in the
+WNTR simulator); a fixed-flow pump becomes a negative demand at its outlet.
 
 EPANET's VISCOSITY option is relative to its internal base, 1.1e-5 ft^2/s
 (``#define VISCOS 1.1E-5``, "kinematic viscosity of water @ 20 deg C (sq ft/sec)", in
