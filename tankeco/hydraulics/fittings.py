@@ -173,7 +173,7 @@ def classify(net: Network, c: Compiled) -> Fittings:
         if count == 2:
             pa, pb = int(pipes[0]), int(pipes[1])
             d0, d1 = float(c.diameter_m[pa]), float(c.diameter_m[pb])
-            deflection = math.degrees(math.acos(float(np.clip(-cos[0, 1], -1.0, 1.0))))
+            deflection = math.degrees(math.acos(max(-1.0, min(1.0, -float(cos[0, 1])))))
             into_a = 1.0 if c.link_to[pa] == n else -1.0
             reducing = named == "reducer" or (named == "auto" and abs(d0 - d1) > 1e-9)
             bending = named == "elbow" or (

@@ -323,9 +323,14 @@ def _compile(net: Network) -> Compiled:
         link_from[-1], link_to[-1] = source, index[net.pump.outlet]
     x = np.array([n.x_m for n in net.nodes])
     y = np.array([n.y_m for n in net.nodes])
-    length = np.array(
-        [p.length_m if p.length_m is not None else _distance(net, index, p) for p in net.pipes]
-    )
+    # unit vectors along every pipe, from its start node to its end node
+    pf, pt = link_from[:n_p], link_to[:n_p]
+    dx, dy = x[pt] - x[pf], y[pt] - y[pf]
+    drawn = np.hypot(dx, dy)
+    safe = np.where(drawn > 0, drawn, 1.0)
+    unit = np.column_stack([dx / safe, dy / safe]) * (drawn > 0)[:, None]
+    given = np.array([np.nan if p.length_m is None else p.length_m for p in net.pipes])
+    length = np.where(np.isnan(given), drawn, given) if n_p else np.zeros(0)
     diameter = np.array([p.inner_diameter_m for p in net.pipes])
     demand = np.zeros(nj)
     if not has_pump_link:
@@ -336,13 +341,10 @@ def _compile(net: Network) -> Compiled:
         node_pipes[link_to[k]].append(k)
     dirs = []
     for i in range(nj):
-        vecs = []
-        for k in node_pipes[i]:
-            other = link_to[k] if link_from[k] == i else link_from[k]
-            v = np.array([x[other] - x[i], y[other] - y[i]])
-            norm = float(np.hypot(*v))
-            vecs.append(v / norm if norm > 0 else np.zeros(2))
-        dirs.append(np.array(vecs).reshape(-1, 2))
+        ks = np.array(node_pipes[i], dtype=np.int64)
+        # along the pipe away from node i: +unit from its start, -unit from its end
+        sign = np.where(pf[ks] == i, 1.0, -1.0)
+        dirs.append((unit[ks] * sign[:, None]).reshape(-1, 2))
     hole_d = np.array([h.diameter_m for h in net.holes])
     return Compiled(
         n_junctions=nj,

@@ -106,7 +106,7 @@ def test_faster_than_epanet_same_formula(benchmark, epanet_s):
 LAYOUTS_64 = {
     "ladder_z": '[layout]\nshape = "ladder_z"\n[pump]\nflow_l_h = 1000\n'
     "[hole]\ndiameter_mm = 3\nspacing_cm = 4\n[shape]\nlaterals = 8\n",
-    "ring": '[layout]\nshape = "ring"\n[tank]\nlength_cm = 100\nwidth_cm = 68\n'
+    "ring": '[layout]\nshape = "ring"\n[tank]\nlength_cm = 104\nwidth_cm = 72\n'
     "[pump]\nflow_l_h = 1000\n[hole]\ndiameter_mm = 3\nspacing_cm = 5\n",
     "tree": '[layout]\nshape = "tree"\n[pump]\nflow_l_h = 1000\n'
     "[hole]\ndiameter_mm = 3\nspacing_cm = 4\n[shape]\ncolumns = 8\n",
@@ -230,7 +230,10 @@ t1 = time.perf_counter()
 solver = Solver(net, SolveOptions(mode=mode))
 sol = solver.solve()
 t2 = time.perf_counter()
-print(json.dumps({"holes": len(net.holes), "build_s": t1 - t0, "solve_s": t2 - t1,
+Solver(net, SolveOptions(mode=mode)).solve()  # again: the kernel loaded, the pattern cached
+t3 = time.perf_counter()
+print(json.dumps({"holes": len(net.holes), "build_s": t1 - t0, "first_s": t2 - t1,
+    "solve_s": t3 - t2,
     "iterations": sol.iterations, "nnz": int(solver.structure.row_ptr[-1]),
     "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
@@ -258,8 +261,9 @@ def test_10000_holes_time_and_peak_memory(benchmark):
     benchmark.pedantic(run, rounds=1, iterations=1)
     for (_, mode), r in sorted(rows.items()):
         print(
-            f"\n{r['holes']} holes, {mode}: build {r['build_s']:.2f} s, structure + solve "
-            f"{r['solve_s']:.2f} s ({r['iterations']} iterations), factor {r['nnz']} "
+            f"\n{r['holes']} holes, {mode}: build {r['build_s']:.2f} s, first solve (kernel "
+            f"load, structure) {r['first_s']:.2f} s, solve {r['solve_s']:.2f} s "
+            f"({r['iterations']} iterations), factor {r['nnz']} "
             f"non-zeros, peak RSS {r['peak_rss_mb']:.0f} MB"
         )
         benchmark.extra_info[f"{r['holes']}_{mode}"] = r
