@@ -14,7 +14,7 @@ from tankeco.plan.risk import (
     draw,
     monte_carlo,
 )
-from tankeco.scenario.config import load_scenario
+from tankeco.scenario.loading import load_scenario
 from tankeco.scenario.params import PARAMETERS
 from tankeco.sim.engine import simulate
 
