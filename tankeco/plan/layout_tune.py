@@ -138,9 +138,9 @@ def tune(
             v = r.low + u * (r.high - r.low)
             values[r.key] = float(round(v)) if r.key in INTEGER_KEYS else round(v, 4)
         try:
-            layout = base
-            for k, v in values.items():
-                layout = layout.with_value(k, int(v) if k in INTEGER_KEYS else v)
+            layout = base.with_values(
+                {k: int(v) if k in INTEGER_KEYS else v for k, v in values.items()}
+            )
             cand = _score(layout, values)
         except (UserError, ModelError) as exc:
             result.failures.append(Failure(values, str(exc)))
