@@ -63,9 +63,10 @@ CONTINUATION_MIN_STEP = 1.0 / 64
 #: relative to the port's own Cd at rest the slope is 0.58 / 0.63
 RAWN_CD_SLOPE = 0.58 / 0.63
 
-#: the largest network solved: unknowns (links + junctions).  The factor of a ladder
-#: or tree grows about linearly (see docs/hydraulics.md, "Big layouts"); this bound
-#: keeps a 20 000-hole layout (~60 000 unknowns) within a few hundred MB.
+#: the largest network solved: unknowns (links + junctions), about 3 per hole.  The
+#: factor of a ladder grows about linearly (a 10 000-hole ladder: ~30 000 unknowns,
+#: 0.3 million non-zeros in momentum mode, see docs/hydraulics.md); beyond this bound
+#: (~65 000 holes) the solver refuses in one line rather than risk the machine's memory.
 MAX_UNKNOWNS = 200_000
 
 
