@@ -137,10 +137,16 @@ class Ingestor:
             return [], self.ha.on_config(t, p, self.max_bytes)
         raise Rejected(reasons.UNMAPPED, f"no mapping for topic {t!r:.120}")
 
-    def ingest(self, msg: Message, batch: Batch) -> list[str]:
-        """Add the message's rows to ``batch``; return topics that now need subscribing."""
+    def ingest(
+        self, msg: Message, batch: Batch, start: tuple[int, int, int, int, int, int] | None = None
+    ) -> list[str]:
+        """Add the message's rows to ``batch``; return topics that now need subscribing.
+
+        ``start`` is ``batch.mark()`` before this message, if the caller has it already.
+        """
         batch.count("messages")
-        start = batch.mark()
+        if start is None:
+            start = batch.mark()
         try:
             outcomes, new_topics = self._decode(msg)
         except Rejected as rej:

@@ -48,6 +48,7 @@ from tankeco.errors import UserError
 from tankeco.store import Batch, QuarantineRecord, Store, StoreUnavailable
 
 PROTOCOLS = {"5": mqtt.MQTTv5, "3.1.1": mqtt.MQTTv311}
+_EMPTY_MARK = (0, 0, 0, 0, 0, 0)
 
 log = logging.getLogger("tankeco.bridge")
 
@@ -138,6 +139,14 @@ class Bridge:
         counters = self._startup_counters()
         #: This client id ran against this store before, so the broker should know it.
         self._ran_before = counters.get(self._connects_counter, 0) > 0
+        if options.shared_group:
+            log.warning(
+                "shared subscriptions (group %s): a stopped worker's share waits in its"
+                " session until it comes back (or the session expires), and messages sent"
+                " after a broker restart before the workers subscribe again are lost;"
+                " see docs/sensors.md",
+                options.shared_group,
+            )
         restored = ingestor.restore_discovery(store.discovery_configs())
         if restored:
             log.info("re-read %d Home Assistant discovery configs from the store", restored)
@@ -242,7 +251,7 @@ class Bridge:
         m = Message(
             msg.topic, msg.payload, int(time.time() * 1000), bool(msg.retain), bool(msg.dup)
         )
-        new = self.ingestor.ingest(m, batch)
+        new = self.ingestor.ingest(m, batch, self._marks[-1] if self._marks else _EMPTY_MARK)
         self._messages.append(m)
         self._marks.append(batch.mark())
         if msg.qos > 0:
@@ -318,7 +327,7 @@ class Bridge:
         Counters go last, with the quarantine rows, so each is counted once.  Returns the
         duplicate events and manual entries seen.
         """
-        zero = (0, 0, 0, 0, 0, 0)
+        zero = _EMPTY_MARK
         poison: list[QuarantineRecord] = []
         dups = [0, 0]
 
