@@ -133,6 +133,8 @@ class Bridge:
         self._session_seen = False
         #: Whether the broker accepted (CONNACK) the connection on the current socket.
         self._accepted_on_socket = False
+        #: SUBSCRIBE packet id -> its topic filters, until the broker's SUBACK names them.
+        self._pending_subscriptions: dict[int, list[str]] = {}
         #: Messages per worker, so a shared group's split can be seen in the counters.
         self._per_client_counter = f"messages@{options.client_id}"
         self._connects_counter = f"connects@{options.client_id}"
@@ -180,6 +182,7 @@ class Bridge:
         c.on_connect = self._on_connect
         c.on_disconnect = self._on_disconnect
         c.on_message = self._on_message
+        c.on_subscribe = self._on_subscribe
         c.max_queued_messages_set(0)
         return c
 
@@ -191,17 +194,18 @@ class Bridge:
         return f"$share/{self.o.shared_group}/{topic}"
 
     def _subscribe(self, topics: list[str]) -> None:
-        todo_topics = [t for t in topics]
-        if not todo_topics:
+        if not topics:
             return
         if self.o.protocol == "5":
             # Retain handling 1: retained messages only for a new subscription, so a
             # resumed session does not replay every retained value on each reconnect.
             opts = SubscribeOptions(qos=1, retainHandling=SubscribeOptions.RETAIN_SEND_IF_NEW_SUB)
-            self.client.subscribe([(self._filter(t), opts) for t in todo_topics])
+            todo: list = [(self._filter(t), opts) for t in topics]
         else:
-            self.client.subscribe([(self._filter(t), 1) for t in todo_topics])
-        self._subscribed.update(todo_topics)
+            todo = [(self._filter(t), 1) for t in topics]
+        _, mid = self.client.subscribe(todo)
+        self._pending_subscriptions[mid] = [f for f, _ in todo]
+        self._subscribed.update(topics)
 
     # -- callbacks (run inside client.loop(), i.e. in our own thread) ----------------
     def _on_connect(self, client, userdata, flags, reason_code: ReasonCode, properties) -> None:  # noqa: ANN001
@@ -242,6 +246,18 @@ class Bridge:
             log.warning("disconnected from %s: %s", self.o.broker, reason_code)
             self._batch.count("disconnects")
         self._connected = False
+
+    def _on_subscribe(self, client, userdata, mid, reason_codes, properties) -> None:  # noqa: ANN001
+        """Log what the broker granted (a keeper sees discovered topics arrive) or refused."""
+        filters = self._pending_subscriptions.pop(mid, [])
+        granted = [f for f, rc in zip(filters, reason_codes, strict=False) if not rc.is_failure]
+        refused = [
+            f"{f} ({rc})" for f, rc in zip(filters, reason_codes, strict=False) if rc.is_failure
+        ]
+        if granted:
+            log.info("subscribed to %s", ", ".join(granted))
+        if refused:
+            log.warning("broker refused the subscription to %s", ", ".join(refused))
 
     def _on_message(self, client, userdata, msg: mqtt.MQTTMessage) -> None:  # noqa: ANN001
         if not self._batch_started:

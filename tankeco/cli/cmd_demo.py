@@ -122,6 +122,8 @@ def start_broker(procs: Processes, workdir: Path) -> tuple[str, str]:
         procs.start("mosquitto", [mosquitto, "-c", str(conf)], stderr=subprocess.DEVNULL)
         kind = "mosquitto"
     else:
+        import amqtt  # noqa: F401  # the 'demo' extra, checked here: the broker is a child
+
         procs.start("amqtt", [sys.executable, "-m", "tankeco.cli.demo_broker", str(port)])
         kind = "embedded amqtt"
     if not wait_port(port):
@@ -133,7 +135,7 @@ def prefill(store_url: str, days: float = 3.0) -> Any:
     """Three days of simulated history (every 5 min) ending now; returns the long run."""
     import numpy as np
 
-    from tankeco.scenario.config import load_scenario
+    from tankeco.scenario.loading import load_scenario
     from tankeco.sim.engine import simulate
     from tankeco.store import Batch, Reading, open_store
 

@@ -88,11 +88,9 @@ PARQUET_GROUP_ROWS = 50_000
 
 def write_parquet(columns: Sequence[str], rows: Iterable[tuple[Any, ...]], path: str) -> int:
     """Write the rows in row groups of :data:`PARQUET_GROUP_ROWS`; return how many."""
-    try:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-    except ImportError:
-        raise UserError("--format parquet needs pyarrow: pip install 'tankeco[parquet]'") from None
+    import pyarrow as pa  # the 'parquet' extra; tankeco.cli.main names it if missing
+    import pyarrow.parquet as pq
+
     writer = None
     n = 0
     chunk: list[tuple[Any, ...]] = []

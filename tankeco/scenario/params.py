@@ -113,8 +113,8 @@ _TABLE: tuple[Parameter, ...] = (
         "1/d",
         0.1,
         3.0,
-        "estimate: low end of the NOB range 0.7-1.8 /d in REFERENCES.md (Metcalf & Eddy 2014 "
-        "and Nowak et al. 1995 not checked); Blackburne et al. (2007) Water Environ. Res. "
+        "estimate: low end of the NOB range 0.7-1.8 /d quoted for Metcalf & Eddy 2014 "
+        "and Nowak et al. 1995 (neither checked); Blackburne et al. (2007) Water Environ. Res. "
         "79:2437 measured 0.67 /d for a Nitrobacter enrichment",
         "low end chosen: aquarium NOB are Nitrospira (Hovanec et al. 1998 Appl. Environ. "
         "Microbiol. 64:258), thought to be K-strategists (Schramm et al. 1999, not checked)",
@@ -253,7 +253,7 @@ _TABLE: tuple[Parameter, ...] = (
         50.0,
         "calibrated: the bed's most ammonia oxidised per m2 of pebble, mu_max_aob(25 C) / "
         "y_aob x capacity = 1.27 g N/m2/d, equals Speece (1973) fixed-film nitrification "
-        "0.05368 T - 0.0859 g N/m2/d at 25 C (REFERENCES.md; also 0.9 vs 0.99 at 20 C)",
+        "0.05368 T - 0.0859 g N/m2/d at 25 C (as quoted, not read; also 0.9 vs 0.99 at 20 C)",
         "logistic cap on nitrifier growth; stands in for the diffusion limit of a real "
         "biofilm, which a bulk Monod model does not have",
     ),
@@ -573,7 +573,7 @@ _TABLE: tuple[Parameter, ...] = (
         0.5,
         0.85,
         "Idelchik (2008) Handbook of Hydraulic Resistance, 4th ed., sharp-edged orifice "
-        "in a thin wall; REFERENCES.md: drilled holes Cd ~ 0.6",
+        "in a thin wall; drilled holes Cd ~ 0.6",
         "hole loss K = 1/Cd^2 on the hole velocity; a wall thicker than the hole behaves "
         "like a short tube, Cd ~ 0.8",
     ),

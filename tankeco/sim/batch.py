@@ -4,7 +4,9 @@ Every array has the scenario as its first axis (scenario x compartment x compone
 states).  :func:`run_batch` loops over scenarios with ``numba.prange`` (the threads share
 nothing but read-only inputs), and each scenario runs the same sequence as the simpy
 engine: integrate with :func:`tankeco.sim.ros2_kernel.advance` to the next event, take off the
-evaporation, apply the event with the functions of :mod:`tankeco.sim.events`.  With the
+evaporation, apply the event with the functions of :mod:`tankeco.sim.events`: the loop of
+:class:`tankeco.sim.driver.Run`, compiled, on the same :class:`~tankeco.sim.schedule.
+Schedule` and with the same boundary rule.  With the
 same inputs a scenario therefore gives the same numbers as ``simulate``, bit for bit.
 
 The Python side (packing scenarios into these arrays, reading the results) is
@@ -12,6 +14,8 @@ The Python side (packing scenarios into these arrays, reading the results) is
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit, prange
@@ -21,26 +25,90 @@ from tankeco.sim import ros2_kernel as kernel
 from tankeco.sim import schedule as sched
 
 #: columns of the feed table: the fields of :class:`tankeco.sim.events.Portion`
-FEED_N, FEED_COD, FEED_UNEATEN, FEED_EXCRETED, FEED_DIGESTIBILITY, FEED_GUT_N, FEED_GUT_COD = range(
-    7
-)
+(
+    FEED_N,
+    FEED_COD,
+    FEED_UNEATEN,
+    FEED_EXCRETED,
+    FEED_DIGESTIBILITY,
+    FEED_GUT_N,
+    FEED_GUT_COD,
+) = range(7)
 N_FEED_COLUMNS = 7
 #: columns of the care table: dosing threshold, target, adds alkalinity; buffer min, target
 DOSE_THRESHOLD, DOSE_TARGET, DOSE_ADDS_ALK, BUFFER_MIN, BUFFER_TARGET = range(5)
 N_CARE_COLUMNS = 5
-#: initial step (d) and largest step (d), as in :class:`tankeco.sim.engine.Tank`
-H_START_D = 1e-3
-H_MAX_D = 0.25
+#: the scalar vectors of a member are precomputed for each (pump, light) combination
+N_FORCING_SLOTS = 4
 
 
 @njit(cache=True)
-def _apply_event(
-    kind, index, value, m, vol_w, v_nominal, tap, water_borne, n_weights, feeds, care,
-    area_share, ledger,
-):  # fmt: skip
-    """One event on one tank; returns (water volume, pump flag or -1, light flag or -1)."""
+def forcing_slot(pump_on: int, light_on: int) -> int:
+    """Row of ``MemberInputs.sc_by_forcing`` for a pump and light state (0 or 1 each)."""
+    return 2 * pump_on + light_on
+
+
+class MemberInputs(NamedTuple):
+    """Everything a member brings to the batch, each with the member as first axis.
+
+    Built by :func:`tankeco.sim.ensemble._member_inputs` from the member's
+    :class:`tankeco.sim.engine.Tank`, then stacked.
+    """
+
+    m0: np.ndarray  # (nc, NCOMP) start masses, mg
+    v_nominal_l: np.ndarray  # () free water volume when full, L
+    pore_l: np.ndarray  # (nz,) pore water of each bed zone, L
+    rtol: np.ndarray  # (nc, NCOMP)
+    atol: np.ndarray  # (nc, NCOMP) mg
+    weight: np.ndarray  # (nc, NCOMP) 1 for a state cell
+    sc_by_forcing: np.ndarray  # (N_FORCING_SLOTS, N_SCALARS), row forcing_slot(pump, light)
+    exch_by_pump: np.ndarray  # (2, nz) zone exchange with the pump off and on, L/d
+    deposition_share: np.ndarray  # (nz,) where settling waste lands
+    tap_mg_l: np.ndarray  # (NCOMP,) tap water concentrations
+    n_weights: np.ndarray  # (NCOMP,) g N per unit of each component
+    evaporation_l_d: np.ndarray  # () water lost to evaporation, L/d
+    pump0: np.ndarray  # () int: pump on at the start
+    pump_can_run: np.ndarray  # () int: 0 for a scenario without pump flow (never on)
+    light0: np.ndarray  # () int: light on at the start
+    feeds: np.ndarray  # (feed, N_FEED_COLUMNS) the portions, columns FEED_*
+    care: np.ndarray  # (N_CARE_COLUMNS,) dosing and buffer settings, columns DOSE_*, BUFFER_*
+
+
+class EventTable(NamedTuple):
+    """The members' :class:`tankeco.sim.schedule.Schedule`, padded to one width."""
+
+    time_d: np.ndarray  # (member, event), inf after the last
+    kind: np.ndarray  # (member, event) int, one of the kinds of tankeco.sim.schedule
+    index: np.ndarray  # (member, event) int
+    value: np.ndarray  # (member, event)
+    count: np.ndarray  # (member,) int: events of each member
+
+
+class BatchOutput(NamedTuple):
+    """What the batch writes, one row per member."""
+
+    out_w: np.ndarray  # (member, sample, kept) water-column masses of the kept components, mg
+    out_vol: np.ndarray  # (member, sample) free water volume, L (nan after a failure)
+    out_pump: np.ndarray  # (member, sample) int, pump on
+    m_end: np.ndarray  # (member, nc, NCOMP) final masses, mg
+    ledger: np.ndarray  # (member, len(events.LEDGER_FIELDS)), slots events.N_IN_FEED ...
+    stats: np.ndarray  # (member, N_STATS) int, slots ros2_kernel.STAT_*
+    clipped_n: np.ndarray  # (member,) N added by zeroing round-off negatives, mg
+    ok: np.ndarray  # (member,) bool: the integration reached the end
+
+
+@njit(cache=True)
+def _apply_event(kind, index, value, m, vol_w, inp, s, water_borne, ledger):
+    """One event on member ``s``; returns (water volume, pump flag or -1, light flag or -1).
+
+    The same actions as :func:`tankeco.sim.driver.apply_event` (NOTE: nothing to do; a
+    FILTER re-solve is not run here, and :func:`tankeco.sim.ensemble.run_ensemble`
+    refuses schedules that ask for one).
+    """
     pump = -1
     light = -1
+    v_nominal, tap, n_weights = inp.v_nominal_l[s], inp.tap_mg_l[s], inp.n_weights[s]
+    feeds, care = inp.feeds[s], inp.care[s]
     if kind == sched.FEED:
         n_mg = feeds[index, FEED_N] * value
         retained = ev.feed(
@@ -52,13 +120,14 @@ def _apply_event(
             feeds[index, FEED_DIGESTIBILITY],
             int(feeds[index, FEED_GUT_N]),
             int(feeds[index, FEED_GUT_COD]),
-            area_share,
+            inp.deposition_share[s],
         )
         ledger[ev.N_OUT_RETAINED] += retained
         ledger[ev.N_IN_FEED] += n_mg
-    elif kind == sched.WATER_CHANGE:
+    elif kind == sched.WATER_CHANGE or kind == sched.WATER_CHANGE_L:
+        fraction = value if kind == sched.WATER_CHANGE else min(max(value / vol_w, 0.0), 1.0)
         vol_w, out_l, in_l, n_out, n_in = ev.water_change(
-            m, value, vol_w, v_nominal, tap, water_borne, n_weights
+            m, fraction, vol_w, v_nominal, tap, water_borne, n_weights
         )
         ledger[ev.N_OUT_WATER_CHANGE] += n_out
         ledger[ev.WATER_OUT] += out_l
@@ -79,104 +148,108 @@ def _apply_event(
             m, vol_w, care[BUFFER_MIN], care[BUFFER_TARGET]
         )
     elif kind == sched.PUMP:
-        pump = 1 if value > 0.5 else 0
+        pump = 1 if value > 0.5 and inp.pump_can_run[s] > 0 else 0
     elif kind == sched.LIGHT:
         light = 1 if value > 0.5 else 0
     return vol_w, pump, light
 
 
 @njit(cache=True)
-def run_one(
-    s, days, m0, v_nominal, pore, rtol, atol, weight, sc4, exch2, inv_cap,
-    f_comp, f_k, f_a, f_b, e_idx, k_where, mass_idx, nu, nz_idx, nz_cnt, area_share,
-    dissolved, partic, act_water, act_zone, tap, n_weights, water_borne, evap_l_d,
-    pump0, light0, feeds, care, ev_t, ev_kind, ev_idx, ev_val, n_ev,
-    out_t, keep, out_w, out_vol, out_pump, m_end, ledger, stats, clipped_n, ok,
-):  # fmt: skip
-    """Scenario ``s`` from day 0 to ``days``; writes its rows of the output arrays."""
+def run_one(s, days, out_t, keep, water_borne, inp, tables, events, out):
+    """Member ``s`` from day 0 to ``days``; writes its rows of ``out`` (a BatchOutput).
+
+    ``inp`` is the stacked :class:`MemberInputs`, ``tables`` the stacked
+    :class:`tankeco.sim.ros2_kernel.Tables`, ``events`` the :class:`EventTable`.
+    """
+    m0 = inp.m0
     nc, ncomp = m0.shape[1], m0.shape[2]
+    tab = kernel.member_tables(tables, s)
+    ctl = kernel.StepControl(inp.rtol[s], inp.atol[s], inp.weight[s], kernel.H_MAX_D)
     m = m0[s].copy()
     vol = np.empty(nc)
     for z in range(nc - 1):
-        vol[z + 1] = pore[s, z]
-    vol_w = v_nominal[s]
-    pump = pump0[s]
-    light = light0[s]
+        vol[z + 1] = inp.pore_l[s, z]
+    vol_w = inp.v_nominal_l[s]
+    pump = inp.pump0[s]
+    light = inp.light0[s]
     t = 0.0
-    h = H_START_D
+    h = kernel.H_START_D
     nk = out_t.shape[0]
     out_m = np.zeros((nk, nc, ncomp))
     out_m[0] = m
-    out_vol[s, 0] = vol_w
-    out_pump[s, 0] = pump
+    out.out_vol[s, 0] = vol_w
+    out.out_pump[s, 0] = pump
     k_out = 1
-    clipped = np.zeros((nc, ncomp))
-    st = np.zeros(4, dtype=np.int64)
-    led = ledger[s]
+    rec = kernel.Record(
+        out_t, out_m, np.zeros(kernel.N_STATS, dtype=np.int64), np.zeros((nc, ncomp))
+    )
+    led = out.ledger[s]
     good = True
-    for j in range(n_ev[s] + 1):
-        t_end = ev_t[s, j] if j < n_ev[s] else days
+    n_ev = events.count[s]
+    for j in range(n_ev + 1):
+        t_end = events.time_d[s, j] if j < n_ev else days
         if t_end > t:
             vol[0] = vol_w
             k0 = k_out
-            m, h, k_out, good = kernel.advance(
-                m, t, t_end, h, H_MAX_D, rtol[s], atol[s], weight[s], vol,
-                sc4[s, 2 * pump + light], inv_cap[s], f_comp[s], f_k[s], f_a[s], f_b[s],
-                e_idx[s], k_where[s], mass_idx[s], nu[s], nz_idx[s], nz_cnt[s],
-                exch2[s, pump], area_share[s], dissolved, partic, act_water, act_zone,
-                out_t, out_m, k_out, st, clipped,
-            )  # fmt: skip
+            cond = kernel.Conditions(
+                vol,
+                inp.sc_by_forcing[s, forcing_slot(pump, light)],
+                inp.exch_by_pump[s, pump],
+                inp.deposition_share[s],
+            )
+            m, h, k_out, good = kernel.advance(m, t, t_end, h, k_out, ctl, cond, tab, rec)
             for k in range(k0, k_out):
-                out_vol[s, k] = vol_w
-                out_pump[s, k] = pump
+                out.out_vol[s, k] = vol_w
+                out.out_pump[s, k] = pump
             if not good:
                 break
-            evaporated = ev.evaporate(vol_w, evap_l_d[s], t_end - t)
+            evaporated = ev.evaporate(vol_w, inp.evaporation_l_d[s], t_end - t)
             vol_w -= evaporated
             led[ev.WATER_EVAPORATED] += evaporated
             t = t_end
-        if j == n_ev[s]:
+        if j == n_ev:
             break
         vol_w, p_new, l_new = _apply_event(
-            ev_kind[s, j], ev_idx[s, j], ev_val[s, j], m, vol_w, v_nominal[s], tap[s],
-            water_borne, n_weights[s], feeds[s], care[s], area_share[s], led,
-        )  # fmt: skip
+            events.kind[s, j],
+            events.index[s, j],
+            events.value[s, j],
+            m,
+            vol_w,
+            inp,
+            s,
+            water_borne,
+            led,
+        )
         if p_new >= 0:
             pump = p_new
         if l_new >= 0:
             light = l_new
     for k in range(k_out):
         for q in range(keep.shape[0]):
-            out_w[s, k, q] = out_m[k, 0, keep[q]]
+            out.out_w[s, k, q] = out_m[k, 0, keep[q]]
     for k in range(k_out, nk):
         for q in range(keep.shape[0]):
-            out_w[s, k, q] = np.nan
-        out_vol[s, k] = np.nan
-    m_end[s] = m
-    for i in range(4):
-        stats[s, i] = st[i]
+            out.out_w[s, k, q] = np.nan
+        out.out_vol[s, k] = np.nan
+    out.m_end[s] = m
+    for i in range(kernel.N_STATS):
+        out.stats[s, i] = rec.stats[i]
+    n_weights = inp.n_weights[s]
     cn = 0.0
     for c in range(nc):
         for k in range(ncomp):
-            cn += clipped[c, k] * n_weights[s, k]
-    clipped_n[s] = cn
-    ok[s] = good
+            cn += rec.clipped[c, k] * n_weights[k]
+    out.clipped_n[s] = cn
+    out.ok[s] = good
 
 
 @njit(cache=True, parallel=True)
-def run_batch(
-    days, m0, v_nominal, pore, rtol, atol, weight, sc4, exch2, inv_cap,
-    f_comp, f_k, f_a, f_b, e_idx, k_where, mass_idx, nu, nz_idx, nz_cnt, area_share,
-    dissolved, partic, act_water, act_zone, tap, n_weights, water_borne, evap_l_d,
-    pump0, light0, feeds, care, ev_t, ev_kind, ev_idx, ev_val, n_ev,
-    out_t, keep, out_w, out_vol, out_pump, m_end, ledger, stats, clipped_n, ok,
-):  # fmt: skip
-    """Every scenario of the batch, in parallel over scenarios (``numba.prange``)."""
-    for s in prange(m0.shape[0]):
-        run_one(
-            s, days, m0, v_nominal, pore, rtol, atol, weight, sc4, exch2, inv_cap,
-            f_comp, f_k, f_a, f_b, e_idx, k_where, mass_idx, nu, nz_idx, nz_cnt, area_share,
-            dissolved, partic, act_water, act_zone, tap, n_weights, water_borne, evap_l_d,
-            pump0, light0, feeds, care, ev_t, ev_kind, ev_idx, ev_val, n_ev,
-            out_t, keep, out_w, out_vol, out_pump, m_end, ledger, stats, clipped_n, ok,
-        )  # fmt: skip
+def run_batch(days, out_t, keep, water_borne, inp, tables, events, out):
+    """Every member of the batch, in parallel over members (``numba.prange``).
+
+    ``days`` the length of every run, ``out_t`` the sample times (d), ``keep`` the
+    water-column components copied to ``out.out_w``, ``water_borne`` the components water
+    carries (:data:`tankeco.sim.events.WATER_BORNE`); the rest as in :func:`run_one`.
+    """
+    for s in prange(inp.m0.shape[0]):
+        run_one(s, days, out_t, keep, water_borne, inp, tables, events, out)

@@ -3,7 +3,7 @@
 ``run_ensemble(members, days)`` is the ensemble engine's entry point.  Each member is a
 scenario and, optionally, its own event schedule (a :class:`~tankeco.sim.schedule.
 Schedule`, e.g. with varied portions or a missed water change); without one, the
-scenario's schedule is recorded from the simpy engine's processes.  Each member's model
+scenario's routine is recorded (:func:`~tankeco.sim.schedule.record_schedule`).  Each member's model
 tables, initial state and tolerances come from :class:`tankeco.sim.engine.Tank`, so
 nothing about the model is defined twice.  Members are grouped by bed-zone count (the
 arrays of a batch share their shape) and run in chunks that bound the memory.
@@ -28,8 +28,10 @@ from tankeco.chemistry.ammonia import free_ammonia_n_mg_l
 from tankeco.chemistry.carbonate import ph_from_alk_dic
 from tankeco.sim import batch
 from tankeco.sim import events as ev
+from tankeco.sim import ros2_kernel as kernel
+from tankeco.sim import schedule as sched
 from tankeco.sim.engine import Tank
-from tankeco.sim.model import ENV_NAMES, Forcing
+from tankeco.sim.model import Forcing
 from tankeco.sim.petersen import NCOMP, C
 from tankeco.sim.schedule import Schedule, record_schedule
 
@@ -69,7 +71,7 @@ SUMMARY_COLUMNS = (
 class Member:
     """One scenario of an ensemble, with its own schedule if it differs from its file's."""
 
-    scenario: object  # tankeco.scenario.config.Scenario
+    scenario: object  # tankeco.scenario.schema.Scenario
     schedule: Schedule | None = None
 
 
@@ -94,142 +96,149 @@ def _tank(member: Member, days: float, rtol: float, step_h: float | None) -> Tan
     return Tank(scenario, min(days, 1e-6), rtol=rtol)
 
 
-def _pad(arrays: Sequence[np.ndarray], fill, dtype) -> np.ndarray:
+def _pad(arrays: Sequence[np.ndarray], fill) -> np.ndarray:
     """Stack arrays of equal rank, padding every axis to the largest size with ``fill``."""
     shape = tuple(max(a.shape[i] for a in arrays) for i in range(arrays[0].ndim))
-    out = np.full((len(arrays), *shape), fill, dtype=dtype)
+    out = np.full((len(arrays), *shape), fill, dtype=arrays[0].dtype)
     for i, a in enumerate(arrays):
         out[(i, *tuple(slice(0, n) for n in a.shape))] = a
     return out
 
 
-def _pack(tanks: list[Tank], schedules: list[Schedule], days: float) -> dict[str, np.ndarray]:
-    """The batch's input arrays, scenario first; tables padded to the largest member."""
-    models = [t.model for t in tanks]
-    nenv = len(ENV_NAMES)
-    feeds, care = [], []
-    for t in tanks:
-        sc = t.scenario
-        rows = [t.portions[id(f)] for f in sc.feeds]
-        table = np.zeros((max(1, len(rows)), batch.N_FEED_COLUMNS))
-        for i, p in enumerate(rows):
-            table[i] = (
-                p.n_mg,
-                p.cod_mg,
-                p.uneaten_fraction,
-                p.excreted_share,
-                p.digestibility,
-                p.gut_n,
-                p.gut_cod,
-            )
-        feeds.append(table)
-        care.append(
-            [
-                sc.dosing.threshold_tan_mg_l,
-                sc.dosing.target_tan_mg_l,
-                float(sc.dosing.chemical == "ammonia_solution"),
-                sc.buffer.min_alk_mg_l_caco3,
-                sc.buffer.target_alk_mg_l_caco3,
-            ]
+def _member_inputs(tank: Tank) -> batch.MemberInputs:
+    """One member's batch inputs, read off the Tank that set up its model and state."""
+    sc = tank.scenario
+    feeds = np.zeros((max(1, len(sc.feeds)), batch.N_FEED_COLUMNS))
+    for i, f in enumerate(sc.feeds):
+        p = tank.portions[id(f)]
+        feeds[i, batch.FEED_N] = p.n_mg
+        feeds[i, batch.FEED_COD] = p.cod_mg
+        feeds[i, batch.FEED_UNEATEN] = p.uneaten_fraction
+        feeds[i, batch.FEED_EXCRETED] = p.excreted_share
+        feeds[i, batch.FEED_DIGESTIBILITY] = p.digestibility
+        feeds[i, batch.FEED_GUT_N] = p.gut_n
+        feeds[i, batch.FEED_GUT_COD] = p.gut_cod
+    care = np.zeros(batch.N_CARE_COLUMNS)
+    care[batch.DOSE_THRESHOLD] = sc.dosing.threshold_tan_mg_l
+    care[batch.DOSE_TARGET] = sc.dosing.target_tan_mg_l
+    care[batch.DOSE_ADDS_ALK] = float(sc.dosing.chemical == "ammonia_solution")
+    care[batch.BUFFER_MIN] = sc.buffer.min_alk_mg_l_caco3
+    care[batch.BUFFER_TARGET] = sc.buffer.target_alk_mg_l_caco3
+    model = tank.model
+    tol = tank.tolerances()
+    sc_by_forcing = np.zeros((batch.N_FORCING_SLOTS, kernel.N_SCALARS))
+    for pump in (0, 1):
+        for light in (0, 1):
+            forcing = Forcing(pump_on=bool(pump), light_on=bool(light))
+            sc_by_forcing[batch.forcing_slot(pump, light)] = model.scalars(forcing)
+    exch_by_pump = np.array([model.exchange_l_d(Forcing(pump_on=bool(p))) for p in (0, 1)])
+    return batch.MemberInputs(
+        m0=tank.m,
+        v_nominal_l=np.float64(tank.v_nominal_l),
+        pore_l=tank.geo.zone_pore_volume_l,
+        rtol=tol.rtol_cells,
+        atol=tol.atol,
+        weight=tol.weight,
+        sc_by_forcing=sc_by_forcing,
+        exch_by_pump=exch_by_pump,
+        deposition_share=model.deposition_share,
+        tap_mg_l=tank.tap_mg_l,
+        n_weights=model.n_weights,
+        evaporation_l_d=np.float64(tank.evaporation_l_d),
+        pump0=np.int64(tank.forcing.pump_on),
+        pump_can_run=np.int64(sc.pump.flow_l_h > 0),
+        light0=np.int64(tank.forcing.light_on),
+        feeds=feeds,
+        care=care,
+    )
+
+
+#: what pads a shorter member's table to the batch's width, per field of Tables: a
+#: padded factor is exactly 1 and a padded process has a zero rate (see TankModel)
+_TABLE_PADDING = kernel.Tables(
+    inv_cap=0.0,
+    f_comp=NCOMP,
+    f_k=1.0,
+    f_a=0.0,
+    f_b=1.0,
+    e_idx=kernel.ENV_ONE,
+    k_where=0.0,
+    mass_idx=NCOMP + 1,
+    nu=0.0,
+    nz_idx=0,
+    nz_cnt=0,
+    dissolved=False,
+    partic=False,
+    act_water=0,
+    act_zone=0,
+)
+
+
+def _stack(items: Sequence, padding) -> tuple:
+    """Stack NamedTuples of arrays field by field along a new first (member) axis."""
+    kind = type(items[0])
+    return kind(
+        *(
+            _pad([np.asarray(getattr(x, name)) for x in items], fill)
+            for name, fill in zip(kind._fields, padding, strict=True)
         )
-    sc4, exch2 = [], []
-    for t in tanks:
-        sc4.append(
-            [
-                t.model.scalars(Forcing(pump_on=bool(p), light_on=bool(li)))
-                for p in (0, 1)
-                for li in (0, 1)
-            ]
-        )
-        exch2.append([t.model.exchange_l_d(Forcing(pump_on=bool(p))) for p in (0, 1)])
-    n_ev = np.array([len(s) for s in schedules], dtype=np.int64)
-    width = max(1, int(n_ev.max()))
-    ev_t = np.full((len(tanks), width), np.inf)
-    ev_kind = np.zeros((len(tanks), width), dtype=np.int64)
-    ev_idx = np.zeros((len(tanks), width), dtype=np.int64)
-    ev_val = np.zeros((len(tanks), width))
+    )
+
+
+def _event_table(schedules: list[Schedule]) -> batch.EventTable:
+    count = np.array([len(s) for s in schedules], dtype=np.int64)
+    width = max(1, int(count.max()))
+    table = batch.EventTable(
+        time_d=np.full((len(schedules), width), np.inf),
+        kind=np.zeros((len(schedules), width), dtype=np.int64),
+        index=np.zeros((len(schedules), width), dtype=np.int64),
+        value=np.zeros((len(schedules), width)),
+        count=count,
+    )
     for i, s in enumerate(schedules):
         n = len(s)
-        ev_t[i, :n], ev_kind[i, :n], ev_idx[i, :n], ev_val[i, :n] = (
-            s.time_d,
-            s.kind,
-            s.index,
-            s.value,
-        )
-    m0 = models[0]
-    return {
-        "days": np.float64(days),
-        "m0": np.stack([t.m for t in tanks]),
-        "v_nominal": np.array([t.v_nominal_l for t in tanks]),
-        "pore": np.stack([t.geo.zone_pore_volume_l for t in tanks]),
-        "rtol": np.stack([t.rtol_cells for t in tanks]),
-        "atol": np.stack([t.atol for t in tanks]),
-        "weight": np.stack([t.weight for t in tanks]),
-        "sc4": np.array(sc4),
-        "exch2": np.array(exch2),
-        "inv_cap": np.stack([1.0 / m.biofilm_capacity_mg for m in models]),
-        "f_comp": _pad([m.f_comp for m in models], NCOMP, np.int64),
-        "f_k": _pad([m.f_k for m in models], 1.0, np.float64),
-        "f_a": _pad([m.f_a for m in models], 0.0, np.float64),
-        "f_b": _pad([m.f_b for m in models], 1.0, np.float64),
-        "e_idx": _pad([m.e_idx for m in models], nenv, np.int64),
-        "k_where": _pad([m.k_where for m in models], 0.0, np.float64),
-        "mass_idx": _pad([m.mass_idx for m in models], NCOMP + 1, np.int64),
-        "nu": _pad([m.nu for m in models], 0.0, np.float64),
-        "nz_idx": _pad([m.nz_idx for m in models], 0, np.int64),
-        "nz_cnt": _pad([m.nz_cnt for m in models], 0, np.int64),
-        "area_share": np.stack([m.deposition_share for m in models]),
-        "dissolved": m0.dissolved,
-        "partic": m0.particulate,
-        "act_water": m0.active_components[0],
-        "act_zone": m0.active_components[1],
-        "tap": np.stack([t.tap_mg_l for t in tanks]),
-        "n_weights": np.stack([m.n_weights for m in models]),
-        "water_borne": ev.WATER_BORNE,
-        "evap_l_d": np.array([t.evaporation_l_d for t in tanks]),
-        "pump0": np.array([int(t.forcing.pump_on) for t in tanks], dtype=np.int64),
-        "light0": np.array([int(t.forcing.light_on) for t in tanks], dtype=np.int64),
-        "feeds": _pad(feeds, 0.0, np.float64),
-        "care": np.array(care, dtype=np.float64),
-        "ev_t": ev_t,
-        "ev_kind": ev_kind,
-        "ev_idx": ev_idx,
-        "ev_val": ev_val,
-        "n_ev": n_ev,
-    }
+        table.time_d[i, :n] = s.time_d
+        table.kind[i, :n] = s.kind
+        table.index[i, :n] = s.index
+        table.value[i, :n] = s.value
+    return table
 
 
 def _run_group(
     tanks: list[Tank], schedules: list[Schedule], days: float, out_t: np.ndarray
-) -> dict[str, np.ndarray]:
-    args = _pack(tanks, schedules, days)
+) -> batch.BatchOutput:
+    """One compiled batch over members with the same zone count."""
+    inputs = _stack([_member_inputs(t) for t in tanks], (0.0,) * len(batch.MemberInputs._fields))
+    tables = _stack([t.model.tables() for t in tanks], _TABLE_PADDING)
     s, nk = len(tanks), out_t.size
-    nc = args["m0"].shape[1]
-    out = {
-        "out_w": np.zeros((s, nk, len(KEPT))),
-        "out_vol": np.zeros((s, nk)),
-        "out_pump": np.zeros((s, nk), dtype=np.int64),
-        "m_end": np.zeros((s, nc, NCOMP)),
-        "ledger": np.zeros((s, len(ev.LEDGER_FIELDS))),
-        "stats": np.zeros((s, 4), dtype=np.int64),
-        "clipped_n": np.zeros(s),
-        "ok": np.zeros(s, dtype=np.bool_),
-    }
+    nc = inputs.m0.shape[1]
+    out = batch.BatchOutput(
+        out_w=np.zeros((s, nk, len(KEPT))),
+        out_vol=np.zeros((s, nk)),
+        out_pump=np.zeros((s, nk), dtype=np.int64),
+        m_end=np.zeros((s, nc, NCOMP)),
+        ledger=np.zeros((s, len(ev.LEDGER_FIELDS))),
+        stats=np.zeros((s, kernel.N_STATS), dtype=np.int64),
+        clipped_n=np.zeros(s),
+        ok=np.zeros(s, dtype=np.bool_),
+    )
     keep = np.array([int(c) for c in KEPT], dtype=np.int64)
-    batch.run_batch(*args.values(), out_t, keep, *out.values())
+    batch.run_batch(
+        np.float64(days), out_t, keep, ev.WATER_BORNE, inputs, tables, _event_table(schedules), out
+    )
     return out
 
 
 def _summarise(
     tanks: list[Tank],
-    raw: dict[str, np.ndarray],
+    raw: batch.BatchOutput,
     out_t: np.ndarray,
     window_start_d: float,
     want: Sequence[str],
 ) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
     temp = np.array([t.temp_c for t in tanks])[:, None]
-    vol = raw["out_vol"]
-    w = raw["out_w"] / vol[:, :, None]
+    vol = raw.out_vol
+    w = raw.out_w / vol[:, :, None]
     tan, no2, no3, do, alk, dic = (w[:, :, i] for i in range(len(KEPT)))
     ph = ph_from_alk_dic(alk, dic, temp, tan)
     nh3 = free_ammonia_n_mg_l(tan, ph, temp)
@@ -242,11 +251,11 @@ def _summarise(
         "ph": ph,
         "alk_mg_l_caco3": alk,
         "water_volume_l": vol,
-        "pump_on": raw["out_pump"].astype(bool),
+        "pump_on": raw.out_pump.astype(bool),
     }
     win = out_t >= window_start_d - 1e-9
-    led = raw["ledger"]
-    m_end = raw["m_end"]
+    led = raw.ledger
+    m_end = raw.m_end
     rows = []
     for i, t in enumerate(tanks):
         nw = t.model.n_weights.copy()
@@ -254,10 +263,7 @@ def _summarise(
         stored_end = float((m_end[i] @ nw).sum())
         denit = float(m_end[i, :, C.N2].sum())
         n_in = (
-            led[i, ev.N_IN_FEED]
-            + led[i, ev.N_IN_DOSING]
-            + led[i, ev.N_IN_TAP]
-            + raw["clipped_n"][i]
+            led[i, ev.N_IN_FEED] + led[i, ev.N_IN_DOSING] + led[i, ev.N_IN_TAP] + raw.clipped_n[i]
         )
         n_out = led[i, ev.N_OUT_WATER_CHANGE] + led[i, ev.N_OUT_RETAINED] + denit
         residual = n_in - n_out - (stored_end - t.n_start_mg)
@@ -276,8 +282,8 @@ def _summarise(
                 "do_min_mg_l": np.nanmin(do[:, win], axis=1),
                 "water_changed_l": led[:, ev.WATER_OUT],
                 "n_relative_residual": np.array(rows),
-                "steps": raw["stats"][:, 0],
-                "ok": raw["ok"],
+                "steps": raw.stats[:, kernel.STAT_ACCEPTED],
+                "ok": raw.ok,
             }
         )
     return summary, {k: series_all[k] for k in want}
@@ -350,6 +356,12 @@ def run_ensemble(
                 else record_schedule(members[i].scenario, days)
                 for i in part
             ]
+            for i, s in zip(part, schedules, strict=True):
+                if np.any(s.kind == sched.FILTER):
+                    raise ValueError(
+                        f"member {i}: the ensemble keeps the start's zone flows and cannot "
+                        "re-solve the pipe layout (FILTER events); use simulate"
+                    )
             raw = _run_group(tanks, schedules, days, out_t)
             summary, part_series = _summarise(tanks, raw, out_t, window_start_d, series)
             for name in summary.columns:
@@ -358,9 +370,9 @@ def run_ensemble(
                 columns[name][part] = summary[name].to_numpy()
             for k, v in part_series.items():
                 ser[k][part] = v
-            ledger[part] = raw["ledger"]
+            ledger[part] = raw.ledger
             if final is not None:
-                final_by_index.update({i: raw["m_end"][j] for j, i in enumerate(part)})
+                final_by_index.update({i: raw.m_end[j] for j, i in enumerate(part)})
             done += len(part)
             if progress is not None:
                 progress(done, n)

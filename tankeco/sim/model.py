@@ -42,8 +42,7 @@ from tankeco.sim.petersen import (
     n_content,
     stoichiometry_matrix,
 )
-
-ENV_NAMES = ("f_ph", "f_cap", "i_fa_aob", "i_fa_nob", "i_fna_nob", "light")
+from tankeco.sim.ros2_kernel import ENV_NAMES, ENV_ONE
 
 
 @dataclass(frozen=True)
@@ -119,6 +118,7 @@ class TankModel:
             [[np.inf], self.p["biofilm_capacity_g_vss_m2"] * 1000.0 * geometry.zone_media_area_m2]
         )
         self._build_kinetic_tables()
+        self._tables: kernel.Tables | None = None
         active = np.ones((self.ncompart, NCOMP), dtype=bool)
         active[0, list(BED_ONLY)] = False
         active[1:, list(WATER_ONLY)] = False
@@ -157,7 +157,7 @@ class TankModel:
         self.f_k = np.ones((npr, maxf))
         self.f_a = np.zeros((npr, maxf))
         self.f_b = np.ones((npr, maxf))
-        self.e_idx = np.full((npr, maxe), len(ENV_NAMES), dtype=np.int64)
+        self.e_idx = np.full((npr, maxe), ENV_ONE, dtype=np.int64)
         self.mass_idx = np.array(
             [NCOMP + 1 if p.mass is None else int(p.mass) for p in procs], dtype=np.int64
         )
@@ -218,38 +218,49 @@ class TankModel:
         sc[kernel.KA_NH4] = 10.0 ** -float(pka_ammonium(self.temp_c))
         return sc
 
-    def kernel_args(self, forcing: Forcing) -> tuple:
-        """Everything :func:`kernel.evaluate` needs after the state, in its order."""
-        return (
-            self.volumes_l(forcing),
-            self.scalars(forcing),
-            1.0 / self.biofilm_capacity_mg,
-            self.f_comp,
-            self.f_k,
-            self.f_a,
-            self.f_b,
-            self.e_idx,
-            self.k_where,
-            self.mass_idx,
-            self.nu,
-            self.nz_idx,
-            self.nz_cnt,
-            self.exchange_l_d(forcing),
-            self.deposition_share,
-            self.dissolved,
-            self.particulate,
+    def tables(self) -> kernel.Tables:
+        """The Petersen tables in the kernel's layout (the one place they are packed)."""
+        if self._tables is None:
+            self._tables = kernel.Tables(
+                inv_cap=1.0 / self.biofilm_capacity_mg,
+                f_comp=self.f_comp,
+                f_k=self.f_k,
+                f_a=self.f_a,
+                f_b=self.f_b,
+                e_idx=self.e_idx,
+                k_where=self.k_where,
+                mass_idx=self.mass_idx,
+                nu=self.nu,
+                nz_idx=self.nz_idx,
+                nz_cnt=self.nz_cnt,
+                dissolved=self.dissolved,
+                partic=self.particulate,
+                act_water=self.active_components[0],
+                act_zone=self.active_components[1],
+            )
+        return self._tables
+
+    def conditions(self, forcing: Forcing) -> kernel.Conditions:
+        """What the kernel reads from the forcing: volumes, scalars, exchange, deposition."""
+        return kernel.Conditions(
+            vol=self.volumes_l(forcing),
+            sc=self.scalars(forcing),
+            exch=self.exchange_l_d(forcing),
+            share=self.deposition_share,
         )
 
     # ------------------------------------------------------------ evaluation
     def rhs(self, m: np.ndarray, forcing: Forcing) -> np.ndarray:
         """dm/dt (compartment, component), mg/d."""
-        dm, *_ = kernel.evaluate(np.asarray(m, dtype=float), *self.kernel_args(forcing), False)
+        dm, *_ = kernel.evaluate(
+            np.asarray(m, dtype=float), self.conditions(forcing), self.tables(), False
+        )
         return dm
 
     def jacobian_dense(self, m: np.ndarray, forcing: Forcing) -> np.ndarray:
         """The kernel's Jacobian as one dense (nc*NCOMP)^2 matrix (for tests, references)."""
         _, jloc, czw, cwz, _ = kernel.evaluate(
-            np.asarray(m, dtype=float), *self.kernel_args(forcing), True
+            np.asarray(m, dtype=float), self.conditions(forcing), self.tables(), True
         )
         nc, n = self.ncompart, NCOMP
         jac = np.zeros((nc * n, nc * n))
@@ -264,7 +275,9 @@ class TankModel:
 
     def ph(self, m: np.ndarray, forcing: Forcing) -> np.ndarray:
         """pH in every compartment."""
-        *_, ph = kernel.evaluate(np.asarray(m, dtype=float), *self.kernel_args(forcing), False)
+        *_, ph = kernel.evaluate(
+            np.asarray(m, dtype=float), self.conditions(forcing), self.tables(), False
+        )
         return ph
 
     def nitrogen_mg(self, m: np.ndarray) -> float:

@@ -31,6 +31,13 @@ from enum import IntEnum
 
 import numpy as np
 
+from tankeco.units.molar import (
+    ALK_MG_CACO3_PER_MEQ,
+    MOLAR_MASS_C_G_MOL,
+    MOLAR_MASS_N_G_MOL,
+    MOLAR_MASS_O_G_MOL,
+)
+
 
 class C(IntEnum):
     """Components, one column each of the Petersen matrix (index into the state)."""
@@ -75,11 +82,12 @@ BED_ONLY = (C.AOB, C.NOB)
 O2_PER_N_TO_NO2 = 3.43  # g O2 / g N oxidised NH4+ -> NO2-
 O2_PER_N_TO_NO3 = 1.14  # g O2 / g N oxidised NO2- -> NO3-
 COD_PER_VSS = 1.42  # g COD / g VSS (C5H7O2N)
-ALK_PER_N = 50.04 / 14.007  # 3.57 g CaCO3 per g N for one equivalent per mole N
+# 3.57 g CaCO3 per g N for one equivalent per mole N
+ALK_PER_N = ALK_MG_CACO3_PER_MEQ / MOLAR_MASS_N_G_MOL
 COD_PER_NO3_N = 2.86  # g COD oxidised per g NO3-N reduced to N2
-C_PER_COD = 12.011 / 32.0  # g C released as CO2 per g COD oxidised (CH2O basis)
-C_PER_VSS = 5 * 12.011 / 113.11  # g C fixed per g VSS (C5H7O2N)
-C_PER_UREA_N = 12.011 / 28.014  # one C per two N
+C_PER_COD = MOLAR_MASS_C_G_MOL / 32.0  # g C released as CO2 per g COD oxidised (CH2O basis)
+C_PER_VSS = 5 * MOLAR_MASS_C_G_MOL / 113.11  # g C fixed per g VSS (C5H7O2N)
+C_PER_UREA_N = MOLAR_MASS_C_G_MOL / (2 * MOLAR_MASS_N_G_MOL)  # one C per two N
 
 
 class Where(IntEnum):
@@ -295,7 +303,10 @@ def build_processes(
             Where.WATER,
             p["fish_o2_mg_kg_h"] * 24.0 * fish_mass_kg * ft_resp,
             None,
-            {C.O2: -1.0, C.DIC: p["respiratory_quotient"] * 12.011 / 31.998},
+            {
+                C.O2: -1.0,
+                C.DIC: p["respiratory_quotient"] * MOLAR_MASS_C_G_MOL / (2 * MOLAR_MASS_O_G_MOL),
+            },
             monod=((C.O2, p["k_o2_fish_mg_l"]),),
             description="fish breathe dissolved O2 (the turtle breathes air)",
         ),

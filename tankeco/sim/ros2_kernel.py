@@ -14,44 +14,150 @@ What it computes is defined elsewhere and only evaluated here:
   tests check the two agree to 1e-6 pH over aquarium ranges);
 * free ammonia and free nitrous acid in the form of Anthonisen et al. (1976), as
   :mod:`tankeco.chemistry.ammonia` (tests check agreement);
-* the ROS2 method of :mod:`tankeco.sim.integrator` (Verwer et al. 1999), here with the
+* the ROS2 method of Verwer et al. (1999; see :mod:`tankeco.sim.integrators`), with the
   linear systems solved by block elimination: every bed zone couples only to the water
   column, so (I - g h J) is an "arrow" matrix of 17 x 17 blocks.
 
 State layout: ``m[c, k]`` is the mass of component k in compartment c (0 = water column).
+Inputs come as named tuples of arrays (:class:`Tables`, :class:`Conditions`,
+:class:`StepControl`, :class:`Record`), which numba compiles like structs.
 """
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from numba import njit
 
-from tankeco.sim.petersen import NCOMP, C
+from tankeco.sim.petersen import C
+from tankeco.units.molar import (
+    ALK_MG_CACO3_PER_MEQ,
+    MOLAR_MASS_C_G_MOL,
+    MOLAR_MASS_N_G_MOL,
+)
 
 GAMMA = 1.0 + 1.0 / np.sqrt(2.0)
 
-# indices into the scalar-constants vector ``sc``
-K1, K2, KW, PH_OPT, PH_SLOPE, FA_INV_KA, FNA_KA = 0, 1, 2, 3, 4, 5, 6
-KI_FA_AOB, KI_FA_NOB, KI_FNA_NOB, K_SETTLE, KLA_O2, O2_SAT, KLA_CO2, CO2_SAT, LIGHT = (
-    7,
-    8,
-    9,
-    10,
-    11,
-    12,
-    13,
-    14,
-    15,
-)
-KA_NH4 = 16
+#: indices into the scalar-constants vector ``Conditions.sc`` (filled by
+#: :meth:`tankeco.sim.model.TankModel.scalars`)
+(
+    K1,
+    K2,
+    KW,
+    PH_OPT,
+    PH_SLOPE,
+    FA_INV_KA,
+    FNA_KA,
+    KI_FA_AOB,
+    KI_FA_NOB,
+    KI_FNA_NOB,
+    K_SETTLE,
+    KLA_O2,
+    O2_SAT,
+    KLA_CO2,
+    CO2_SAT,
+    LIGHT,
+    KA_NH4,
+) = range(17)
 N_SCALARS = 17
+
+#: rows of the environment table (factors that hold pH, crowding, inhibition and light);
+#: a process's ``Tables.e_idx`` points at these rows, padding at ``ENV_ONE`` (exactly 1)
+ENV_NAMES = ("f_ph", "f_cap", "i_fa_aob", "i_fa_nob", "i_fna_nob", "light")
+ENV_F_PH, ENV_F_CAP, ENV_I_FA_AOB, ENV_I_FA_NOB, ENV_I_FNA_NOB, ENV_LIGHT, ENV_ONE = range(7)
+N_ENV = 7
+
+#: slots of the solver counters ``Record.stats``
+STAT_ACCEPTED, STAT_REJECTED_ERROR, STAT_REJECTED_NEGATIVE, STAT_RHS_EVALUATIONS = range(4)
+N_STATS = 4
 
 _TAN, _NO2, _O2, _ALK, _DIC = int(C.TAN), int(C.NO2), int(C.O2), int(C.ALK), int(C.DIC)
 _AOB, _NOB = int(C.AOB), int(C.NOB)
-_NC = NCOMP
+#: first step and longest step of a run, d (the engine's and the ensemble's)
+H_START_D = 1e-3
+H_MAX_D = 0.25
 #: round-off allowance below zero, as a fraction of the cell's absolute tolerance
 CLIP_FRACTION = 1e-6
-N_ENV = 7  # f_ph, f_cap, i_fa_aob, i_fa_nob, i_fna_nob, light, ones
+
+
+class Tables(NamedTuple):
+    """The model's Petersen tables as the kernel reads them: fixed for a whole run.
+
+    Built in one place, :meth:`tankeco.sim.model.TankModel.tables`; the ensemble stacks
+    one per member along a new first axis (:func:`member_tables` takes one back out).
+    A rate is ``k_where[p, c] * prod(env[e_idx[p]]) * prod((a C + b)/(K + C)) * m[mass]``.
+    """
+
+    #: 1 / biofilm capacity of each compartment, 1/mg VSS (0 in the water column)
+    inv_cap: np.ndarray  # (nc,) float
+    #: component of each Monod/inhibition factor (NCOMP: padding, concentration 0)
+    f_comp: np.ndarray  # (process, factor) int
+    f_k: np.ndarray  # (process, factor) half-saturation constant K, mg/L
+    f_a: np.ndarray  # (process, factor) a of (a C + b)/(K + C)
+    f_b: np.ndarray  # (process, factor) b of (a C + b)/(K + C)
+    #: environment rows each process is multiplied by (ENV_ONE: padding)
+    e_idx: np.ndarray  # (process, env factor) int
+    #: rate constant where the process runs, 0 where it does not, 1/d
+    k_where: np.ndarray  # (process, compartment) float
+    #: component whose mass multiplies the rate (NCOMP: none, NCOMP + 1: a constant 1)
+    mass_idx: np.ndarray  # (process,) int
+    nu: np.ndarray  # (process, component) stoichiometry
+    nz_idx: np.ndarray  # (process, max nonzero) components with nu != 0
+    nz_cnt: np.ndarray  # (process,) how many of nz_idx are used
+    dissolved: np.ndarray  # (component,) bool: carried by the pump exchange
+    partic: np.ndarray  # (component,) bool: settles from the column onto the bed
+    act_water: np.ndarray  # components that are state in the water column
+    act_zone: np.ndarray  # components that are state in a bed zone
+
+
+class Conditions(NamedTuple):
+    """What the discrete events change between two integrations (pump, light, volume)."""
+
+    vol: np.ndarray  # (nc,) water volume of each compartment, L
+    sc: np.ndarray  # (N_SCALARS,) scalar constants, indexed by K1 ... KA_NH4
+    exch: np.ndarray  # (nz,) water exchanged between each zone and the column, L/d
+    share: np.ndarray  # (nz,) where settling waste lands, share per zone
+
+
+class StepControl(NamedTuple):
+    """Error control of the ROS2 steps (error norm, weighted RMS over the active cells)."""
+
+    rtol: np.ndarray  # (nc, NCOMP) relative tolerance per cell
+    atol: np.ndarray  # (nc, NCOMP) absolute tolerance per cell, mg
+    weight: np.ndarray  # (nc, NCOMP) 1 for a state cell, 0 for a cell that does not exist
+    h_max_d: float  # longest step, d
+
+
+class Record(NamedTuple):
+    """Where :func:`advance` writes: dense output on a time grid, counters, clipped mass."""
+
+    out_t: np.ndarray  # (sample,) output times, d
+    out_m: np.ndarray  # (sample, nc, NCOMP) masses at those times, mg
+    stats: np.ndarray  # (N_STATS,) int64, indexed by STAT_*
+    clipped: np.ndarray  # (nc, NCOMP) round-off mass added by zeroing negatives, mg
+
+
+@njit(cache=True)
+def member_tables(stacked, s):
+    """Member ``s``'s :class:`Tables` from tables stacked along a first member axis."""
+    return Tables(
+        stacked.inv_cap[s],
+        stacked.f_comp[s],
+        stacked.f_k[s],
+        stacked.f_a[s],
+        stacked.f_b[s],
+        stacked.e_idx[s],
+        stacked.k_where[s],
+        stacked.mass_idx[s],
+        stacked.nu[s],
+        stacked.nz_idx[s],
+        stacked.nz_cnt[s],
+        stacked.dissolved[s],
+        stacked.partic[s],
+        stacked.act_water[s],
+        stacked.act_zone[s],
+    )
 
 
 @njit(cache=True)
@@ -72,9 +178,9 @@ def ph_charge_balance(alk_mg_l_caco3, dic_mg_c_l, tan_mg_l, k1, k2, kw, ka_nh4):
     taken off the alkalinity; then Newton steps on the full balance, kept inside a bracket
     that holds the root (bisection when a step leaves it), to 1e-10 pH.
     """
-    alk = alk_mg_l_caco3 / 50.04 / 1000.0
-    ct = max(dic_mg_c_l, 0.0) / 12.011 / 1000.0
-    nt = max(tan_mg_l, 0.0) / 14.007 / 1000.0
+    alk = alk_mg_l_caco3 / ALK_MG_CACO3_PER_MEQ / 1000.0
+    ct = max(dic_mg_c_l, 0.0) / MOLAR_MASS_C_G_MOL / 1000.0
+    nt = max(tan_mg_l, 0.0) / MOLAR_MASS_N_G_MOL / 1000.0
     h = _carbonate_root(alk, ct, k1, k2)
     if nt > 0.0:
         h = _carbonate_root(alk - nt * ka_nh4 / (ka_nh4 + h), ct, k1, k2)
@@ -108,61 +214,70 @@ def ph_charge_balance(alk_mg_l_caco3, dic_mg_c_l, tan_mg_l, k1, k2, kw, ka_nh4):
 
 @njit(cache=True)
 def environment(conc, mass, sc, inv_cap, env, ph):
-    """Fill env[(f_ph, f_cap, I_FA_aob, I_FA_nob, I_FNA_nob, light, 1), c] and ph[c]."""
+    """Fill env[ENV_*, c] (f_ph, f_cap, I_FA_aob, I_FA_nob, I_FNA_nob, light, 1) and ph[c]."""
     nc = conc.shape[0]
     for c in range(nc):
         p = ph_charge_balance(
             conc[c, _ALK], conc[c, _DIC], conc[c, _TAN], sc[K1], sc[K2], sc[KW], sc[KA_NH4]
         )
         ph[c] = p
-        env[0, c] = min(1.0, max(0.0, 1.0 - sc[PH_SLOPE] * (sc[PH_OPT] - p)))
-        env[1, c] = min(1.0, max(0.0, 1.0 - (mass[c, _AOB] + mass[c, _NOB]) * inv_cap[c]))
+        env[ENV_F_PH, c] = min(1.0, max(0.0, 1.0 - sc[PH_SLOPE] * (sc[PH_OPT] - p)))
+        env[ENV_F_CAP, c] = min(1.0, max(0.0, 1.0 - (mass[c, _AOB] + mass[c, _NOB]) * inv_cap[c]))
         fa = (17.0 / 14.0) * conc[c, _TAN] / (1.0 + sc[FA_INV_KA] * 10.0 ** (-p))
         fna = (46.0 / 14.0) * conc[c, _NO2] / (sc[FNA_KA] * 10.0**p)
-        env[2, c] = sc[KI_FA_AOB] / (sc[KI_FA_AOB] + fa)
-        env[3, c] = sc[KI_FA_NOB] / (sc[KI_FA_NOB] + fa)
-        env[4, c] = sc[KI_FNA_NOB] / (sc[KI_FNA_NOB] + fna)
-        env[5, c] = sc[LIGHT]
-        env[6, c] = 1.0
+        env[ENV_I_FA_AOB, c] = sc[KI_FA_AOB] / (sc[KI_FA_AOB] + fa)
+        env[ENV_I_FA_NOB, c] = sc[KI_FA_NOB] / (sc[KI_FA_NOB] + fa)
+        env[ENV_I_FNA_NOB, c] = sc[KI_FNA_NOB] / (sc[KI_FNA_NOB] + fna)
+        env[ENV_LIGHT, c] = sc[LIGHT]
+        env[ENV_ONE, c] = 1.0
 
 
 @njit(cache=True)
-def evaluate(
-    m,
-    vol,
-    sc,
-    inv_cap,
-    f_comp,
-    f_k,
-    f_a,
-    f_b,
-    e_idx,
-    k_where,
-    mass_idx,
-    nu,
-    nz_idx,
-    nz_cnt,
-    exch,
-    share,
-    dissolved,
-    partic,
-    want_jac,
-):
-    """dm/dt (nc, NC) and, if want_jac, the compartment blocks J[c] and the couplings.
-
-    Returns (dm, jloc, czw, cwz, ph): czw[i-1, k] = d(dm[i, k])/d(m[0, k]) for zone i,
-    cwz[i-1, k] = d(dm[0, k])/d(m[i, k]).  The Jacobian holds pH-dependent factors fixed.
-    """
+def concentrations(m, vol):
+    """conc[c, k] = m[c, k] / vol[c], mg/L."""
     nc, ncomp = m.shape
-    nz = nc - 1
-    npr, nf = f_comp.shape
     conc = np.empty((nc, ncomp))
     for c in range(nc):
         for k in range(ncomp):
             conc[c, k] = m[c, k] / vol[c]
+    return conc
+
+
+@njit(cache=True)
+def evaluate(m, cond, tab, want_jac):
+    """dm/dt (nc, NC) and, if want_jac, the compartment blocks J[c] and the couplings.
+
+    ``cond`` is the :class:`Conditions`, ``tab`` the :class:`Tables`.  The environment
+    (pH and the factors of :func:`environment`) is computed from ``m`` here, then
+    :func:`evaluate_in` does the rest.
+    Returns (dm, jloc, czw, cwz, ph): czw[i-1, k] = d(dm[i, k])/d(m[0, k]) for zone i,
+    cwz[i-1, k] = d(dm[0, k])/d(m[i, k]).
+    """
+    nc = m.shape[0]
+    conc = concentrations(m, cond.vol)
     env = np.empty((N_ENV, nc))
     ph = np.empty(nc)
-    environment(conc, m, sc, inv_cap, env, ph)
+    environment(conc, m, cond.sc, tab.inv_cap, env, ph)
+    return evaluate_in(m, conc, env, ph, cond, tab, want_jac)
+
+
+@njit(cache=True)
+def evaluate_in(m, conc, env, ph, cond, tab, want_jac):
+    """:func:`evaluate` in a given environment ``env`` (N_ENV, nc) and pH ``ph`` (nc,).
+
+    The Jacobian returned is exact for this function, i.e. for :func:`evaluate` with the
+    environment (pH effects, inhibition by free ammonia and nitrous acid, biofilm
+    crowding, the CO2 fraction of DIC at the surface) held fixed; ROS2 uses it as its
+    Jacobian approximation and its error control absorbs the rest.  The tests compare
+    every column with finite differences of this function.  ``conc`` must be m / vol.
+    """
+    vol, sc, exch, share = cond.vol, cond.sc, cond.exch, cond.share
+    f_comp, f_k, f_a, f_b = tab.f_comp, tab.f_k, tab.f_a, tab.f_b
+    e_idx, k_where, mass_idx, nu = tab.e_idx, tab.k_where, tab.mass_idx, tab.nu
+    nz_idx, nz_cnt, dissolved, partic = tab.nz_idx, tab.nz_cnt, tab.dissolved, tab.partic
+    nc, ncomp = m.shape
+    nz = nc - 1
+    npr, nf = f_comp.shape
     dm = np.zeros((nc, ncomp))
     jloc = np.zeros((nc, ncomp, ncomp))
     fac = np.empty(nf)
@@ -358,49 +473,21 @@ def solve(inv_a, czw, cwz, gh, b, act_water, act_zone):
 
 
 @njit(cache=True)
-def advance(
-    m,
-    t0,
-    t1,
-    h,
-    h_max,
-    rtol,
-    atol,
-    weight,
-    vol,
-    sc,
-    inv_cap,
-    f_comp,
-    f_k,
-    f_a,
-    f_b,
-    e_idx,
-    k_where,
-    mass_idx,
-    nu,
-    nz_idx,
-    nz_cnt,
-    exch,
-    share,
-    dissolved,
-    partic,
-    act_water,
-    act_zone,
-    out_t,
-    out_m,
-    k_out,
-    stats,
-    clipped,
-):
-    """ROS2 from (t0, m) to t1; samples out_t[k_out:] that fall in (t0, t1] into out_m.
+def advance(m, t0, t1, h, k_out, ctl, cond, tab, rec):
+    """ROS2 from (t0, m) to t1; samples rec.out_t[k_out:] in (t0, t1] into rec.out_m.
 
-    stats[0..3] += accepted, rejected (error), rejected (negative), rhs evaluations.
+    ``ctl`` is the :class:`StepControl`, ``cond`` the :class:`Conditions` (constant over
+    the interval), ``tab`` the :class:`Tables`, ``rec`` the :class:`Record`.
+    rec.stats[STAT_*] += accepted, rejected (error), rejected (negative), rhs evaluations.
     A step that leaves a cell below -CLIP_FRACTION * atol is rejected and halved; smaller
     round-off below zero (the linear stages can leave -1e-13 mg in a cell that is exactly
-    empty) is set to zero and the mass added is summed in ``clipped`` so the ledger can
-    book it.
+    empty) is set to zero and the mass added is summed in ``rec.clipped`` so the ledger
+    can book it.
     Returns (m, h, k_out, ok); ok is False if the step size collapsed below 1e-12 d.
     """
+    rtol, atol, weight, h_max = ctl.rtol, ctl.atol, ctl.weight, ctl.h_max_d
+    act_water, act_zone = tab.act_water, tab.act_zone
+    out_t, out_m, stats, clipped = rec.out_t, rec.out_m, rec.stats, rec.clipped
     nc, ncomp = m.shape
     nweight = 0.0
     for c in range(nc):
@@ -409,55 +496,15 @@ def advance(
     t = t0
     span = max(1.0, abs(t1))
     while t1 - t > 1e-12 * span:
-        f0, jloc, czw, cwz, _ = evaluate(
-            m,
-            vol,
-            sc,
-            inv_cap,
-            f_comp,
-            f_k,
-            f_a,
-            f_b,
-            e_idx,
-            k_where,
-            mass_idx,
-            nu,
-            nz_idx,
-            nz_cnt,
-            exch,
-            share,
-            dissolved,
-            partic,
-            True,
-        )
-        stats[3] += 1
+        f0, jloc, czw, cwz, _ = evaluate(m, cond, tab, True)
+        stats[STAT_RHS_EVALUATIONS] += 1
         while True:
             hh = min(h, h_max, t1 - t)
             gh = GAMMA * hh
             inv_a = factor(jloc, czw, cwz, gh, act_water, act_zone)
             k1 = solve(inv_a, czw, cwz, gh, f0, act_water, act_zone)
-            f1, _, _, _, _ = evaluate(
-                m + hh * k1,
-                vol,
-                sc,
-                inv_cap,
-                f_comp,
-                f_k,
-                f_a,
-                f_b,
-                e_idx,
-                k_where,
-                mass_idx,
-                nu,
-                nz_idx,
-                nz_cnt,
-                exch,
-                share,
-                dissolved,
-                partic,
-                False,
-            )
-            stats[3] += 1
+            f1, _, _, _, _ = evaluate(m + hh * k1, cond, tab, False)
+            stats[STAT_RHS_EVALUATIONS] += 1
             k2 = solve(inv_a, czw, cwz, gh, f1 - 2.0 * k1, act_water, act_zone)
             m_new = m + hh * (1.5 * k1 + 0.5 * k2)
             est = solve(inv_a, czw, cwz, gh, 0.5 * hh * (k1 + k2), act_water, act_zone)
@@ -478,10 +525,10 @@ def advance(
             if err <= 1.0 and not negative:
                 break
             if negative and err <= 1.0:
-                stats[2] += 1
+                stats[STAT_REJECTED_NEGATIVE] += 1
                 h = 0.5 * hh
             else:
-                stats[1] += 1
+                stats[STAT_REJECTED_ERROR] += 1
                 h = hh * max(0.2, 0.9 / np.sqrt(err)) if np.isfinite(err) else 0.1 * hh
             if h < 1e-12:
                 return m, h, k_out, False
@@ -498,7 +545,7 @@ def advance(
             w = min(1.0, max(0.0, w))
             out_m[k_out] = (1.0 - w) * m + w * m_new
             k_out += 1
-        stats[0] += 1
+        stats[STAT_ACCEPTED] += 1
         t = t_new
         m = m_new
         growth = 2.0 if err == 0.0 else min(2.0, max(0.2, 0.9 / np.sqrt(err)))

@@ -16,7 +16,7 @@ from tankeco.cli import main as cli_main
 from tankeco.dashboard.app import create_app
 from tankeco.dashboard.ha_publisher import HomeAssistantPublisher
 from tankeco.dashboard.monitor import Monitor
-from tankeco.scenario.config import load_scenario
+from tankeco.scenario.loading import load_scenario
 from tankeco.store import Batch, Reading, open_store
 from tests.integration.brokers import Mosquitto
 
