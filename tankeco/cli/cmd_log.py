@@ -46,12 +46,26 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from tankeco.bridge.event_messages import EVENT_UNITS, make_event, normalise_kind, parse_amount
+    from tankeco.bridge.topics import SEGMENT
+    from tankeco.bridge.validate import check_time
     from tankeco.cli.timeparse import iso_utc, parse_time_ms
     from tankeco.reasons import Rejected
     from tankeco.store import Batch, open_store
     from tankeco.units.kits import kit_for
 
-    ts_ms = parse_time_ms(args.time) if args.time else int(time.time() * 1000)
+    for option, value in (("--site", args.site), ("--tank", args.tank)):
+        if not SEGMENT.match(value):
+            raise UserError(
+                f"{option} {value!r}: 1 to 64 letters, digits, _ or - (as in MQTT topics)"
+            )
+    now_ms = int(time.time() * 1000)
+    ts_ms = parse_time_ms(args.time) if args.time else now_ms
+    try:
+        check_time(ts_ms, now_ms)
+    except Rejected as exc:
+        raise UserError(
+            f"--time {args.time}: {exc.detail}; allowed from 2020 to a few minutes from now"
+        ) from None
     batch = Batch()
     try:
         is_event = args.what.strip().lower().replace("-", "_") in EVENT_UNITS or args.what in (
