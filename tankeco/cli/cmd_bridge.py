@@ -31,10 +31,16 @@ def register(sub: Any) -> None:
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("action", nargs="?", choices=("run", "status", "retention"), default="run")
+    p.add_argument(
+        "action",
+        nargs="?",
+        choices=("run", "status", "retention"),
+        default="run",
+        help="run the bridge (default), show its counters, or fold old readings",
+    )
     p.add_argument("--store", required=True, help="sqlite:///PATH or postgresql://HOST:PORT/DB")
     p.add_argument("--broker", help="mqtt://HOST:PORT or mqtts://HOST:PORT")
-    p.add_argument("--username")
+    p.add_argument("--username", help="MQTT user name (with --password-file)")
     p.add_argument("--password-file", help="file whose first line is the password")
     p.add_argument("--tls-ca", help="CA certificate (PEM) that signed the broker's certificate")
     p.add_argument("--mapping", help="TOML file mapping ESPHome/Tasmota/HA topics to tanks")
@@ -99,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def serve(args: argparse.Namespace) -> int:
-    from tankeco.bridge.broker import parse_broker_url, read_password_file
+    from tankeco.bridge.broker import read_password_file
     from tankeco.bridge.ingest import Ingestor
     from tankeco.bridge.mapping import load_mapping
     from tankeco.bridge.service import Bridge, BridgeOptions
@@ -109,8 +115,10 @@ def serve(args: argparse.Namespace) -> int:
     logging.basicConfig(
         level=logging.INFO, stream=sys.stderr, format="%(asctime)s tankeco bridge: %(message)s"
     )
+    from tankeco.cli.reach import resolve_broker
+
     options = BridgeOptions(
-        broker=parse_broker_url(args.broker),
+        broker=resolve_broker(args.broker),
         client_id=args.client_id or f"tankeco-bridge-{socket.gethostname()}",
         username=args.username,
         password=read_password_file(args.password_file) if args.password_file else None,
@@ -157,7 +165,7 @@ def _iso(ms: int | None) -> str | None:
 def status(args: argparse.Namespace) -> int:
     from tankeco.store import open_store
 
-    store = open_store(args.store)
+    store = open_store(args.store, create=False)
     try:
         counters = store.counters()
         sensors = [
@@ -202,7 +210,7 @@ def retention(args: argparse.Namespace) -> int:
     if args.bucket_s <= 0:
         raise UserError(f"--bucket-s {args.bucket_s}: a positive number of seconds")
     cutoff_ms = parse_since_ms(args.keep_raw, int(time.time() * 1000), "--keep-raw")
-    store = open_store(args.store)
+    store = open_store(args.store, create=False)
     try:
         result = store.apply_retention(older_than_ms=cutoff_ms, bucket_s=args.bucket_s)
     finally:

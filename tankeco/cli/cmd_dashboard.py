@@ -155,6 +155,14 @@ def url_of(args: argparse.Namespace) -> str:
 
 def run(args: argparse.Namespace) -> int:
     check_server_options(args)
+    from tankeco.store import open_store
+
+    # A mistyped path is an error here, not a new empty database and an empty page.
+    open_store(args.store, create=False).close()
+    if args.broker:
+        from tankeco.cli.reach import resolve_broker
+
+        resolve_broker(args.broker)
     import uvicorn
 
     app = build(args)

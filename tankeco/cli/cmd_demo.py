@@ -44,8 +44,9 @@ SENSORS = (
 
 def register(sub: Any) -> None:
     from tankeco.cli.cmd_dashboard import add_server_options
+    from tankeco.cli.helptext import plain
 
-    p = sub.add_parser("demo", help=HELP, description=__doc__.split("\n\n")[1])
+    p = sub.add_parser("demo", help=HELP, description=plain(__doc__.split("\n\n")[1]))
     add_server_options(p, store_required=False)
     p.add_argument("--speed", type=float, default=600.0, help="model seconds per real second")
     p.add_argument("--interval", type=float, default=2.0, help="seconds between readings")
@@ -240,6 +241,9 @@ def run(args: argparse.Namespace) -> int:
     old = signal.signal(signal.SIGTERM, on_term)
     try:
         if args.broker:
+            from tankeco.cli.reach import require_broker
+
+            require_broker(args.broker)
             broker, kind = args.broker, "given broker"
         else:
             broker, kind = start_broker(procs, workdir)

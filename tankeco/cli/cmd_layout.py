@@ -53,7 +53,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     tune.add_argument("--samples", type=int, default=200, help="candidates (default 200)")
     tune.add_argument("--min-flow", type=float, default=0.0, metavar="L_H", help="least pump flow")
-    tune.add_argument("--seed", type=int, default=0)
+    tune.add_argument("--seed", type=int, default=0, help="seed of the sampling (%(default)s)")
     tune.add_argument(
         "--series",
         choices=("metric", "inch", "any"),

@@ -249,6 +249,9 @@ class Monitor:
     def refresh_forecast(self) -> None:
         """Run the filter and forecast in a worker process (seconds of CPU, ~200 MB that
         the server itself never holds); see :mod:`tankeco.dashboard.forecast_worker`."""
+        if self.tank is None:  # sensors may have spoken since the page started
+            with self._lock:
+                self.tank = self._guess_tank()
         if self.tank is None:
             self._forecast_status = "no tank heard from yet"
             return
@@ -303,7 +306,8 @@ class Monitor:
             except Exception as exc:  # keep serving the page; say why there is no band
                 log.exception("forecast failed")
                 self._forecast_status = f"forecast failed: {type(exc).__name__}: {exc}"
-            self._stop.wait(self.forecast_every_s)
+            # no tank yet: look again soon, not in ten minutes, once sensors speak
+            self._stop.wait(self.forecast_every_s if self.tank is not None else 5.0)
 
     # -- state ------------------------------------------------------------------------
     def state(self) -> dict:
