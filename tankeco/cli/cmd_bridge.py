@@ -44,7 +44,28 @@ def register(sub: Any) -> None:
     p.add_argument("--password-file", help="file whose first line is the password")
     p.add_argument("--tls-ca", help="CA certificate (PEM) that signed the broker's certificate")
     p.add_argument("--mapping", help="TOML file mapping ESPHome/Tasmota/HA topics to tanks")
-    p.add_argument("--shared-group", help="MQTT 5 shared-subscription group (several workers)")
+    p.add_argument(
+        "--shared-group",
+        help="shared-subscription group for several workers (read the caveats in docs/sensors.md)",
+    )
+    p.add_argument(
+        "--protocol",
+        choices=("5", "3.1.1"),
+        default="5",
+        help="MQTT version (default 5; 3.1.1 for brokers without 5, such as amqtt)",
+    )
+    p.add_argument(
+        "--max-payload-bytes",
+        type=int,
+        default=16_384,
+        help="larger payloads are quarantined (prefix, size and SHA-256 kept); default 16384",
+    )
+    p.add_argument(
+        "--max-packet-bytes",
+        type=int,
+        default=1_048_576,
+        help="MQTT 5 Maximum Packet Size: the broker drops larger messages for the bridge",
+    )
     p.add_argument(
         "--client-id",
         help="fixed MQTT client id (default tankeco-bridge-HOSTNAME); unique per worker",
@@ -88,6 +109,7 @@ def serve(args: argparse.Namespace) -> int:
     from tankeco.bridge.ingest import Ingestor
     from tankeco.bridge.mapping import load_mapping
     from tankeco.bridge.service import Bridge, BridgeOptions
+    from tankeco.errors import UserError
     from tankeco.store import open_store
 
     logging.basicConfig(
@@ -102,20 +124,34 @@ def serve(args: argparse.Namespace) -> int:
         password=read_password_file(args.password_file) if args.password_file else None,
         tls_ca=args.tls_ca,
         shared_group=args.shared_group,
+        protocol=args.protocol,
+        max_packet_bytes=args.max_packet_bytes,
         batch_size=args.batch_size,
         flush_interval_s=args.flush_interval,
         session_expiry_s=args.session_expiry,
     )
+    if not 256 <= args.max_payload_bytes <= args.max_packet_bytes:
+        raise UserError(
+            f"--max-payload-bytes {args.max_payload_bytes}: from 256 to --max-packet-bytes"
+            f" ({args.max_packet_bytes})"
+        )
     mapping = load_mapping(args.mapping) if args.mapping else None
     store = open_store(args.store)
     try:
-        bridge = Bridge(options, store, Ingestor(mapping))
+        ingestor = Ingestor(
+            mapping,
+            max_payload_bytes=args.max_payload_bytes,
+            redelivery_window_ms=args.session_expiry * 1000,
+        )
+        bridge = Bridge(options, store, ingestor)
         signal.signal(signal.SIGTERM, lambda *_: bridge.stop())
         signal.signal(signal.SIGINT, lambda *_: bridge.stop())
-        bridge.run()
+        unwritten = bridge.run()
     finally:
         store.close()
-    return 0
+    # Exit 1: not the user's input, but the messages are not in the store (the broker
+    # still holds them un-acknowledged); a supervisor should see a failure.
+    return 1 if unwritten else 0
 
 
 def _iso(ms: int | None) -> str | None:

@@ -65,13 +65,20 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from tankeco import reasons
     from tankeco.bridge.event_messages import EVENT_UNITS, make_event, normalise_kind, parse_amount
-    from tankeco.cli.timeparse import iso_utc, parse_time_ms, refuse_future
+    from tankeco.bridge.topics import SEGMENT
+    from tankeco.bridge.validate import check_time
+    from tankeco.cli.timeparse import iso_utc, parse_time_ms
     from tankeco.io.history import zone
     from tankeco.reasons import Rejected
     from tankeco.store import Batch, open_store
     from tankeco.units.kits import kit_for
     from tankeco.units.molar import L_PER_US_GAL
 
+    for option, value in (("--site", args.site), ("--tank", args.tank)):
+        if not SEGMENT.match(value):
+            raise UserError(
+                f"{option} {value!r}: 1 to 64 letters, digits, _ or - (as in MQTT topics)"
+            )
     now_ms = int(time.time() * 1000)
     tz = zone(args.tz)
     if args.what.strip().lower() == "list":
@@ -79,7 +86,12 @@ def run(args: argparse.Namespace) -> int:
     if args.amount is None:
         raise UserError(f"log {args.what}: give the value or amount, e.g. 20 or 30%")
     ts_ms = parse_time_ms(args.time, "--time", tz) if args.time else now_ms
-    refuse_future(ts_ms, now_ms)
+    try:
+        check_time(ts_ms, now_ms)
+    except Rejected as exc:
+        raise UserError(
+            f"--time {args.time}: {exc.detail}; allowed from 2020 to a few minutes from now"
+        ) from None
     batch = Batch()
     try:
         is_event = args.what.strip().lower().replace("-", "_") in EVENT_UNITS or args.what in (

@@ -46,19 +46,6 @@ def parse_time_ms(text: str, option: str = "--time", tz: tzinfo | None = None) -
     return int(dt.timestamp() * 1000)
 
 
-#: How far ahead of this machine's clock a logged time may be (clock skew between devices).
-FUTURE_SLACK_MS = 5 * 60_000
-
-
-def refuse_future(ts_ms: int, now_ms: int, option: str = "--time") -> None:
-    """A reading or event dated after now is a typo (a year, a month), never data."""
-    if ts_ms > now_ms + FUTURE_SLACK_MS:
-        raise UserError(
-            f"{option} {iso_utc(ts_ms)}: in the future (now is {iso_utc(now_ms)});"
-            " allowed: a time up to now"
-        )
-
-
 def iso_utc(ms: int) -> str:
     return (
         datetime.fromtimestamp(ms / 1000, UTC)

@@ -12,11 +12,13 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from tankeco.errors import UserError
-from tankeco.store.base import Store
+from tankeco.store.base import Store, StoreUnavailable
 from tankeco.store.records import (
     NO_SEQ,
+    QUARANTINE_KEEP_BYTES,
     Aggregate,
     Batch,
+    DiscoveryConfig,
     Event,
     ManualEntry,
     QuarantineRecord,
@@ -39,6 +41,9 @@ __all__ = [
     "Store",
     "WriteResult",
     "open_store",
+    "QUARANTINE_KEEP_BYTES",
+    "DiscoveryConfig",
+    "StoreUnavailable",
 ]
 
 ALLOWED = "sqlite:///PATH or postgresql://HOST:PORT/DB"
