@@ -22,6 +22,7 @@ import importlib
 import os
 import signal
 import sys
+import threading
 from collections.abc import Sequence
 
 from tankeco import __version__
@@ -136,8 +137,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return EXIT_USER
-    if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+    # only the main thread may set a handler (main() called from a worker thread keeps its own)
+    on_main = threading.current_thread() is threading.main_thread()
+    previous = signal.getsignal(signal.SIGTERM) if on_main else None
+    if previous == signal.SIG_DFL:
         signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        return _run(args)
+    finally:  # main() called in-process (tests, scripts) leaves the handler as it was
+        if previous == signal.SIG_DFL:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _run(args: argparse.Namespace) -> int:
+    """The sub-command, with every way it can end turned into a line and an exit code."""
     try:
         code = int(args.func(args) or 0)
         sys.stdout.flush()
