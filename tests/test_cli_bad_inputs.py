@@ -93,7 +93,7 @@ CASES: list[tuple[str, list[str], list[str], list[str]]] = [
     (
         "log-future",
         ["log", "nitrate", "20", "--kit", "api", "--time", "2999-01-01T00:00Z", "--store", "{ok}"],
-        ["--time", "2999-01-01", "future", "allowed"],
+        ["--time", "2999-01-01", "ahead", "allowed"],
         [],
     ),
     (

@@ -72,7 +72,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         "pump flows, and draw which is more even by CV and by under-flowed bed area.",
     )
     smap.add_argument("layout", help="base layout TOML (a ladder)")
-    smap.add_argument("--ratios", default="0.375:1.25:8", metavar="LOW:HIGH:N")
+    smap.add_argument(
+        "--ratios",
+        default="0.375:1.25:8",
+        metavar="LOW:HIGH:N",
+        help="rung/header bore ratios: N values from LOW to HIGH (%(default)s)",
+    )
     smap.add_argument("--flows", default="200:3000:8", metavar="LOW:HIGH:N", help="L/h")
     smap.add_argument("--png", metavar="FILE", help="draw the map to FILE")
     smap.add_argument("--json", action="store_true", help="print the grid as JSON")
