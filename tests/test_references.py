@@ -4,9 +4,9 @@ Issue 9: the code and tests used to cite notes that were not in the repository. 
 tests keep the bibliography complete and the citations checkable:
 
 * every author-year citation ("Name 1999", "Name et al. (1999)", "Name & Name 1999",
-  "Name, Name & Name 1999") in tankeco/, tests/, sims/, firmware/, the README and
-  docs/model.md has an entry heading (``### ...``) in docs/references.md naming the last
-  author before the year and the year;
+  "Name, Name & Name 1999") in tankeco/, tests/, sims/, firmware/, the README and the
+  other pages of docs/ has an entry heading (``### ...``) in docs/references.md naming the
+  last author before the year and the year;
 * every parameter of the table appears there with its default, every water-quality
   threshold with its value, every test-kit card with its steps;
 * no file of the project points to notes outside it.
@@ -28,7 +28,10 @@ from tankeco.units.kits import KITS
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCES = ROOT / "docs" / "references.md"
 CITING_DIRS = ("tankeco", "tests", "sims", "firmware")
-CITING_FILES = ("README.md", "docs/model.md")
+#: Single files that cite: the README and every page of docs/ but the bibliography itself.
+CITING_FILES = ("README.md",) + tuple(
+    str(p.relative_to(ROOT)) for p in sorted((ROOT / "docs").glob("*.md")) if p != REFERENCES
+)
 THIS_FILE = Path(__file__).resolve()
 #: Folders that are not the project's text: tool caches (.git, .hypothesis, .pytest_cache ...),
 #: byte code, build output.  Of the dot-folders only the CI script's is the project's.
@@ -37,15 +40,22 @@ KEEP_DOT_DIRS = {".ci", ".github"}
 
 _NAME = r"[A-Z][A-Za-z\u00C0-\u017F'’\-]+"
 #: An author list (names joined by ", ", " & " or " and "), optionally "et al.", then a
-#: year 1800-2099, optionally in parentheses; "2011.03" (a report number) is not a year.
+#: year 1800-2099, optionally in parentheses; "2011.03" (a report number) and "2026-10-25"
+#: (a date) are not years.
 CITATION = re.compile(
     rf"\b({_NAME}(?:(?:,\s*|\s+(?:&|and)\s+){_NAME})*)(?:\s+et\s+al\.?)?"
-    r"\s*(?:,\s*|\(|\s)\s*((?:1[89]|20)\d\d)[a-z]?\b(?!\.?\d)"
+    r"\s*(?:,\s*|\(|\s)\s*((?:1[89]|20)\d\d)[a-z]?\b(?![.-]?\d)"
 )
 #: Capitalised words before a four-digit number that are not authors.
 NOT_AUTHORS = {
     "Re": "a Reynolds number (Re 2000)",
     "Publisher": "a test helper called with the port 1883",
+    **{
+        month: "a date"
+        for month in (
+            "January February March April May June July August September October November December"
+        ).split()
+    },
 }
 #: Pointers to notes outside the repository (built in pieces so this file passes its own test).
 FORBIDDEN = ("REFERENCES" + ".md", "DESIGN" + ".md", "../" + "shared", "/" + "work/")
@@ -139,7 +149,7 @@ def test_checker_flags_a_made_up_citation_and_accepts_a_listed_one() -> None:
     refs = "### Emerson, Russo, Lund & Thurston 1975 — Aqueous ammonia equilibrium\n"
     texts = {
         "a.py": "pKa from Emerson et al. (1975); rate from Madeupname et al. 2031",
-        "b.py": "Re 2000 is laminar; Technical Memorandum 2011.03",
+        "b.py": "Re 2000 is laminar; Memorandum 2011.03; 2 December 2026; On 2026-10-25",
         "c.toml": "# as Smith & Jones 1999 found, and Garcia, Lee & Wong (2004)",
     }
     assert missing_citations(texts, refs) == [
@@ -180,7 +190,12 @@ def test_every_citation_in_a_parameter_source_has_an_entry(references_text: str)
 
 
 def test_every_threshold_is_listed_with_its_value(reference_lines: list[str]) -> None:
-    values = {k: v for k, v in vars(thresholds).items() if k.isupper()}
+    # the numbers only: the module also imports the registry's Threshold rows it names
+    values = {
+        k: v
+        for k, v in vars(thresholds).items()
+        if k.isupper() and isinstance(v, int | float) and not isinstance(v, bool)
+    }
     assert len(values) >= 9
     missing = [
         f"`{k}` = {v:.4g}"
