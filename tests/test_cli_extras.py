@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from tankeco.cli.extras import EXTRA_OF_PACKAGE
+from tankeco.store import open_store
 
 ROOT = Path(__file__).resolve().parents[1]
 OPTIONAL = sorted(EXTRA_OF_PACKAGE)
@@ -52,6 +53,7 @@ def tankeco_without(
     ],
 )
 def test_missing_extra_is_one_line_naming_it(blocked, args, extra, tmp_path) -> None:
+    open_store(f"sqlite:///{tmp_path / 's.db'}").close()  # commands refuse a missing store
     p = tankeco_without(blocked, args, tmp_path)
     assert p.returncode == 2, p.stderr
     assert "Traceback" not in p.stderr

@@ -22,6 +22,7 @@ from tankeco.errors import ScenarioError
 from tankeco.plan.limits import parse_nh3, parse_no3_n
 from tankeco.reasons import Rejected
 from tankeco.scenario.loading import load_scenario, parse_scenario
+from tankeco.store import open_store
 from tankeco.units.parse import parse_quantity
 from tests.bridge.helpers import NOW_MS
 from tests.test_cli_export_log import tankeco
@@ -103,6 +104,7 @@ def test_plan_on_the_command_line_exits_2_with_the_advice() -> None:
 @pytest.mark.parametrize("amount_and_unit", [["20", "--unit", "ppm"], ["20 ppm"]])
 def test_log_refuses_a_unit_without_basis(tmp_path: Path, amount_and_unit: list[str]) -> None:
     store = f"sqlite:///{tmp_path / 'log.db'}"
+    open_store(store).close()  # log adds to an existing store only
     run = tankeco("log", "nitrate", *amount_and_unit, env_store=store)
     assert_refused_in_one_line(
         run,

@@ -40,15 +40,22 @@ KEEP_DOT_DIRS = {".ci", ".github"}
 
 _NAME = r"[A-Z][A-Za-z\u00C0-\u017F'’\-]+"
 #: An author list (names joined by ", ", " & " or " and "), optionally "et al.", then a
-#: year 1800-2099, optionally in parentheses; "2011.03" (a report number) is not a year.
+#: year 1800-2099, optionally in parentheses; "2011.03" (a report number) and "2026-10-25"
+#: (a date) are not years.
 CITATION = re.compile(
     rf"\b({_NAME}(?:(?:,\s*|\s+(?:&|and)\s+){_NAME})*)(?:\s+et\s+al\.?)?"
-    r"\s*(?:,\s*|\(|\s)\s*((?:1[89]|20)\d\d)[a-z]?\b(?!\.?\d)"
+    r"\s*(?:,\s*|\(|\s)\s*((?:1[89]|20)\d\d)[a-z]?\b(?![.-]?\d)"
 )
 #: Capitalised words before a four-digit number that are not authors.
 NOT_AUTHORS = {
     "Re": "a Reynolds number (Re 2000)",
     "Publisher": "a test helper called with the port 1883",
+    **{
+        month: "a date"
+        for month in (
+            "January February March April May June July August September October November December"
+        ).split()
+    },
 }
 #: Pointers to notes outside the repository (built in pieces so this file passes its own test).
 FORBIDDEN = ("REFERENCES" + ".md", "DESIGN" + ".md", "../" + "shared", "/" + "work/")
@@ -142,7 +149,7 @@ def test_checker_flags_a_made_up_citation_and_accepts_a_listed_one() -> None:
     refs = "### Emerson, Russo, Lund & Thurston 1975 — Aqueous ammonia equilibrium\n"
     texts = {
         "a.py": "pKa from Emerson et al. (1975); rate from Madeupname et al. 2031",
-        "b.py": "Re 2000 is laminar; Technical Memorandum 2011.03",
+        "b.py": "Re 2000 is laminar; Memorandum 2011.03; 2 December 2026; On 2026-10-25",
         "c.toml": "# as Smith & Jones 1999 found, and Garcia, Lee & Wong (2004)",
     }
     assert missing_citations(texts, refs) == [

@@ -7,22 +7,22 @@ quantity registry, :mod:`tankeco.units.quantities`, with their sources; they are
 here for the model's summaries.  The limits below them are the ones no sensor measures.
 """
 
-from tankeco.units.quantities import FREE_NH3, NITRATE, NITRITE, OXYGEN_MIN, TAN_CHRONIC
+from tankeco.units import quantities
 
 #: Free (un-ionised) ammonia, mg NH3-N/L (0.02 mg NH3/L, EIFAC 1970).
-FREE_NH3_N_MG_L = FREE_NH3.value
+FREE_NH3_N_MG_L = quantities.FREE_NH3.value
 
 #: Nitrite, mg NO2-N/L (Timmons & Ebeling 2010).
-NO2_N_MG_L = NITRITE.value
+NO2_N_MG_L = quantities.NITRITE.value
 
 #: Nitrate, mg NO3-N/L (Camargo, Alonso & Salamanca 2005).
-NO3_N_MG_L = NITRATE.value
+NO3_N_MG_L = quantities.NITRATE.value
 
 #: Total ammonia, mg TAN/L, chronic criterion at pH 7 and 20 °C (US EPA 2013).
-TAN_CHRONIC_MG_L = TAN_CHRONIC.value
+TAN_CHRONIC_MG_L = quantities.TAN_CHRONIC.value
 
 #: Dissolved oxygen below which fish are stressed, mg O2/L (Boyd 2015).
-DO_MIN_MG_L = OXYGEN_MIN.value
+DO_MIN_MG_L = quantities.OXYGEN_MIN.value
 
 #: A cycled tank: ammonia and nitrite both read "0" on a hobby kit, whose first colour
 #: step is 0.25 ppm (API freshwater master kit card).

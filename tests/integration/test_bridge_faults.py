@@ -43,6 +43,23 @@ def bridge_args(broker: str, store: str, client_id: str, *extra: str) -> list[st
     ]  # fmt: skip
 
 
+@pytest.fixture(autouse=True)
+def no_bridge_outlives_its_test(monkeypatch: pytest.MonkeyPatch):
+    """A test that fails half-way still stops every bridge it started."""
+    started: list[BridgeProcess] = []
+    original = BridgeProcess.__init__
+
+    def init(self: BridgeProcess, *args: object, **kw: object) -> None:
+        original(self, *args, **kw)  # type: ignore[arg-type]
+        started.append(self)
+
+    monkeypatch.setattr(BridgeProcess, "__init__", init)
+    yield
+    for b in started:
+        if b.proc.poll() is None:
+            b.kill()
+
+
 @pytest.fixture
 def broker(tmp_path: Path):
     b = Mosquitto(tmp_path / "broker").start()
