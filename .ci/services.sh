@@ -2,6 +2,7 @@
 # Make sure the real services the integration tests talk to are up on 127.0.0.1:
 # Mosquitto (1883) and PostgreSQL (5432, trust auth, database "test").  On the project's
 # machines both already run; elsewhere install them from Debian's packages and start them.
+# Exits 1, naming what is missing, when any of them (or a tool the tests run) is not there.
 set -u
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -47,6 +48,20 @@ if ! port_open 5432; then
   fi
 fi
 
-port_open 1883 && echo "services: mosquitto on 127.0.0.1:1883" || echo "services: mosquitto NOT available" >&2
-port_open 5432 && echo "services: postgresql on 127.0.0.1:5432" || echo "services: postgresql NOT available" >&2
-exit 0
+# Report every requirement, then fail if any is missing: CI must not go on and have the
+# tests that need it skip (.ci/run also sets TANKECO_REQUIRE_SERVICES=1 for the tests).
+missing=0
+have() {  # have WHAT CHECK...: print what is there, count what is not
+  local what=$1; shift
+  if "$@" >/dev/null 2>&1; then echo "services: $what"; else echo "services: $what NOT available" >&2; missing=$((missing + 1)); fi
+}
+have "mosquitto on 127.0.0.1:1883" port_open 1883
+have "postgresql on 127.0.0.1:5432" port_open 5432
+have "mosquitto binary" bash -c 'command -v mosquitto || test -x /usr/sbin/mosquitto'
+have "mosquitto_passwd" bash -c 'command -v mosquitto_passwd || test -x /usr/bin/mosquitto_passwd'
+have "openssl" command -v openssl
+have "chromium" bash -c 'command -v chromium || test -x /usr/lib/chromium/chromium'
+if [ "$missing" -gt 0 ]; then
+  echo "services: $missing requirement(s) missing; the integration tests cannot run" >&2
+  exit 1
+fi

@@ -10,6 +10,10 @@ import pytest
 
 from tankeco.store import Store, open_store
 
+# In CI (TANKECO_REQUIRE_SERVICES=1) a missing service, tool or test dependency fails
+# instead of skipping: see tests/needs.py.
+from tests.needs import pytest_make_collect_report, pytest_runtest_makereport  # noqa: F401
+
 PG_URL = "postgresql://127.0.0.1:5432/test"
 
 

@@ -39,7 +39,7 @@ class TestUnits:
         assert abs(units.NH3_PER_NH3_N - (n + 3 * h) / n) <= half_unit
 
     def test_kit_factors_in_references(self) -> None:
-        """REFERENCES.md "Units keepers use": mg N/L = NO3 x 0.2259 = NO2 x 0.3045
+        """Kit factors from IUPAC 2013 atomic weights: mg N/L = NO3 x 0.2259 = NO2 x 0.3045
         = NH3 x 0.822 = NH4 x 0.776."""
         assert ch.no3_n_from_no3(1.0) == pytest.approx(0.2259, abs=5e-5)
         assert ch.no2_n_from_no2(1.0) == pytest.approx(0.3045, abs=5e-5)
@@ -377,7 +377,7 @@ class TestTemperature:
         assert ch.theta_factor(10.0, 1.072) == pytest.approx(1.072**-10)
 
     def test_references_activation_energies_vs_theta(self) -> None:
-        """REFERENCES.md pairs 68 kJ/mol with theta 1.07-1.10 (ammonia oxidisers) and
+        """Vannecke & Volcke 2015: 68 kJ/mol, theta 1.07-1.10 (ammonia oxidisers) and
         44 kJ/mol with theta ~1.06 (nitrite oxidisers): at 20 °C they are 1.100, 1.063."""
         assert ch.theta_from_activation_energy(68e3) == pytest.approx(1.100, abs=1e-3)
         assert ch.theta_from_activation_energy(44e3) == pytest.approx(1.063, abs=1e-3)

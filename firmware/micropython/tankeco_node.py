@@ -64,7 +64,7 @@ class PhProbe:
     """Analog pH probe read through the ADC, calibrated at two buffers (pH 7 and 4).
 
     pH = ph_a + (mV − mV_a) · (ph_b − ph_a) / (mV_b − mV_a); a healthy probe gives about
-    59 mV per pH unit at 25 °C (REFERENCES.md, Sensors).
+    59 mV per pH unit at 25 °C (Nernst slope RT ln10 / F, CODATA 2018).
     """
 
     def __init__(self, adc, mv_a, ph_a, mv_b, ph_b):
@@ -85,7 +85,7 @@ class PhProbe:
 class TdsProbe:
     """Analog EC/TDS probe: EC from voltage, compensated to 25 °C, TDS = 0.5 × EC25.
 
-    EC25 = EC / (1 + 0.02 · (T − 25)) (REFERENCES.md, Sensors).  The cell factor (µS/cm per
+    EC25 = EC / (1 + 0.02 · (T − 25)) (Greisinger G 7500 manual).  The cell factor (µS/cm per
     volt) is found once by dipping the probe in a calibration solution.
     """
 

@@ -99,6 +99,8 @@ class Bridge:
         self._batch_started = 0.0
         self._retry_write_at = 0.0
         self._subscribed: set[str] = set()
+        #: SUBSCRIBE packet id -> its topic filters, until the broker's SUBACK names them.
+        self._pending_subscriptions: dict[int, list[str]] = {}
         #: Messages per worker, so a shared group's split can be seen in the counters.
         self._per_client_counter = f"messages@{options.client_id}"
         self.client = self._make_client()
@@ -121,6 +123,7 @@ class Bridge:
         c.on_connect = self._on_connect
         c.on_disconnect = self._on_disconnect
         c.on_message = self._on_message
+        c.on_subscribe = self._on_subscribe
         c.max_queued_messages_set(0)
         return c
 
@@ -137,7 +140,8 @@ class Bridge:
         opts = SubscribeOptions(qos=1, retainHandling=SubscribeOptions.RETAIN_SEND_IF_NEW_SUB)
         todo = [(self._filter(t), opts) for t in topics]
         if todo:
-            self.client.subscribe(todo)
+            _, mid = self.client.subscribe(todo)
+            self._pending_subscriptions[mid] = [f for f, _ in todo]
             self._subscribed.update(topics)
 
     # -- callbacks (run inside client.loop(), i.e. in our own thread) ----------------
@@ -166,6 +170,18 @@ class Bridge:
             log.warning("disconnected from %s: %s", self.o.broker, reason_code)
             self._batch.count("disconnects")
         self._connected = False
+
+    def _on_subscribe(self, client, userdata, mid, reason_codes, properties) -> None:  # noqa: ANN001
+        """Log what the broker granted (a keeper sees discovered topics arrive) or refused."""
+        filters = self._pending_subscriptions.pop(mid, [])
+        granted = [f for f, rc in zip(filters, reason_codes, strict=False) if not rc.is_failure]
+        refused = [
+            f"{f} ({rc})" for f, rc in zip(filters, reason_codes, strict=False) if rc.is_failure
+        ]
+        if granted:
+            log.info("subscribed to %s", ", ".join(granted))
+        if refused:
+            log.warning("broker refused the subscription to %s", ", ".join(refused))
 
     def _on_message(self, client, userdata, msg: mqtt.MQTTMessage) -> None:  # noqa: ANN001
         if not self._batch_started:

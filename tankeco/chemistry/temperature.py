@@ -77,7 +77,7 @@ def arrhenius_factor(
         Water temperature, °C.
     activation_energy_j_mol : array-like
         Activation energy, J/mol (e.g. 68e3 for ammonia oxidisers, 44e3 for nitrite
-        oxidisers, Vannecke & Volcke, as quoted in REFERENCES.md).
+        oxidisers, Vannecke & Volcke 2015).
     ref_temp_c : array-like, default 20
         Temperature at which the rate is given, °C.
 

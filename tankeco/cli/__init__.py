@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from tankeco import __version__
+from tankeco.cli.extras import missing_extra
 from tankeco.errors import ModelError, UserError
 
 #: Sub-command modules, in the order ``tankeco --help`` lists them.
@@ -81,6 +82,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ModelError as exc:
         print(f"tankeco: model error: {exc}", file=sys.stderr)
         return 3
+    except ModuleNotFoundError as exc:
+        message = missing_extra(args.command, exc)
+        if message is None:
+            raise
+        print(f"tankeco: error: {message}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("tankeco: interrupted", file=sys.stderr)
         return 130

@@ -109,6 +109,8 @@ def start_broker(procs: Processes, workdir: Path) -> tuple[str, str]:
         procs.start("mosquitto", [mosquitto, "-c", str(conf)], stderr=subprocess.DEVNULL)
         kind = "mosquitto"
     else:
+        import amqtt  # noqa: F401  # the 'demo' extra, checked here: the broker is a child
+
         procs.start("amqtt", [sys.executable, "-m", "tankeco.cli.demo_broker", str(port)])
         kind = "embedded amqtt"
     if not wait_port(port):

@@ -79,11 +79,9 @@ def write_csv(columns: Sequence[str], rows: Iterable[tuple[Any, ...]], out: Any)
 
 
 def write_parquet(columns: Sequence[str], rows: list[tuple[Any, ...]], path: str) -> None:
-    try:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-    except ImportError:
-        raise UserError("--format parquet needs pyarrow: pip install 'tankeco[parquet]'") from None
+    import pyarrow as pa  # the 'parquet' extra; tankeco.cli.main names it if missing
+    import pyarrow.parquet as pq
+
     data = {c: [r[i] for r in rows] for i, c in enumerate(columns)}
     table = pa.table(data) if rows else pa.table({c: pa.array([], pa.string()) for c in columns})
     pq.write_table(table, path)

@@ -83,12 +83,8 @@ def run(args: argparse.Namespace) -> int:
     values = design(varies, args.n, args.method, args.seed)
     if len(values) > 1_000_000:
         raise UserError(f"--n {args.n}: {len(values)} runs; at most 1000000")
-    try:
-        import pyarrow  # noqa: F401
-    except ImportError:
-        raise UserError(
-            "--out: writing Parquet needs pyarrow; pip install 'tankeco[parquet]'"
-        ) from None
+    import pyarrow  # noqa: F401  # the 'parquet' extra, checked before the runs start
+
     days = args.days if args.days is not None else scenario.simulation.days
     from tqdm import tqdm
 

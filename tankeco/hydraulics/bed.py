@@ -13,7 +13,7 @@ returns the two terms as coefficients of v and v^2; tests check them against
 :func:`fluids.Ergun`.
 
 A clean bed of 5-15 mm pebbles at a hobby pump's up-flow (about 1 mm/s) costs a few
-pascals; clogged to a porosity of 0.1 it costs hundreds (REFERENCES.md, Hydraulics).
+pascals; clogged to a porosity of 0.1 it costs hundreds (Ergun 1952 at the defaults).
 """
 
 from __future__ import annotations

@@ -3,8 +3,8 @@
 Three forms, each giving the head the pump adds, H(Q) in m, and its slope dH/dQ:
 
 * ``label``: what a small aquarium pump's box states, the maximum flow Q0 at zero head
-  and the shut-off head H0, joined by ``H = H0 (1 - (Q/Q0)^2)`` (REFERENCES.md,
-  Hydraulics; the shape of a centrifugal pump at constant speed, Karassik et al. 2008
+  and the shut-off head H0, joined by ``H = H0 (1 - (Q/Q0)^2)`` (hobby pump labels;
+  the shape of a centrifugal pump at constant speed, Karassik et al. 2008
   Pump Handbook, 4th ed., ch. 2).
 * ``points`` with one or three points: EPANET's power function
   ``H = A - B Q^C`` (Rossman et al. 2020, EPANET 2.2 User Manual §3.1, "Pump curves"):

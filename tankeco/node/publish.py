@@ -5,7 +5,7 @@ seconds after the start.  If the broker is slow the node falls behind and then s
 fast as the window allows; it never drops a message to catch up.
 
 Throttling: paho numbers QoS 1 messages with 16-bit ids and refuses new ones past about
-65,000 outstanding (REFERENCES.md, "Numerics").  The sink reports how many are still
+65,000 outstanding (MQTT 3.1.1 §2.3.1, OASIS 2014).  The sink reports how many are still
 un-acknowledged and the loop waits while that is at ``max_pending``, so a node that lost
 its broker stops producing instead of overflowing.
 """

@@ -161,7 +161,7 @@ class Bed(_Table):
 
         d is the mean of the grain range.  The geometric value counts only the outside of
         the pebbles; makers' figures including internal pores are far higher and are an
-        upper bound (REFERENCES.md, expanded clay), hence it is the default.
+        upper bound (docs/references.md, expanded clay), hence it is the default.
         """
         if self.specific_surface_m2_m3 is not None:
             return self.specific_surface_m2_m3

@@ -101,8 +101,8 @@ _TABLE: tuple[Parameter, ...] = (
         "1/d",
         0.1,
         3.0,
-        "estimate: low end of the NOB range 0.7-1.8 /d in REFERENCES.md (Metcalf & Eddy 2014 "
-        "and Nowak et al. 1995 not checked); Blackburne et al. (2007) Water Environ. Res. "
+        "estimate: low end of the NOB range 0.7-1.8 /d quoted for Metcalf & Eddy 2014 "
+        "and Nowak et al. 1995 (neither checked); Blackburne et al. (2007) Water Environ. Res. "
         "79:2437 measured 0.67 /d for a Nitrobacter enrichment",
         "low end chosen: aquarium NOB are Nitrospira (Hovanec et al. 1998 Appl. Environ. "
         "Microbiol. 64:258), thought to be K-strategists (Schramm et al. 1999, not checked)",
@@ -232,8 +232,8 @@ _TABLE: tuple[Parameter, ...] = (
         -10.0,
         10.0,
         "estimate: the CTMI's extrapolated zero-growth temperature; ammonia oxidisers grow "
-        "down to 4-5 °C (Nitrosomonas cryotolerans, Jones et al. 1988, as quoted in Taylor "
-        "et al. 2017 ISME J. 11:896)",
+        "down to 4-5 °C (Nitrosomonas cryotolerans, Jones et al. 1988, as quoted in an ISME "
+        "J. article, doi:10.1038/ismej.2016.179)",
         "with t_opt 35 and t_max 45 the factor rises 1.09x per °C between 15 and 25 °C, the "
         "theta of Vannecke & Volcke's Ea 68 kJ/mol (theta_from_activation_energy: 1.10)",
     ),
@@ -245,7 +245,7 @@ _TABLE: tuple[Parameter, ...] = (
         42.0,
         "US EPA (1993) Manual: Nitrogen Control, EPA/625/R-93/010, as quoted: optimum 35 °C "
         "for Nitrosomonas (not read); pure AOB cultures ~30 °C (Jiang & Bakken 1999, as "
-        "quoted in Taylor et al. 2017 ISME J. 11:896)",
+        "quoted in doi:10.1038/ismej.2016.179)",
         "rate multiplier mu(T) = mu20 * phi(T) / phi(20), phi the CTMI",
     ),
     Parameter(
@@ -272,8 +272,9 @@ _TABLE: tuple[Parameter, ...] = (
         "°C",
         25.0,
         42.0,
-        "estimate: US EPA (1993), as quoted, gives 35-42 °C for Nitrobacter; aquarium NOB "
-        "are Nitrospira (Hovanec et al. 1998), reported as more heat-sensitive; no CTMI found",
+        "estimate: US EPA (1993), as quoted, gives 35-42 °C for Nitrobacter (not read); "
+        "aquarium NOB are Nitrospira (Hovanec et al. 1998), reported as more heat-sensitive; "
+        "no CTMI found",
         "",
     ),
     Parameter(
@@ -658,7 +659,7 @@ _TABLE: tuple[Parameter, ...] = (
         0.5,
         0.85,
         "Idelchik (2008) Handbook of Hydraulic Resistance, 4th ed., sharp-edged orifice "
-        "in a thin wall; REFERENCES.md: drilled holes Cd ~ 0.6",
+        "in a thin wall; drilled holes Cd ~ 0.6",
         "hole loss K = 1/Cd^2 on the hole velocity; a wall thicker than the hole behaves "
         "like a short tube, Cd ~ 0.8",
     ),

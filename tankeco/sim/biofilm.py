@@ -11,7 +11,7 @@ oxidisers, without an external diffusion layer (the zones are flushed ~100 times
   (g N/m3/d) with ``q = mu / Y`` its largest specific uptake rate.
 * **Thin film** (every cell sees the bulk water): ``J_thin = q m S/(K+S) O/(K_O+O)``.
 * **Deep film** (the substrate runs out inside the film), Monod kinetics, no flux at the
-  support (Rittmann & McCarty 2001, eq. 4.30's limit; Atkinson & Davies 1974):
+  support (Rittmann & McCarty 2001, ch. 4, the deep-biofilm limit):
 
       J_deep(S) = sqrt(2 D r (S - K ln(1 + S/K)))
 
@@ -28,7 +28,7 @@ the kernel applies it as an effectiveness factor ``eta = J / J_thin`` on the Mon
 rate of the Petersen matrix.  Biomass then follows the load: at steady state
 ``m = Y J / (b + b_det)`` (decay plus detachment), so a film grows until the substrate
 it removes feeds exactly what it loses, and a thin film holds the bulk at
-``S_min = K b' / (Y q - b')`` (Rittmann & McCarty 2001, eq. 4.40).
+``S_min = K b' / (Y q - b')`` (Rittmann & McCarty 2001, ch. 4).
 """
 
 from __future__ import annotations
@@ -127,7 +127,7 @@ def nitrifier_fluxes(
 
 def s_min_g_m3(k_g_m3: float, y_g_g: float, q_d: float, b_total_d: float) -> float:
     """The lowest bulk concentration that sustains a steady-state biofilm, g/m3:
-    S_min = K b' / (Y q - b') (Rittmann & McCarty 2001, eq. 4.40); inf if Y q <= b'."""
+    S_min = K b' / (Y q - b') (Rittmann & McCarty 2001, ch. 4); inf if Y q <= b'."""
     growth = y_g_g * q_d
     return math.inf if growth <= b_total_d else k_g_m3 * b_total_d / (growth - b_total_d)
 

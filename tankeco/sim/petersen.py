@@ -209,7 +209,7 @@ def cod_content(p: dict[str, float]) -> np.ndarray:
 
     Organic matter and biomass count their COD; oxygen counts -1; nitrogen counts the
     oxygen it takes from ammonium (-III, 0) to its oxidation state: nitrite -3.43, nitrate
-    -4.57, N2 -1.71 g COD/g N (Henze et al. 1987; Gujer & Larsen 1995).  Plant biomass
+    -4.57, N2 -1.71 g COD/g N (Henze et al. 1987).  Plant biomass
     counts the oxygen its growth on ammonium releases per g N.
     """
     w = np.zeros(NCOMP)

@@ -180,6 +180,6 @@ def ec25_from_ec(
 
     References
     ----------
-    tankeco REFERENCES.md, "Sensors": ``EC25 = EC / (1 + 0.02 (T - 25))``.
+    Greisinger G 7500 manual §6.5.2 (2 %/K usual): ``EC25 = EC / (1 + 0.02 (T - 25))``.
     """
     return _out(_f(ec_us_cm) / (1.0 + _f(alpha_per_c) * (_f(temp_c) - 25.0)))

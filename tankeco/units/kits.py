@@ -26,7 +26,7 @@ class Kit:
     steps: tuple[float, ...]
 
 
-#: API Freshwater Master Test Kit cards (REFERENCES.md, "Units keepers use").  The ammonia
+#: API Freshwater Master Test Kit cards (steps as printed, see docs/references.md).  The ammonia
 #: card reads total ammonia expressed as NH3; nitrite as NO2; nitrate as NO3.  The pH card
 #: is the union of the standard (6.0–7.6) and high-range (7.4–8.8) tubes.
 KITS: dict[tuple[str, str], Kit] = {

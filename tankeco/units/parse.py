@@ -6,7 +6,7 @@ converted here to the key's unit.  Past this module every number is in the unit 
 name, so the model never sees a unit string.  The key's *suffix* picks the family of
 accepted units, so the same rule covers every section and every future key of that shape.
 
-Nitrogen species are "as N" inside the model (see DESIGN.md).  Test kits report ions
+Nitrogen species are "as N" inside the model (see docs/model.md).  Test kits report ions
 (nitrate as NO3, ammonia as NH3 or NH4), so a basis written after the unit is converted
 with the ratio of molar masses, and a basis that belongs to another species (nitrite for a
 nitrate key) is refused rather than silently converted.

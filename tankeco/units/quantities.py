@@ -1,7 +1,7 @@
 """What the bridge knows about each measured quantity: canonical unit, range, jump limit.
 
 Nitrogen species carry their basis in the name (``no3_n`` is nitrate *as N*), following
-DESIGN.md, so a number in the store never needs its unit guessed.  Ranges are what water
+docs/model.md, so a number in the store never needs its unit guessed.  Ranges are what water
 in an aquarium can physically show, not comfort zones: their job is to catch broken
 sensors and wrong units, not to alarm.
 """

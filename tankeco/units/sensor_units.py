@@ -1,7 +1,7 @@
 """Unit and basis conversion, done once at the edge into each quantity's canonical unit.
 
 Keepers' kits report ions (mg/L NO3), models work "as N"; probes report °F or mS/cm.  The
-factors below are the molar-mass ratios from DESIGN.md (NO3 = 4.427 × NO3-N, NO2 = 3.284 ×
+factors below are the molar-mass ratios (IUPAC 2013) (NO3 = 4.427 × NO3-N, NO2 = 3.284 ×
 NO2-N, NH4 = 1.288 × NH4-N, NH3 = 1.216 × NH3-N).  A bare "mg/L" for a nitrogen species is
 refused rather than guessed: the two bases differ by a factor of up to 4.4.
 """

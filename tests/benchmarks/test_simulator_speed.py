@@ -17,9 +17,12 @@ import pytest
 
 from tankeco.scenario.config import load_scenario
 from tankeco.sim.engine import simulate
+from tests.benchmarks.harness import size, target
 
 REPO = Path(__file__).resolve().parents[2]
 TIMES: dict[str, float] = {}
+DAYS_90 = size(90, 2)  # TANKECO_BENCH_FAST=1: a few days, one round (see harness)
+DAYS_365 = size(365, 3)
 
 
 @pytest.fixture(scope="module")
@@ -37,19 +40,23 @@ def _record(benchmark, name):
 
 
 def test_engine_90_days(benchmark, seed):
-    benchmark.pedantic(simulate, args=(seed, 90), rounds=5, iterations=1)
+    benchmark.pedantic(simulate, args=(seed, DAYS_90), rounds=size(5, 1), iterations=1)
     _record(benchmark, "ros2_90d")
 
 
 def test_engine_365_days(benchmark, seed):
-    benchmark.pedantic(simulate, args=(seed, 365), rounds=3, iterations=1)
+    benchmark.pedantic(simulate, args=(seed, DAYS_365), rounds=size(3, 1), iterations=1)
     _record(benchmark, "ros2_365d")
 
 
 def test_reference_bdf_90_days(benchmark, seed):
     """solve_ivp(method="BDF") at the engine's tolerance, finite-difference Jacobian."""
     benchmark.pedantic(
-        simulate, args=(seed, 90), kwargs={"integrator": "bdf"}, rounds=2, iterations=1
+        simulate,
+        args=(seed, DAYS_90),
+        kwargs={"integrator": "bdf"},
+        rounds=size(2, 1),
+        iterations=1,
     )
     _record(benchmark, "bdf_90d")
 
@@ -57,7 +64,11 @@ def test_reference_bdf_90_days(benchmark, seed):
 def test_reference_bdf_with_jacobian_90_days(benchmark, seed):
     """solve_ivp(method="BDF") given the model's analytic Jacobian: the hardest yardstick."""
     benchmark.pedantic(
-        simulate, args=(seed, 90), kwargs={"integrator": "bdf+jac"}, rounds=2, iterations=1
+        simulate,
+        args=(seed, DAYS_90),
+        kwargs={"integrator": "bdf+jac"},
+        rounds=size(2, 1),
+        iterations=1,
     )
     _record(benchmark, "bdf_jac_90d")
 
@@ -69,7 +80,7 @@ def test_whole_command_90_days_without_plot(benchmark, tmp_path, seed):
         "tankeco",
         "simulate",
         "--days",
-        "90",
+        str(DAYS_90),
         "--no-plot",
         "--quiet",
         "--out",
@@ -79,7 +90,7 @@ def test_whole_command_90_days_without_plot(benchmark, tmp_path, seed):
     def run():
         subprocess.run(cmd, cwd=REPO, check=True)
 
-    benchmark.pedantic(run, rounds=3, iterations=1)
+    benchmark.pedantic(run, rounds=size(3, 1), iterations=1)
     _record(benchmark, "command_90d")
 
 
@@ -100,7 +111,7 @@ def test_summary_against_targets(benchmark):
         f"whole command, 90 d:     {TIMES['command_90d']:.3f} s (target <= 2)",
     ]
     print("\n" + "\n".join(lines), f"\n(summary in {time.perf_counter() - t0:.3f} s)")
-    assert ros2 <= 0.5
-    assert TIMES["ros2_365d"] <= 2.0
-    assert TIMES["bdf_90d"] / ros2 >= 3.0
-    assert TIMES["command_90d"] <= 2.0
+    target(ros2 <= 0.5, "engine, 90 d <= 0.5 s")
+    target(TIMES["ros2_365d"] <= 2.0, "engine, 365 d <= 2 s")
+    target(TIMES["bdf_90d"] / ros2 >= 3.0, "BDF / engine >= 3")
+    target(TIMES["command_90d"] <= 2.0, "whole command <= 2 s")

@@ -42,7 +42,7 @@ def test_conversions(quantity: str, value: float, unit: str, expected: float) ->
 
 
 def test_kit_factors_agree_with_references() -> None:
-    # REFERENCES.md: mg N/L = NO3 × 0.2259 = NO2 × 0.3045 = NH3 × 0.822 = NH4 × 0.776
+    # IUPAC 2013 atomic weights: mg N/L = NO3 × 0.2259 = NO2 × 0.3045 = NH3 × 0.822 = NH4 × 0.776
     for q, unit, factor in [
         ("no3_n", "mg/L NO3", 0.2259),
         ("no2_n", "mg/L NO2", 0.3045),

@@ -18,7 +18,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-import pytest
+from tests.needs import missing
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM_FLAGS = [
@@ -37,10 +37,7 @@ def chromium_path() -> str:
     for path in ("/usr/lib/chromium/chromium", "/usr/bin/chromium", shutil.which("chromium")):
         if path and os.access(path, os.X_OK):
             return path
-    if os.environ.get("CI"):
-        pytest.fail("chromium is not installed (.ci/services.sh installs it)")
-    pytest.skip("chromium is not installed (apt-get install chromium)")
-    raise AssertionError  # unreachable
+    missing("chromium", "apt-get install chromium; .ci/services.sh installs it")
 
 
 def free_port() -> int:

@@ -14,7 +14,7 @@ from tankeco.bridge.mapping import parse_mapping
 from tankeco.store import Batch
 from tests.bridge.helpers import NOW_MS
 
-YAML_FILE = Path(__file__).resolve().parents[2] / "tankeco.bridge/devices/esphome/tankeco-node.yaml"
+YAML_FILE = Path(__file__).resolve().parents[2] / "firmware/esphome/tankeco-node.yaml"
 
 
 class _Loader(yaml.SafeLoader):

@@ -15,7 +15,7 @@ from tankeco.bridge.ingest import Ingestor, Message
 from tankeco.store import Batch
 from tests.devices import fakes
 
-FIRMWARE = Path(__file__).resolve().parents[2] / "tankeco.bridge" / "devices" / "micropython"
+FIRMWARE = Path(__file__).resolve().parents[2] / "firmware" / "micropython"
 CONFIG = {
     "client_id": "node-test",
     "broker_host": "127.0.0.1",

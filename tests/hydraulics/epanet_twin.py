@@ -1,7 +1,7 @@
 """Build the EPANET (wntr) twin of a friction-only network, for comparisons.
 
 A hole becomes a 0.1 mm long pipe of the hole's bore with minor loss 1/Cd^2 into a
-reservoir at head 0 (REFERENCES.md: emitters only work in EPANET, leaks only in the
+reservoir at head 0 (checked in wntr 1.5: emitters only work in EPANET, leaks only in the
 WNTR simulator); a fixed-flow pump becomes a negative demand at its outlet.
 """
 

@@ -6,7 +6,7 @@ negligible friction and ideal pressure regain, keeps its total head along the pi
 evenly, let out per unit length ``-A dV/dx = (N Cd a / L) sqrt(2 g h)``
 ``= (N Cd a / L) sqrt(2 g H0 - V^2)``.  Put ``V = sqrt(2 g H0) sin(theta)`` and s = x/L:
 ``-A sqrt(2gH0) cos(theta) dtheta/ds = N Cd a sqrt(2gH0) cos(theta)``, so
-``dtheta/ds = -M`` with ``M = Cd N a / A`` (REFERENCES.md's uniformity number).  The dead
+``dtheta/ds = -M`` with ``M = Cd N a / A`` (the area ratio of Bajura & Jones 1976).  The dead
 end has V(1) = 0, hence ``theta(s) = M (1 - s)`` and
 
     V(s) = sqrt(2 g H0) sin(M (1 - s)),      Q_in = A sqrt(2 g H0) sin(M).

@@ -16,7 +16,7 @@ import subprocess
 import time
 from pathlib import Path
 
-import pytest
+from tests.needs import missing
 
 MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
 
@@ -38,7 +38,7 @@ class Mosquitto:
 
     def __init__(self, workdir: Path, *, extra: str = "", allow_anonymous: bool = True) -> None:
         if not os.path.exists(MOSQUITTO):
-            pytest.skip("mosquitto is not installed (.ci/services.sh installs it)")
+            missing("mosquitto", "apt-get install mosquitto; .ci/services.sh installs it")
         self.dir = workdir
         self.dir.mkdir(parents=True, exist_ok=True)
         os.chmod(self.dir, 0o755)

@@ -17,6 +17,7 @@ from tests.integration.helpers import (
     native_payload,
     wait_for,
 )
+from tests.needs import missing
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -24,7 +25,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 def make_password_file(path: Path, user: str, password: str) -> None:
     tool = shutil.which("mosquitto_passwd")
     if tool is None:
-        pytest.skip("mosquitto_passwd is not installed (package mosquitto)")
+        missing("mosquitto_passwd", "apt-get install mosquitto")
     subprocess.run([tool, "-b", "-c", str(path), user, password], check=True, capture_output=True)
     path.chmod(0o644)
 
@@ -32,7 +33,7 @@ def make_password_file(path: Path, user: str, password: str) -> None:
 def make_ca_and_server_cert(d: Path) -> tuple[Path, Path, Path]:
     """A throwaway CA and a server certificate for 127.0.0.1 signed by it (EC P-256)."""
     if shutil.which("openssl") is None:
-        pytest.skip("openssl is not installed")
+        missing("openssl", "apt-get install openssl")
     d.mkdir(parents=True, exist_ok=True)
     ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
 

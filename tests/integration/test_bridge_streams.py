@@ -96,8 +96,8 @@ sensor = "ha"
         ha_state = f"ha{tag}/ph/state"
         cfg = {"stat_t": ha_state, "unit_of_meas": "pH", "dev_cla": "ph", "uniq_id": f"ph-{tag}"}
         pub.publish(ha_config, json.dumps(cfg).encode(), retain=True)
-        wait_for(lambda: "ha" in bridge.log or True, 1)
-        time.sleep(0.5)  # the bridge subscribes to the discovered state topic
+        # the bridge subscribes to the discovered state topic; the broker's SUBACK is logged
+        bridge.wait_for_log(f"subscribed to {ha_state}")
         for i in range(n):
             pub.publish(
                 f"tankeco/v1/s{tag}/{tank}/nat/state", native_payload(i, now_ms - 60_000 + i)

@@ -1,0 +1,44 @@
+"""Two ways to run the benchmarks: measured (the default) and fast (CI's execution check).
+
+``python3 -m pytest tests/benchmarks --benchmark-only -s`` measures at full size, asserts
+the speed targets and records every benchmark's figures in ``docs/benchmarks.json``
+(``tests/benchmarks/conftest.py``), from which ``python3 -m tests.benchmarks.readme_table``
+writes the README's "Measured" table.
+
+With ``TANKECO_BENCH_FAST=1`` (``.ci/run`` sets it) each benchmark runs at a small size
+and a round or two, so a broken benchmark fails CI in seconds; every check of what the
+code computed still runs, only the speed targets are not asserted (on shared CI cores a
+timing says nothing) and nothing is recorded.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
+
+#: The measured figures, committed: test id -> min/median seconds, rounds, extra_info.
+RECORD = Path(__file__).resolve().parents[2] / "docs" / "benchmarks.json"
+
+FAST: bool = os.environ.get("TANKECO_BENCH_FAST", "") not in ("", "0")
+
+
+def size(measured: T, fast: T) -> T:
+    """The measured run's size (days, rounds, messages, ...), or the fast one in CI."""
+    return fast if FAST else measured
+
+
+def target(met: bool, what: str) -> None:
+    """Assert a speed target in a measured run; in the fast run only report it."""
+    if FAST:
+        print(f"\n(fast run: target not asserted: {what}: {'met' if met else 'not met'})")
+        return
+    assert met, f"speed target missed: {what}"
+
+
+def load_record(path: Path = RECORD) -> dict[str, dict]:
+    """The committed record: test id -> figures (empty if there is none yet)."""
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
