@@ -13,7 +13,6 @@ from collections import defaultdict
 from pathlib import Path
 
 import grimp
-import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -70,9 +69,6 @@ def _strongly_connected(graph: grimp.ImportGraph, modules: set[str]) -> list[lis
     return out
 
 
-@pytest.mark.xfail(
-    strict=True, reason="sim.engine <-> sim.reference: removed by the simulator split (issue 9)"
-)
 def test_no_import_cycles_between_modules() -> None:
     graph = grimp.build_graph("tankeco")
     # A package's __init__ importing its own submodules is not a cycle of design.

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tankeco import chemistry as ch
-from tankeco.units import chemistry_units as units
+from tankeco.units import molar as units
 
 FAST = settings(max_examples=150, deadline=None)
 
@@ -39,12 +39,13 @@ class TestUnits:
         assert abs(units.NH3_PER_NH3_N - (n + 3 * h) / n) <= half_unit
 
     def test_kit_factors_in_references(self) -> None:
-        """Kit factors from IUPAC 2013 atomic weights: mg N/L = NO3 x 0.2259 = NO2 x 0.3045
-        = NH3 x 0.822 = NH4 x 0.776."""
-        assert ch.no3_n_from_no3(1.0) == pytest.approx(0.2259, abs=5e-5)
-        assert ch.no2_n_from_no2(1.0) == pytest.approx(0.3045, abs=5e-5)
-        assert ch.nh3_n_from_nh3(1.0) == pytest.approx(0.822, abs=5e-4)
-        assert ch.nh4_n_from_nh4(1.0) == pytest.approx(0.776, abs=5e-4)
+        """mg N/L = NO3 x 0.2259 (Hach technical note TE387: divide NO3 by 4.427)
+        = NO2 x 0.3045 = NH3 x 0.822 = NH4 x 0.776 (14.007/46.005, 14.007/17.031 and
+        14.007/18.039, worked by hand from the IUPAC molar masses)."""
+        assert units.no3_n_from_no3(1.0) == pytest.approx(0.2259, abs=5e-5)
+        assert units.no2_n_from_no2(1.0) == pytest.approx(0.3045, abs=5e-5)
+        assert units.nh3_n_from_nh3(1.0) == pytest.approx(0.822, abs=5e-4)
+        assert units.nh4_n_from_nh4(1.0) == pytest.approx(0.776, abs=5e-4)
 
     def test_alkalinity_factors_match_molar_masses(self) -> None:
         """1 meq/L = M(CaCO3)/2 mg/L; 1 dKH = 10 mg CaO/L expressed as CaCO3."""
@@ -52,19 +53,19 @@ class TestUnits:
         cao = units.MOLAR_MASS_CA_G_MOL + units.MOLAR_MASS_O_G_MOL
         assert abs(units.ALK_MG_CACO3_PER_MEQ - caco3 / 2) <= 5e-3
         assert abs(units.ALK_MG_CACO3_PER_DKH - 10.0 * caco3 / cao) <= 5e-4
-        assert ch.alk_mg_l_caco3_from_dkh(1.0) == pytest.approx(17.848)
-        assert ch.alk_meq_l_from_mg_l_caco3(50.04) == pytest.approx(1.0)
+        assert units.alk_mg_l_caco3_from_dkh(1.0) == pytest.approx(17.848)
+        assert units.alk_meq_l_from_mg_l_caco3(50.04) == pytest.approx(1.0)
 
     @pytest.mark.parametrize(
         ("forward", "backward"),
         [
-            (ch.no3_n_from_no3, ch.no3_from_no3_n),
-            (ch.no2_n_from_no2, ch.no2_from_no2_n),
-            (ch.nh4_n_from_nh4, ch.nh4_from_nh4_n),
-            (ch.nh3_n_from_nh3, ch.nh3_from_nh3_n),
-            (ch.dkh_from_alk_mg_l_caco3, ch.alk_mg_l_caco3_from_dkh),
-            (ch.alk_meq_l_from_mg_l_caco3, ch.alk_mg_l_caco3_from_meq_l),
-            (ch.temp_c_from_temp_f, ch.temp_f_from_temp_c),
+            (units.no3_n_from_no3, units.no3_from_no3_n),
+            (units.no2_n_from_no2, units.no2_from_no2_n),
+            (units.nh4_n_from_nh4, units.nh4_from_nh4_n),
+            (units.nh3_n_from_nh3, units.nh3_from_nh3_n),
+            (units.dkh_from_alk_mg_l_caco3, units.alk_mg_l_caco3_from_dkh),
+            (units.alk_meq_l_from_mg_l_caco3, units.alk_mg_l_caco3_from_meq_l),
+            (units.temp_c_from_temp_f, units.temp_f_from_temp_c),
         ],
     )
     def test_round_trips(self, forward, backward) -> None:
@@ -72,15 +73,15 @@ class TestUnits:
         np.testing.assert_allclose(backward(forward(x)), x, rtol=1e-12, atol=1e-12)
 
     def test_fahrenheit_fixed_points(self) -> None:
-        np.testing.assert_allclose(ch.temp_c_from_temp_f([32.0, 212.0, -40.0]), [0, 100, -40])
-        assert ch.temp_k_from_temp_c(25.0) == pytest.approx(298.15)
+        np.testing.assert_allclose(units.temp_c_from_temp_f([32.0, 212.0, -40.0]), [0, 100, -40])
+        assert units.temp_k_from_temp_c(25.0) == pytest.approx(298.15)
 
     def test_ec25_kcl_standard(self) -> None:
         """0.01 M KCl: 1.273 mS/cm at 20 °C and 1.409 mS/cm at 25 °C (Sper Scientific
         850037 conductivity pen manual, Appendix D "Temperature effect"). The default
         2 %/°C linear compensation maps one onto the other within 0.5 %."""
-        assert ch.ec25_from_ec(1.273, 20.0) == pytest.approx(1.409, rel=5e-3)
-        assert ch.ec25_from_ec(500.0, 25.0) == 500.0
+        assert units.ec25_from_ec(1.273, 20.0) == pytest.approx(1.409, rel=5e-3)
+        assert units.ec25_from_ec(500.0, 25.0) == 500.0
 
 
 # ======================================================================================
@@ -377,7 +378,7 @@ class TestTemperature:
         assert ch.theta_factor(10.0, 1.072) == pytest.approx(1.072**-10)
 
     def test_references_activation_energies_vs_theta(self) -> None:
-        """Vannecke & Volcke 2015: 68 kJ/mol, theta 1.07-1.10 (ammonia oxidisers) and
+        """REFERENCES.md pairs 68 kJ/mol with theta 1.07-1.10 (ammonia oxidisers) and
         44 kJ/mol with theta ~1.06 (nitrite oxidisers): at 20 °C they are 1.100, 1.063."""
         assert ch.theta_from_activation_energy(68e3) == pytest.approx(1.100, abs=1e-3)
         assert ch.theta_from_activation_energy(44e3) == pytest.approx(1.063, abs=1e-3)
@@ -427,9 +428,9 @@ CASES = {  # function, arguments: a SAMPLES key or a constant
     "theta_factor": (ch.theta_factor, ("T", "THETA")),
     "arrhenius_factor": (ch.arrhenius_factor, ("T", "EA")),
     "theta_from_activation_energy": (ch.theta_from_activation_energy, ("EA",)),
-    "no3_n_from_no3": (ch.no3_n_from_no3, ("X",)),
-    "ec25_from_ec": (ch.ec25_from_ec, ("X", "T")),
-    "temp_c_from_temp_f": (ch.temp_c_from_temp_f, ("T",)),
+    "no3_n_from_no3": (units.no3_n_from_no3, ("X",)),
+    "ec25_from_ec": (units.ec25_from_ec, ("X", "T")),
+    "temp_c_from_temp_f": (units.temp_c_from_temp_f, ("T",)),
 }
 
 

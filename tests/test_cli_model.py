@@ -4,7 +4,7 @@ import csv
 import io
 
 from tankeco.cli import main
-from tankeco.scenario.config import load_scenario
+from tankeco.scenario.loading import load_scenario
 from tankeco.sim.petersen import build_processes
 
 

@@ -14,14 +14,14 @@ from hypothesis import strategies as st
 
 from tankeco.errors import ScenarioError, UserError
 from tankeco.scenario import params as model_params
-from tankeco.scenario.config import (
-    Scenario,
+from tankeco.scenario.loading import (
     apply_overrides,
     default_scenario_text,
     load_scenario,
     parse_scenario,
     validate_scenario,
 )
+from tankeco.scenario.schema import Scenario
 from tankeco.units.parse import parse_quantity
 
 ROOT = Path(__file__).resolve().parents[1]

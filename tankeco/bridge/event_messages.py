@@ -7,11 +7,11 @@ their amounts are kept with a unit that is checked against the kind of event.
 from __future__ import annotations
 
 import math
-import re
 
 from tankeco import reasons
 from tankeco.reasons import Rejected
 from tankeco.store import Event
+from tankeco.units.parse import split_number
 
 #: Allowed units per event kind, with the largest believable amount in that unit.
 EVENT_UNITS: dict[str, dict[str, float]] = {
@@ -25,8 +25,6 @@ ALIASES = {
     "feed": "feeding",
     "dose": "dosing",
 }
-
-_AMOUNT = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*([A-Za-z%]+)\s*$")
 
 
 def normalise_kind(kind: object) -> str:
@@ -42,14 +40,14 @@ def normalise_kind(kind: object) -> str:
 
 def parse_amount(text: str) -> tuple[float, str]:
     """``"30%"`` → (30.0, "%"), ``"2g"``/``"2 g"`` → (2.0, "g")."""
-    m = _AMOUNT.match(text)
-    if not m:
+    parts = split_number(text)
+    if parts is None or not parts[1]:
         raise Rejected(
             reasons.BAD_SCHEMA, f"amount {text!r:.40}: write a number and a unit, e.g. 30% or 2g"
         )
-    unit = m.group(2)
+    number, unit = parts
     unit = {"l": "L", "ml": "mL", "G": "g", "MG": "mg", "drop": "drops"}.get(unit, unit)
-    return float(m.group(1)), unit
+    return number, unit
 
 
 def make_event(

@@ -13,8 +13,7 @@ from tankeco.bridge.validate import check_range
 from tankeco.reasons import Rejected
 from tankeco.store import ManualEntry
 from tankeco.units.kits import is_on_card, kit_for
-from tankeco.units.quantities import lookup
-from tankeco.units.sensor_units import to_canonical
+from tankeco.units.quantities import lookup, to_canonical
 
 
 def make_manual_entry(

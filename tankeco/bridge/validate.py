@@ -16,8 +16,7 @@ from tankeco import reasons
 from tankeco.bridge.candidate import Candidate
 from tankeco.reasons import Rejected
 from tankeco.store import Reading
-from tankeco.units.quantities import Quantity, lookup
-from tankeco.units.sensor_units import to_canonical
+from tankeco.units.quantities import Quantity, lookup, to_canonical
 
 #: Earliest believable device time (ms): devices without NTP report 1970 or 2000.
 EARLIEST_TS_MS = int(datetime(2020, 1, 1, tzinfo=UTC).timestamp() * 1000)

@@ -29,7 +29,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from tankeco.units.chemistry_units import KELVIN_OFFSET
+from tankeco.units.molar import KELVIN_OFFSET
 
 FloatOrArray = np.float64 | NDArray[np.float64]
 
@@ -108,7 +108,7 @@ def free_ammonia_n_mg_l(tan_mg_l: ArrayLike, ph: ArrayLike, temp_c: ArrayLike) -
 
     .. math:: NH_3\\text{-}N = TAN \\cdot f_{NH_3}(pH, T)
 
-    Multiply by 1.216 (:data:`tankeco.units.chemistry_units.NH3_PER_NH3_N`) for mg NH3/L, the
+    Multiply by 1.216 (:data:`tankeco.units.molar.NH3_PER_NH3_N`) for mg NH3/L, the
     unit of free-ammonia monitors and of most toxicity thresholds.
 
     Parameters

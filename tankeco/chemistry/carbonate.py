@@ -22,7 +22,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from tankeco.chemistry.ammonia import pka_ammonium
-from tankeco.units.chemistry_units import (
+from tankeco.units.molar import (
     ALK_MG_CACO3_PER_MEQ,
     KELVIN_OFFSET,
     MOLAR_MASS_C_G_MOL,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from tankeco.units.chemistry_units import KELVIN_OFFSET
+from tankeco.units.molar import KELVIN_OFFSET
 
 FloatOrArray = np.float64 | NDArray[np.float64]
 

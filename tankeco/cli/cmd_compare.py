@@ -53,7 +53,7 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from tankeco.cli.timeparse import iso_utc, parse_since_ms, parse_time_ms
     from tankeco.io.history import actions, clock_for, kit_steps, load_history, zone
-    from tankeco.scenario.config import apply_overrides, load_scenario
+    from tankeco.scenario.loading import apply_overrides, load_scenario
     from tankeco.store import open_store
 
     now_ms = int(time.time() * 1000)

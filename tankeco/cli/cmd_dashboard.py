@@ -67,7 +67,7 @@ def build(args: argparse.Namespace, *, start_forecast: bool = True):
     """The Starlette app for these options (also used by ``tankeco demo``)."""
     from tankeco.dashboard.app import create_app
     from tankeco.dashboard.monitor import Monitor
-    from tankeco.scenario.config import load_scenario
+    from tankeco.scenario.loading import load_scenario
 
     scenario = load_scenario(args.scenario)
     if args.tz:  # a bad zone is a one-line error now, not a failed forecast later

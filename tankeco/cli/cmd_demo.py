@@ -122,7 +122,7 @@ def prefill(store_url: str, days: float = 3.0) -> Any:
     """Three days of simulated history (every 5 min) ending now; returns the long run."""
     import numpy as np
 
-    from tankeco.scenario.config import load_scenario
+    from tankeco.scenario.loading import load_scenario
     from tankeco.sim.engine import simulate
     from tankeco.store import Batch, Reading, open_store
 

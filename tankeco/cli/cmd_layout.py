@@ -191,7 +191,7 @@ def run_tune(args: argparse.Namespace) -> int:
 
 def run_simulate(args: argparse.Namespace) -> int:
     """The same tank with different pipes: what each layout does to the biofilter."""
-    from tankeco.scenario.config import load_scenario
+    from tankeco.scenario.loading import load_scenario
     from tankeco.sim.engine import simulate
 
     if not (0 < args.days <= 3650):

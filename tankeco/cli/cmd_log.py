@@ -29,7 +29,9 @@ def register(sub: Any) -> None:
     p.add_argument(
         "what", help="nitrate, nitrite, ammonia, ph, ... or water-change, feeding, dosing"
     )
-    p.add_argument("amount", help="the value (20) or amount with unit (30%%, 2g, 5mL)")
+    p.add_argument(
+        "amount", help="the value (20, or 20 ppm NO3) or amount with unit (30%%, 2g, 5mL)"
+    )
     p.add_argument(
         "--unit", help='unit of a test-kit value, e.g. "mg/L NO3" (default: the card\'s)'
     )
@@ -68,15 +70,10 @@ def run(args: argparse.Namespace) -> int:
         else:
             from tankeco.bridge.manual_entries import make_manual_entry
 
-            try:
-                value = float(args.amount)
-            except ValueError:
-                raise UserError(
-                    f"log {args.what} {args.amount!r}: the value must be a number"
-                ) from None
+            value, kit_unit = _value_and_unit(args.what, args.amount, args.unit)
             entry = make_manual_entry(
                 ts_ms=ts_ms, site=args.site, tank=args.tank, quantity=args.what, value=value,
-                unit=args.unit, kit=args.kit, note=args.note, source="cli",
+                unit=kit_unit, kit=args.kit, note=args.note, source="cli",
             )  # fmt: skip
             batch.manual.append(entry)
             summary = (
@@ -101,3 +98,27 @@ def run(args: argparse.Namespace) -> int:
         )
     print(f"logged {summary} for {args.site}/{args.tank} at {iso_utc(ts_ms)}")
     return 0
+
+
+def _value_and_unit(what: str, amount: str, unit_option: str | None) -> tuple[float, str | None]:
+    """The kit value and its unit, from ``20`` with ``--unit`` or from ``"20 ppm NO3"``.
+
+    The number is split off by the one unit parser (:func:`tankeco.units.parse.split_number`);
+    the unit itself is checked and converted by the bridge's validation, as for a device.
+    """
+    from tankeco.units.parse import normalise, split_number
+
+    parts = split_number(amount)
+    if parts is None:
+        raise UserError(
+            f"log {what} {amount!r}: the value must be a number, optionally with its unit"
+            " (20, '20 ppm NO3')"
+        )
+    value, unit_text = parts
+    if not unit_text:
+        return value, unit_option
+    if unit_option and normalise(unit_option) != normalise(unit_text):
+        raise UserError(
+            f"log {what} {amount!r} --unit {unit_option!r}: two different units; give one"
+        )
+    return value, unit_text

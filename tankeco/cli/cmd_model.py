@@ -67,7 +67,7 @@ def _matrix(scenario):
 def run(args: argparse.Namespace) -> int:
     if not args.matrix:
         raise UserError("model: nothing to print; allowed: --matrix, with --csv for CSV")
-    from tankeco.scenario.config import load_scenario
+    from tankeco.scenario.loading import load_scenario
 
     scenario = load_scenario(args.scenario, args.overrides)
     procs, nu, used, units, continuity = _matrix(scenario)

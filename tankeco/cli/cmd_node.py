@@ -148,7 +148,7 @@ def _login(args: argparse.Namespace) -> tuple[BrokerAddress, MqttLogin]:
 def run(args: argparse.Namespace) -> int:
     _check_args(args)
     broker = None if args.dry_run else _login(args)
-    from tankeco.scenario.config import load_scenario
+    from tankeco.scenario.loading import load_scenario
 
     scenario = load_scenario(args.scenario, args.overrides)
     days = float(args.days if args.days is not None else scenario.simulation.days)

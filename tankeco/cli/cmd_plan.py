@@ -129,7 +129,7 @@ def run(args: argparse.Namespace) -> int:
     if not 1 <= args.top <= 20:
         raise UserError(f"--top {args.top}: allowed 1 to 20")
     from tankeco.plan import water_changes as wc
-    from tankeco.scenario.config import load_scenario
+    from tankeco.scenario.loading import load_scenario
 
     intervals = (
         _numbers("--intervals", args.intervals, _interval)

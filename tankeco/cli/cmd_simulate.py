@@ -7,7 +7,7 @@ import sys
 import time
 
 from tankeco.errors import UserError
-from tankeco.scenario.config import load_scenario
+from tankeco.scenario.loading import load_scenario
 
 HELP = "forecast ammonia, nitrite, nitrate, oxygen and pH of a tank"
 DESCRIPTION = """\

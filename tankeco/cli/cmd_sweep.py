@@ -71,7 +71,7 @@ def _check(args: argparse.Namespace) -> None:
 
 def run(args: argparse.Namespace) -> int:
     _check(args)
-    from tankeco.scenario.config import load_scenario
+    from tankeco.scenario.loading import load_scenario
     from tankeco.sim.distribute import run_sweep
     from tankeco.sim.sweep import design, parse_vary
 

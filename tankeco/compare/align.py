@@ -20,32 +20,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from tankeco.units.quantities import MODEL_COLUMN, SENSOR_SIGMA
+
 MS_PER_DAY = 86_400_000
 
-#: Store quantity -> model output column (both "as N" where nitrogen).
-MODEL_COLUMN: dict[str, str] = {
-    "tan_n": "tan_mg_l",
-    "nh3_n": "nh3_mg_l",
-    "no2_n": "no2_n_mg_l",
-    "no3_n": "no3_n_mg_l",
-    "do": "do_mg_l",
-    "ph": "ph",
-    "temperature": "temp_c",
-}
-
-#: Typical accuracy of a hobby sensor per quantity (1 sigma, canonical units): probes
-#: as sold for aquaria (pH +-0.05-0.1 after calibration, DS18B20 +-0.5 °C absolute but
-#: ~0.1 °C between readings, optical DO +-0.2 mg/L, ion-selective N probes ~5-10 % of
-#: reading with a floor).  Estimates; a sensor's ``meta`` resolution overrides them.
-SENSOR_SIGMA: dict[str, float] = {
-    "temperature": 0.1,
-    "ph": 0.05,
-    "tan_n": 0.05,
-    "nh3_n": 0.005,
-    "no2_n": 0.05,
-    "no3_n": 0.5,
-    "do": 0.2,
-}
 
 SENSOR, KIT = "sensor", "kit"
 

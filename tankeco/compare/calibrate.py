@@ -25,9 +25,11 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import least_squares
 
-from tankeco.compare.align import MODEL_COLUMN, SENSOR, initial_levels, model_at
+from tankeco.compare.align import SENSOR, initial_levels, model_at
 from tankeco.compare.replay import Action, Knobs, replay
-from tankeco.scenario.config import Scenario, apply_overrides
+from tankeco.scenario.loading import apply_overrides
+from tankeco.scenario.schema import Scenario
+from tankeco.units.quantities import MODEL_COLUMN
 
 #: name -> (log scale?, lower, upper, unit) of each knob.  The capacity bounds keep both
 #: growth rates inside the parameter table's ranges for the default rates.

@@ -28,7 +28,8 @@ from tankeco.chemistry.ammonia import free_ammonia_n_mg_l
 from tankeco.chemistry.carbonate import ph_from_alk_dic
 from tankeco.compare.align import SENSOR
 from tankeco.compare.replay import Knobs, Member
-from tankeco.scenario.config import Scenario, apply_overrides
+from tankeco.scenario.loading import apply_overrides
+from tankeco.scenario.schema import Scenario
 from tankeco.sim.petersen import C
 
 #: Dissolved components the analysis corrects, in the state vector's order.

@@ -19,10 +19,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-import simpy
 
-from tankeco.scenario.config import Feed, Scenario, apply_overrides
-from tankeco.sim.engine import Tank, build_processes
+from tankeco.scenario.loading import apply_overrides
+from tankeco.scenario.schema import Feed, Scenario
+from tankeco.sim import schedule as sched
+from tankeco.sim.driver import Run
+from tankeco.sim.engine import Tank
+from tankeco.sim.integrators import Ros2
 from tankeco.sim.results import Results, build_results, timeseries_frame
 
 #: Logged event kinds the replay understands (as stored by the bridge and ``tankeco log``).
@@ -86,6 +89,36 @@ def _nearest_feed(feeds: Sequence[Feed], grams: float) -> Feed:
     return min(feeds, key=lambda f: abs(math.log(max(grams, 1e-6) / f.amount_g)))
 
 
+def logged_schedule(
+    scenario: Scenario, actions: Sequence[Action], feed_factor: float = 1.0
+) -> sched.Schedule:
+    """The logged ``actions`` as schedule events (times in model days).
+
+    A water change logged in % changes that fraction; one logged in litres changes that
+    volume of the free water column (its fraction is taken when it happens).  A logged
+    feeding is the scheduled feed closest in portion, scaled to the grams logged (times
+    ``feed_factor``).  Anything else (dosing of unknown products) is only written down.
+    """
+    rows: list[tuple[float, int, int, float]] = []
+    labels: list[tuple[str, str]] = []
+    for a in actions:
+        if a.kind == WATER_CHANGE and a.unit == "%":
+            rows.append((a.time_d, sched.WATER_CHANGE, 0, min(max(a.amount / 100.0, 0.0), 1.0)))
+        elif a.kind == WATER_CHANGE:  # litres of the free water column
+            rows.append((a.time_d, sched.WATER_CHANGE_L, 0, a.amount))
+        elif a.kind == FEEDING and scenario.feeds:
+            grams = {"g": a.amount, "mg": a.amount / 1000.0, "pinch": a.amount * PINCH_G}.get(
+                a.unit, a.amount
+            )
+            feed = _nearest_feed(scenario.feeds, grams)
+            index = next(i for i, f in enumerate(scenario.feeds) if f is feed)
+            rows.append((a.time_d, sched.FEED, index, grams * feed_factor / feed.amount_g))
+        else:  # dosing of unknown products is not modelled; keep it in the event log
+            labels.append((a.kind, f"{a.amount:g} {a.unit} (logged; not modelled)"))
+            rows.append((a.time_d, sched.NOTE, len(labels) - 1, 0.0))
+    return sched.from_rows(rows, tuple(labels))
+
+
 @dataclass
 class Member:
     """One model run that can be advanced piecewise and have its state changed.
@@ -94,7 +127,9 @@ class Member:
     forecast: scheduled water changes only happen before ``water_changes_until_d`` (a
     forecast asks "what if I change nothing from now on"), and when feedings were
     logged, the feeding schedule resumes after ``feeds_resume_d`` (the keeper goes on
-    feeding after the last one he logged).
+    feeding after the last one he logged).  The run is the simulator's own driver
+    (:class:`tankeco.sim.driver.Run`) over one schedule: the scenario's routine, less
+    what was logged, plus the logged events.
     """
 
     scenario: Scenario
@@ -105,64 +140,28 @@ class Member:
     feeds_resume_d: float = math.inf
     rtol: float = 1e-3
     tank: Tank = field(init=False)
-    env: simpy.Environment = field(init=False)
+    integrator: Ros2 = field(init=False)
+    run: Run = field(init=False)
 
     def __post_init__(self) -> None:
         sc = self.scenario
         self.tank = Tank(sc, self.days, rtol=self.rtol)
         kinds = {a.kind for a in self.actions}
-        # the Tank was built (initial biomass, waste) from the full scenario; the generic
-        # processes (lights, top-ups, dosing, outages) come from a schedule without feeds
-        # and water changes, which are registered below with their limits
-        schedule = apply_overrides(sc, ["water_changes.enabled=false"])
-        self.tank.scenario = schedule.model_copy(update={"feeds": []})
-        self.env = simpy.Environment()
-        build_processes(self.env, self.tank)
-        self.tank.scenario = sc
-        for a in self.actions:
-            self.env.process(self._at(a.time_d, lambda a=a: self._do(a)))
-        for feed in sc.feeds:
-            t = feed.first_day_d + feed.time_of_day_h / 24.0
-            while t < self.days:
-                if FEEDING not in kinds or t > self.feeds_resume_d:
-                    self.env.process(self._at(t, lambda f=feed: self.tank.feed(f)))
-                t += feed.interval_d
-        wc = sc.water_changes
-        if wc.enabled and WATER_CHANGE not in kinds:
-            t = wc.first_day_d + wc.time_of_day_h / 24.0
-            while t < min(self.days, self.water_changes_until_d):
-                self.env.process(self._at(t, lambda: self.tank.water_change(wc.fraction)))
-                t += wc.interval_d
-
-    def _at(self, t: float, action):  # simpy process
-        if t > self.env.now:
-            yield self.env.timeout(t - self.env.now)
-        action()
-
-    def _do(self, a: Action) -> None:
-        tank = self.tank
-        if a.kind == WATER_CHANGE:
-            if a.unit == "%":
-                fraction = a.amount / 100.0
-            else:  # litres of the free water column
-                fraction = a.amount / tank.forcing.water_volume_l
-            tank.water_change(min(max(fraction, 0.0), 1.0))
-        elif a.kind == FEEDING and self.scenario.feeds:
-            grams = {"g": a.amount, "mg": a.amount / 1000.0, "pinch": a.amount * PINCH_G}.get(
-                a.unit, a.amount
-            )
-            feed = _nearest_feed(self.scenario.feeds, grams)
-            tank.feed(feed.model_copy(update={"amount_g": grams * self.feed_factor}))
-        else:  # dosing of unknown products is not modelled; keep it in the event log
-            tank.log(a.kind, f"{a.amount:g} {a.unit} (logged; not modelled)")
+        routine = sched.record_schedule(sc, self.days, resolve_filter=self.tank.filter.has_layout)
+        t = routine.time_d
+        drop = (routine.kind == sched.FEED) & (FEEDING in kinds) & (t <= self.feeds_resume_d)
+        drop |= (routine.kind == sched.WATER_CHANGE) & (
+            (WATER_CHANGE in kinds) | (t >= self.water_changes_until_d)
+        )
+        logged = logged_schedule(sc, self.actions, self.feed_factor)
+        schedule = routine.select(~drop).merged(logged)
+        self.integrator = Ros2(self.tank.tolerances())
+        self.run = Run(self.tank, schedule, self.integrator)
 
     def advance(self, t_d: float) -> None:
-        """Run events and chemistry up to model day ``t_d``."""
-        t_d = min(t_d, self.days)
-        while self.env.peek() <= t_d:
-            self.tank.advance_to(self.env.peek())
-            self.env.step()
-        self.tank.advance_to(t_d)
+        """Run events and chemistry up to model day ``t_d`` (events at ``t_d`` come with
+        the next stretch; see :mod:`tankeco.sim.driver`)."""
+        self.run.advance(min(t_d, self.days))
 
     @property
     def t(self) -> float:
@@ -197,7 +196,7 @@ class Member:
         return timeseries_frame(self.tank)
 
     def results(self) -> Results:
-        return build_results(self.tank, self.tank.t)
+        return build_results(self.tank, self.tank.t, self.integrator.solver_summary())
 
 
 def replay(

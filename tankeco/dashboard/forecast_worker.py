@@ -17,16 +17,18 @@ import time
 import numpy as np
 
 from tankeco.errors import UserError
+from tankeco.units.quantities import MODEL_COLUMN
 
-#: Forecast column of each store quantity.
-FORECAST_OF = {
-    "tan_n": "tan_mg_l",
-    "nh3_n": "nh3_mg_l",
-    "no2_n": "no2_n_mg_l",
-    "no3_n": "no3_n_mg_l",
-    "do": "do_mg_l",
-    "ph": "ph",
-}
+
+def forecast_of() -> dict[str, str]:
+    """Store quantity -> forecast column, for the quantities the forecast predicts.
+
+    The model column comes from the quantity registry; the forecast's own list of
+    columns says which of them it predicts (not the heater-held temperature).
+    """
+    from tankeco.compare.forecast import FORECAST_COLUMNS
+
+    return {q: c for q, c in MODEL_COLUMN.items() if c in FORECAST_COLUMNS}
 
 
 def compute(
@@ -50,7 +52,7 @@ def compute(
         weekday_name,
         zone,
     )
-    from tankeco.scenario.config import apply_overrides, load_scenario
+    from tankeco.scenario.loading import apply_overrides, load_scenario
     from tankeco.store import open_store
 
     tz = zone(tz_name)
@@ -77,7 +79,7 @@ def compute(
             "low": np.round(fc.low[c], 5).tolist(),
             "high": np.round(fc.high[c], 5).tolist(),
         }
-        for q, c in FORECAST_OF.items()
+        for q, c in forecast_of().items()
     }
     nitrate = al.nitrate(fc, lambda d: weekday_name(int(clock.ms(d)), tz))
     countdown = al.water_change_countdown_d(fc)

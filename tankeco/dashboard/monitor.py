@@ -27,19 +27,18 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from tankeco.scenario import thresholds as limits
-from tankeco.scenario.config import Scenario
+from tankeco.scenario.schema import Scenario
 from tankeco.store import Store, open_store
+from tankeco.units.quantities import QUANTITIES
 
 log = logging.getLogger("tankeco.dashboard")
 
-#: Thresholds drawn on each chart: (value, "max" = above is bad / "min" = below is bad).
+#: Thresholds drawn on each chart, from the quantity registry: (value, "max" = above is
+#: bad / "min" = below is bad).
 THRESHOLDS: dict[str, tuple[float, str]] = {
-    "nh3_n": (limits.FREE_NH3_N_MG_L, "max"),
-    "tan_n": (limits.TAN_CHRONIC_MG_L, "max"),
-    "no2_n": (limits.NO2_N_MG_L, "max"),
-    "no3_n": (limits.NO3_N_MG_L, "max"),
-    "do": (limits.DO_MIN_MG_L, "min"),
+    name: (q.threshold.value, q.threshold.kind)
+    for name, q in QUANTITIES.items()
+    if q.threshold is not None
 }
 #: Largest number of points per sensor in a first paint.
 MAX_POINTS = 1000

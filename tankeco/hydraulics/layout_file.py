@@ -22,12 +22,15 @@ from tankeco.hydraulics import builders
 from tankeco.hydraulics import pump as pumps
 from tankeco.hydraulics.network import Bed, Fluid, Network, Pump
 from tankeco.hydraulics.solver import SolveOptions
-from tankeco.scenario import config, params
+from tankeco.scenario import params
+from tankeco.scenario.messages import MISSING, OWN_ERROR, dotted, raw_at
+from tankeco.scenario.schema import Table
+from tankeco.scenario.toml_writer import document
 
 Shape = Literal["end_fed", "centre_fed", "ladder_u", "ladder_z", "ring", "tree", "free"]
 
 
-class LayoutInfo(config._Table):
+class LayoutInfo(Table):
     """``[layout]``: what this file describes and how to solve it."""
 
     name: str = "layout"
@@ -37,14 +40,14 @@ class LayoutInfo(config._Table):
     headloss: Literal["darcy-weisbach", "hazen-williams"] = "darcy-weisbach"
 
 
-class TankSize(config._Table):
+class TankSize(Table):
     """``[tank]``: inner plan size of the tank."""
 
     length_cm: float = Field(60.0, gt=0)
     width_cm: float = Field(40.0, gt=0)
 
 
-class BedSpec(config._Table):
+class BedSpec(Table):
     """``[bed]``: the ceramsite over the pipes (same keys as the scenario's ``[bed]``)."""
 
     depth_cm: float = Field(8.0, gt=0)
@@ -53,7 +56,7 @@ class BedSpec(config._Table):
     porosity: float = Field(0.45, gt=0, lt=1)
 
 
-class PumpSpec(config._Table):
+class PumpSpec(Table):
     """``[pump]``: one of: label (max_flow_l_h + shutoff_head_m), curve, flow_l_h, head_m."""
 
     max_flow_l_h: float | None = Field(None, gt=0)
@@ -66,7 +69,7 @@ class PumpSpec(config._Table):
     outlet: str = "pump"
 
 
-class PipeSpec(config._Table):
+class PipeSpec(Table):
     """``[pipe]``: bores and wall roughness (roughness and C default to the params table)."""
 
     header_diameter_mm: float = Field(16.0, gt=0)
@@ -75,7 +78,7 @@ class PipeSpec(config._Table):
     hazen_williams_c: float | None = Field(None, gt=0)
 
 
-class HoleSpec(config._Table):
+class HoleSpec(Table):
     """``[hole]``: drilled holes along the perforated pipes."""
 
     diameter_mm: float = Field(4.0, gt=0)
@@ -83,7 +86,7 @@ class HoleSpec(config._Table):
     cd: float | None = Field(None, gt=0, le=1)
 
 
-class ShapeSpec(config._Table):
+class ShapeSpec(Table):
     """``[shape]``: the builder's knobs (each shape reads the ones it needs)."""
 
     margin_cm: float = Field(4.0, gt=0)
@@ -93,7 +96,7 @@ class ShapeSpec(config._Table):
     columns: int = Field(4, ge=1, le=8)
 
 
-class NodeSpec(config._Table):
+class NodeSpec(Table):
     """``[[nodes]]`` of a free layout."""
 
     name: str
@@ -102,7 +105,7 @@ class NodeSpec(config._Table):
     fitting: str = "auto"
 
 
-class FreePipeSpec(config._Table):
+class FreePipeSpec(Table):
     """``[[pipes]]`` of a free layout; ``hole_spacing_cm`` drills it along its length."""
 
     start: str
@@ -113,14 +116,14 @@ class FreePipeSpec(config._Table):
     minor_k: float = Field(0.0, ge=0)
 
 
-class FreeHoleSpec(config._Table):
+class FreeHoleSpec(Table):
     """``[[holes]]`` of a free layout: a single hole at a node."""
 
     node: str
     diameter_mm: float | None = None
 
 
-class LayoutFile(config._Table):
+class LayoutFile(Table):
     """One validated layout file."""
 
     layout: LayoutInfo
@@ -255,19 +258,7 @@ class LayoutFile(config._Table):
 
     def to_toml(self) -> str:
         """This layout as TOML that :func:`parse_layout` reads back equal."""
-        lines = ["# tankeco layout (numbers in the units of the keys)"]
-        for name in type(self).model_fields:
-            value = getattr(self, name)
-            if isinstance(value, config.BaseModel):
-                config._write_table(lines, name, value, array=False)
-            elif isinstance(value, list):
-                for item in value:
-                    config._write_table(lines, name, item, array=True)
-            elif isinstance(value, dict) and value:
-                lines.append("")
-                lines.append(f"[{name}]")
-                lines.extend(f"{k} = {config._toml_value(v)}" for k, v in value.items())
-        text = "\n".join(lines) + "\n"
+        text = document(self, "# tankeco layout (numbers in the units of the keys)")
         return text.replace("[pump]\n", "[pump]\n" + _curve_line(self.pump), 1)
 
     def with_value(self, key: str, value: float) -> LayoutFile:
@@ -301,7 +292,7 @@ def _error(exc: ValidationError, data: dict[str, Any]) -> ScenarioError:
     err = exc.errors(include_url=False)[0]
     loc = list(err["loc"])
     ctx = err.get("ctx") or {}
-    if err["type"] == "tankeco":
+    if err["type"] == OWN_ERROR:
         if ctx.get("field"):
             loc.append(ctx["field"])
         allowed = ctx["allowed"]
@@ -311,9 +302,9 @@ def _error(exc: ValidationError, data: dict[str, Any]) -> ScenarioError:
         allowed = "required"
     else:
         allowed = err["msg"]
-    key = config._dotted(loc)
-    raw = config._raw_at(data, loc)
-    value = raw if raw is not config.MISSING else err.get("input")
+    key = dotted(loc)
+    raw = raw_at(data, loc)
+    value = raw if raw is not MISSING else err.get("input")
     return ScenarioError(key, value, " ".join(str(allowed).split()))
 
 

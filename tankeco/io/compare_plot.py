@@ -11,24 +11,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from tankeco.compare.align import KIT, MODEL_COLUMN, SENSOR, Clock
-from tankeco.scenario import thresholds as limits
-
-TITLES = {
-    "tan_n": "total ammonia (mg N/L)",
-    "nh3_n": "free ammonia NH3 (mg N/L)",
-    "no2_n": "nitrite (mg N/L)",
-    "no3_n": "nitrate (mg N/L)",
-    "do": "dissolved oxygen (mg/L)",
-    "ph": "pH",
-    "temperature": "temperature (°C)",
-}
-LIMIT = {
-    "nh3_n": limits.FREE_NH3_N_MG_L,
-    "no2_n": limits.NO2_N_MG_L,
-    "no3_n": limits.NO3_N_MG_L,
-    "do": limits.DO_MIN_MG_L,
-}
+from tankeco.compare.align import KIT, SENSOR, Clock
+from tankeco.units.quantities import MODEL_COLUMN, QUANTITIES
 
 
 def plot_overlay(
@@ -72,11 +56,12 @@ def plot_overlay(
                 calibrated["time_d"], calibrated[MODEL_COLUMN[q]], "--", color="tab:green",
                 lw=1.4, label="calibrated",
             )  # fmt: skip
-        if q in LIMIT:
-            ax.axhline(LIMIT[q], ls=":", color="tab:red", lw=1, label="limit")
+        threshold = QUANTITIES[q].threshold
+        if threshold is not None:
+            ax.axhline(threshold.value, ls=":", color="tab:red", lw=1, label="limit")
         for d in ev_days:
             ax.axvline(d, color="0.8", lw=0.8, zorder=0)
-        ax.set_ylabel(TITLES[q], fontsize=8)
+        ax.set_ylabel(QUANTITIES[q].title, fontsize=8)
         ax.grid(alpha=0.3)
     axes[0, 0].legend(loc="upper left", fontsize=7, ncol=5)
     axes[-1, 0].set_xlabel("day (0 = local midnight of the first day; grey lines: logged events)")

@@ -61,8 +61,7 @@ def weekday_name(ts_ms: int, tz: ZoneInfo | None) -> str:
 def kit_steps() -> dict[tuple[str, str], tuple[float, ...]]:
     """Colour-card steps of every known kit, in canonical units (for kit resolution)."""
     from tankeco.units.kits import KITS
-    from tankeco.units.quantities import lookup
-    from tankeco.units.sensor_units import to_canonical
+    from tankeco.units.quantities import lookup, to_canonical
 
     out = {}
     for (name, quantity), kit in KITS.items():

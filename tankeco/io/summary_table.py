@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tankeco.scenario import thresholds as limits
 from tankeco.sim.results import Results
+from tankeco.units.molar import NO3_PER_NO3_N
 
 
 def format_summary(results: Results, elapsed_s: float | None = None) -> str:
@@ -37,7 +38,7 @@ def format_summary(results: Results, elapsed_s: float | None = None) -> str:
         (
             "nitrate at the end",
             f"{s['no3_n_end_mg_l']:.2f} mg N/L",
-            f"= {s['no3_n_end_mg_l'] * 4.427:.0f} ppm NO3; max {s['no3_n_max_mg_l']:.2f}",
+            f"= {s['no3_n_end_mg_l'] * NO3_PER_NO3_N:.0f} ppm NO3; max {s['no3_n_max_mg_l']:.2f}",
         ),
         (
             "lowest oxygen (water / bed)",

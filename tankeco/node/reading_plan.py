@@ -30,7 +30,7 @@ from tankeco.node.sensors import (
     read_colour_card,
 )
 from tankeco.units.kits import KITS
-from tankeco.units.sensor_units import NO3_PER_N
+from tankeco.units.molar import MOLAR_MASS_N_G_MOL, MOLAR_MASS_NH4CL_G_MOL, NO3_PER_NO3_N
 
 SECONDS_PER_DAY = 86_400.0
 #: Sensor names on the node (the ``<sensor>`` topic segment of the native schema).
@@ -38,8 +38,8 @@ TEMP, PH, NH3 = "temp", "ph", "nh3"
 
 #: mg N per mL of 10 % (w/w) household ammonia, density 0.958 g/mL: 95.8 mg NH3 × 14.007/17.031.
 AMMONIA_SOLUTION_MG_N_PER_ML = 78.8
-#: g NH4Cl per mg N (53.49 / 14.007 / 1000).
-AMMONIUM_CHLORIDE_G_PER_MG_N = 53.49 / 14.007 / 1000.0
+#: g NH4Cl per mg N: M(NH4Cl) / M(N) / 1000.
+AMMONIUM_CHLORIDE_G_PER_MG_N = MOLAR_MASS_NH4CL_G_MOL / MOLAR_MASS_N_G_MOL / 1000.0
 
 _FEED_GRAMS = re.compile(r"^(?P<name>.*):\s*(?P<g>[0-9]+(?:\.[0-9]+)?(?:e[-+]?[0-9]+)?)\s*g$")
 _BAKING_SODA_GRAMS = re.compile(r"^(?P<g>[0-9]+(?:\.[0-9]+)?) g baking soda")
@@ -220,7 +220,7 @@ def _kit_entries(
     out = []
     k = 0
     while (t_d := settings.kit_first_d + k * settings.kit_interval_d) <= days:
-        no3_mg_l = float(_interp(ts, "no3_n_mg_l", np.array([t_d]))[0]) * NO3_PER_N
+        no3_mg_l = float(_interp(ts, "no3_n_mg_l", np.array([t_d]))[0]) * NO3_PER_NO3_N
         value = read_colour_card(no3_mg_l, card.steps, rng)
         ts_ms = settings.start_ms + round(t_d * SECONDS_PER_DAY * 1000 * settings.clock_scale)
         out.append(KitEntry(t_d * SECONDS_PER_DAY, ts_ms, "nitrate", value, card.unit, "api"))

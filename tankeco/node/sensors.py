@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tankeco.units.sensor_units import NH3_PER_N
+from tankeco.units.molar import NH3_PER_NH3_N
 
 #: DS18B20 at 12-bit resolution reports multiples of 1/16 °C.
 DS18B20_STEP_C = 0.0625
@@ -118,7 +118,7 @@ class FreeAmmoniaMonitor:
 
     def read(self, true_nh3_n_mg_l: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Reported free ammonia, mg/L NH3 (as ion), from the true value as N."""
-        nh3_mg_l = np.asarray(true_nh3_n_mg_l, dtype=float) * NH3_PER_N
+        nh3_mg_l = np.asarray(true_nh3_n_mg_l, dtype=float) * NH3_PER_NH3_N
         sd = np.hypot(self.noise_floor_mg_l_nh3, self.noise_rel * nh3_mg_l)
         measured = nh3_mg_l + rng.normal(0.0, 1.0, nh3_mg_l.size) * sd
         measured = np.round(measured / self.resolution_mg_l_nh3) * self.resolution_mg_l_nh3

@@ -2,15 +2,16 @@
 
 Every limit is held as the model holds it (nitrogen species as N, alkalinity as CaCO3);
 text such as ``"40 ppm NO3"`` or ``"2.2 dKH"`` is converted once, here, by
-:func:`tankeco.units.parse.parse_quantity`.  Free ammonia is the exception that keepers' kits
-and toxicity tables force on us: a plain number for ``--max-nh3`` is mg NH3/L (the EIFAC
-0.02), as the option's name says; ``"0.016 mg/L NH3-N"`` gives it as N.
+:func:`tankeco.units.parse.parse_quantity`, the parser of scenario files, so a nitrogen
+unit without its basis (``"40 ppm"``) is refused here as there.  Free ammonia is the
+exception that keepers' kits and toxicity tables force on us: a plain number for
+``--max-nh3`` is mg NH3/L (the EIFAC 0.02), as the option's name says; ``"0.016 mg/L
+NH3-N"`` gives it as N.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,7 +19,8 @@ import pandas as pd
 
 from tankeco.errors import ScenarioError
 from tankeco.scenario import thresholds as default_limits
-from tankeco.units import parse as units
+from tankeco.units.molar import NH3_PER_NH3_N
+from tankeco.units.parse import parse_quantity, split_number
 
 
 @dataclass(frozen=True)
@@ -63,13 +65,6 @@ class WaterLimits:
         return ~self.breaches(summary).any(axis=1).to_numpy()
 
 
-#: a bare number, optionally with 'mg/L' or 'ppm' and no basis
-_PLAIN = re.compile(
-    r"^\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)\s*(?:mg\s*/\s*l|ppm)?\s*$",
-    re.IGNORECASE,
-)
-
-
 def _positive(flag: str, value: str, number: float) -> float:
     if not math.isfinite(number) or number <= 0:
         raise ScenarioError(flag, value, "allowed a number above 0")
@@ -95,19 +90,16 @@ def parse_alk(value: str, flag: str = "--min-alk") -> float:
 
 
 def parse_nh3(value: str, flag: str = "--max-nh3") -> float:
-    """Free-ammonia limit, returned as N: a plain number, 'mg/L' or 'ppm' is mg NH3/L."""
-    plain = _PLAIN.match(value)
-    if plain is not None:
-        return _positive(flag, value, float(plain.group(1)) / units.NH3_PER_N)
-    text = value.lower().replace(" ", "")
-    if "nh4" in text or "tan" in text:
-        raise ScenarioError(
-            flag,
-            value,
-            "a free-ammonia limit is NH3, not total ammonia; allowed: mg/L NH3 (plain "
-            "number), mg/L NH3-N, ppm NH3",
-        )
-    return _positive(flag, value, _quantity(flag, "max_nh3_tan_mg_l", value))
+    """Free-ammonia limit, returned as N.
+
+    A plain number is mg NH3/L, as the option's name says (the EIFAC 0.02); text needs its
+    basis like every nitrogen value: '0.02 ppm NH3' or '0.016 mg/L NH3-N'.  Total ammonia
+    (NH4, TAN) is refused: free ammonia is a different quantity.
+    """
+    parts = split_number(value)
+    if parts is not None and parts[1] == "":
+        return _positive(flag, value, parts[0] / NH3_PER_NH3_N)
+    return _positive(flag, value, _quantity(flag, "max_nh3_n_mg_l", value))
 
 
 def parse_ph(value: str, flag: str = "--min-ph") -> float:
@@ -122,8 +114,8 @@ def parse_ph(value: str, flag: str = "--min-ph") -> float:
 
 
 def _quantity(flag: str, key: str, value: str) -> float:
-    """``units.parse_quantity`` with the error naming the command-line flag."""
+    """:func:`parse_quantity` with the error naming the command-line flag."""
     try:
-        return units.parse_quantity(key, value)
+        return parse_quantity(key, value)
     except ScenarioError as exc:
         raise ScenarioError(flag, value, exc.allowed) from None

@@ -47,8 +47,9 @@ import pandas as pd
 
 from tankeco.errors import UserError
 from tankeco.plan.limits import WaterLimits
-from tankeco.scenario.config import RandomOutages, apply_overrides
+from tankeco.scenario.loading import apply_overrides
 from tankeco.scenario.params import PARAMETERS
+from tankeco.scenario.schema import RandomOutages
 from tankeco.scenario.thresholds import CYCLED_MG_L
 from tankeco.sim import schedule as sched
 from tankeco.sim.biofilm import film_kinetics, water_factors
@@ -175,7 +176,7 @@ def draw(
     ----------
     seed, index : int
         The draw's generator is ``numpy.random.default_rng([seed, index])``.
-    scenario : tankeco.scenario.config.Scenario
+    scenario : tankeco.scenario.schema.Scenario
         Gives the feed routines (how many feedings to draw).
     days : float
         Length of the runs, d.
@@ -252,7 +253,7 @@ def _member(base, d: Draw, days: float, p: dict[str, float]) -> tuple[Member, in
     changes = np.flatnonzero(s.kind == sched.WATER_CHANGE)
     missed = d.missed[: changes.size]
     keep[changes] = ~missed
-    s = sched.Schedule(s.time_d, s.kind, s.index, value).select(keep)
+    s = s.with_values(value).select(keep)
     return Member(scenario, s), int(missed.sum())
 
 
@@ -272,7 +273,7 @@ def monte_carlo(
 
     Parameters
     ----------
-    scenario : tankeco.scenario.config.Scenario
+    scenario : tankeco.scenario.schema.Scenario
     schedules : sequence of ScheduleSpec
     limits : WaterLimits
     n_draws : int

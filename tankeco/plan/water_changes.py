@@ -33,7 +33,7 @@ import pandas as pd
 
 from tankeco.plan.closed_form import periodic_steady_state, water_per_month_l
 from tankeco.plan.limits import WaterLimits
-from tankeco.scenario.config import apply_overrides
+from tankeco.scenario.loading import apply_overrides
 from tankeco.sim.engine import Tank, geometry_of
 from tankeco.sim.ensemble import run_ensemble
 
@@ -177,7 +177,7 @@ def plan_water_changes(
 
     Parameters
     ----------
-    scenario : tankeco.scenario.config.Scenario
+    scenario : tankeco.scenario.schema.Scenario
         The tank; its own water-change settings are replaced by each candidate's.
     limits : WaterLimits
     intervals_d, fractions : sequences of float

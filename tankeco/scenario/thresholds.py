@@ -1,32 +1,32 @@
-"""Water-quality limits the summaries and plots measure against (all "as N" unless named).
+"""Water-quality limits the summaries, plans and plots measure against (as N unless named).
 
 These are not model parameters: they are what a keeper's fish tolerate, used to count the
-days a run spends above them and to draw threshold lines.
+days a run spends above them and to draw threshold lines.  The limits of measured
+quantities (free ammonia, total ammonia, nitrite, nitrate, oxygen) are rows of the
+quantity registry, :mod:`tankeco.units.quantities`, with their sources; they are named
+here for the model's summaries.  The limits below them are the ones no sensor measures.
 """
 
-#: Free (un-ionised) ammonia, mg NH3-N/L.  0.02 mg NH3/L is the long-standing chronic
-#: limit for fish culture (EIFAC 1970, Water quality criteria for European freshwater
-#: fish, Tech. Pap. 11; Timmons & Ebeling 2010); 0.02 x 14/17 as N.
-FREE_NH3_N_MG_L = 0.02 * 14.007 / 17.031
+from tankeco.units.quantities import FREE_NH3, NITRATE, NITRITE, OXYGEN_MIN, TAN_CHRONIC
 
-#: Nitrite, mg NO2-N/L: warm-water fish should be kept below 1 mg/L (Timmons & Ebeling
-#: 2010, Recirculating Aquaculture, Table 2.1); keepers aim for zero.
-NO2_N_MG_L = 1.0
+#: Free (un-ionised) ammonia, mg NH3-N/L (0.02 mg NH3/L, EIFAC 1970).
+FREE_NH3_N_MG_L = FREE_NH3.value
 
-#: Nitrate, mg NO3-N/L: long-term effects from 10 mg N/L; 2 mg N/L protects the most
-#: sensitive species (Camargo, Alonso & Salamanca 2005, Chemosphere 58:1255).
-NO3_N_MG_L = 10.0
+#: Nitrite, mg NO2-N/L (Timmons & Ebeling 2010).
+NO2_N_MG_L = NITRITE.value
 
-#: Total ammonia, mg TAN/L, chronic criterion at pH 7 and 20 °C (US EPA 2013,
-#: EPA-822-R-13-001).
-TAN_CHRONIC_MG_L = 1.9
+#: Nitrate, mg NO3-N/L (Camargo, Alonso & Salamanca 2005).
+NO3_N_MG_L = NITRATE.value
+
+#: Total ammonia, mg TAN/L, chronic criterion at pH 7 and 20 °C (US EPA 2013).
+TAN_CHRONIC_MG_L = TAN_CHRONIC.value
+
+#: Dissolved oxygen below which fish are stressed, mg O2/L (Boyd 2015).
+DO_MIN_MG_L = OXYGEN_MIN.value
 
 #: A cycled tank: ammonia and nitrite both read "0" on a hobby kit, whose first colour
 #: step is 0.25 ppm (API freshwater master kit card).
 CYCLED_MG_L = 0.25
-
-#: Dissolved oxygen below which fish are stressed, mg O2/L (Boyd 2015, Water Quality).
-DO_MIN_MG_L = 5.0
 
 #: Below this a bed zone counts as anoxic: nitrification needs oxygen (K_O 0.5-1.1 mg/L,
 #: Metcalf & Eddy 2014) and denitrification takes over (ASM1 K_OH 0.2 mg/L).

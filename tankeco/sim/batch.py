@@ -4,7 +4,9 @@ Every array has the scenario as its first axis (scenario x compartment x compone
 states).  :func:`run_batch` loops over scenarios with ``numba.prange`` (the threads share
 nothing but read-only inputs), and each scenario runs the same sequence as the simpy
 engine: integrate with :func:`tankeco.sim.ros2_kernel.advance` to the next event, take off the
-evaporation, apply the event with the functions of :mod:`tankeco.sim.events`.  With the
+evaporation, apply the event with the functions of :mod:`tankeco.sim.events`: the loop of
+:class:`tankeco.sim.driver.Run`, compiled, on the same :class:`~tankeco.sim.schedule.
+Schedule` and with the same boundary rule.  With the
 same inputs a scenario therefore gives the same numbers as ``simulate``, bit for bit.
 
 The Python side (packing scenarios into these arrays, reading the results) is
@@ -66,6 +68,7 @@ class MemberInputs(NamedTuple):
     n_weights: np.ndarray  # (NCOMP,) g N per unit of each component
     evaporation_l_d: np.ndarray  # () water lost to evaporation, L/d
     pump0: np.ndarray  # () int: pump on at the start
+    pump_can_run: np.ndarray  # () int: 0 for a scenario without pump flow (never on)
     light0: np.ndarray  # () int: light on at the start
     feeds: np.ndarray  # (feed, N_FEED_COLUMNS) the portions, columns FEED_*
     care: np.ndarray  # (N_CARE_COLUMNS,) dosing and buffer settings, columns DOSE_*, BUFFER_*
@@ -96,7 +99,12 @@ class BatchOutput(NamedTuple):
 
 @njit(cache=True)
 def _apply_event(kind, index, value, m, vol_w, inp, s, water_borne, ledger):
-    """One event on member ``s``; returns (water volume, pump flag or -1, light flag or -1)."""
+    """One event on member ``s``; returns (water volume, pump flag or -1, light flag or -1).
+
+    The same actions as :func:`tankeco.sim.driver.apply_event` (NOTE: nothing to do; a
+    FILTER re-solve is not run here, and :func:`tankeco.sim.ensemble.run_ensemble`
+    refuses schedules that ask for one).
+    """
     pump = -1
     light = -1
     v_nominal, tap, n_weights = inp.v_nominal_l[s], inp.tap_mg_l[s], inp.n_weights[s]
@@ -116,9 +124,10 @@ def _apply_event(kind, index, value, m, vol_w, inp, s, water_borne, ledger):
         )
         ledger[ev.N_OUT_RETAINED] += retained
         ledger[ev.N_IN_FEED] += n_mg
-    elif kind == sched.WATER_CHANGE:
+    elif kind == sched.WATER_CHANGE or kind == sched.WATER_CHANGE_L:
+        fraction = value if kind == sched.WATER_CHANGE else min(max(value / vol_w, 0.0), 1.0)
         vol_w, out_l, in_l, n_out, n_in = ev.water_change(
-            m, value, vol_w, v_nominal, tap, water_borne, n_weights
+            m, fraction, vol_w, v_nominal, tap, water_borne, n_weights
         )
         ledger[ev.N_OUT_WATER_CHANGE] += n_out
         ledger[ev.WATER_OUT] += out_l
@@ -139,7 +148,7 @@ def _apply_event(kind, index, value, m, vol_w, inp, s, water_borne, ledger):
             m, vol_w, care[BUFFER_MIN], care[BUFFER_TARGET]
         )
     elif kind == sched.PUMP:
-        pump = 1 if value > 0.5 else 0
+        pump = 1 if value > 0.5 and inp.pump_can_run[s] > 0 else 0
     elif kind == sched.LIGHT:
         light = 1 if value > 0.5 else 0
     return vol_w, pump, light

@@ -1,53 +1,38 @@
-"""The discrete-event engine: simpy processes for what happens at an instant, the
-continuous chemistry integrated between them.
+"""The tank: set-up from a scenario, the event actions, and ``simulate``.
 
-Processes (each a simpy generator): feeding (one per feed), lights, water changes, top-ups,
-ammonia dosing, scheduled and random pump outages.  The driver advances the chemistry to
-the time of the next scheduled simpy event (``env.peek()``), then lets simpy run it; an
-event may change the state (a feeding, a water change) or the forcing (pump, light).
-Output sampling needs no events of its own: the integrator interpolates the output grid
-inside its accepted steps, so sampling never shortens a step.
-
-Every transfer across the tank's boundary is booked in a :class:`Ledger`, which closes the
-nitrogen and water balances reported in ``summary.json``.
+The simulator is four parts (see ``docs/sim.md``): the model (:mod:`tankeco.sim.model`,
+the Petersen tables of :mod:`tankeco.sim.petersen`), the state (:mod:`tankeco.sim.state`),
+an integrator (:mod:`tankeco.sim.integrators`) and one driver (:mod:`tankeco.sim.driver`)
+that applies a :class:`~tankeco.sim.schedule.Schedule`.  :class:`Tank` puts a scenario
+into the first two: it builds the model and the start state, and it knows what each
+event does to the state (with the compiled functions of :mod:`tankeco.sim.events`) and
+books every transfer across the tank's boundary in the ledger, which closes the nitrogen
+and water balances reported in ``summary.json``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
 
 import numpy as np
-import simpy
 
 from tankeco.chemistry.carbonate import dic_from_alk_ph
 from tankeco.chemistry.oxygen import o2_saturation_mg_l
 from tankeco.chemistry.temperature import theta_factor
-from tankeco.errors import ConvergenceError, ScenarioError
+from tankeco.errors import ScenarioError
 from tankeco.scenario.params import resolve
 from tankeco.sim import events
-from tankeco.sim import ros2_kernel as kernel
 from tankeco.sim.biofilm import film_kinetics, water_factors
+from tankeco.sim.driver import Run
 from tankeco.sim.filterbed import FilterBed
+from tankeco.sim.integrators import Tolerances, make_integrator
 from tankeco.sim.model import Forcing, Geometry, TankModel
 from tankeco.sim.petersen import ALK_PER_N, DISSOLVED, C
 from tankeco.sim.results import Results, build_results
+from tankeco.sim.schedule import record_schedule
+from tankeco.sim.state import Ledger, Samples, TankState
 
-
-@dataclass
-class Ledger:
-    """Cumulative flows across the tank's boundary (mg N, L of water)."""
-
-    n_in_feed_mg: float = 0.0
-    n_in_dosing_mg: float = 0.0
-    n_in_tap_mg: float = 0.0
-    n_out_water_change_mg: float = 0.0
-    n_out_retained_by_animals_mg: float = 0.0
-    water_in_l: float = 0.0
-    water_out_l: float = 0.0
-    water_evaporated_l: float = 0.0
-    baking_soda_g: float = 0.0
-    events: list[dict] = field(default_factory=list)
+__all__ = ["Ledger", "Tank", "evaporation_l_d", "geometry_of", "simulate"]
 
 
 def geometry_of(scenario) -> Geometry:
@@ -96,12 +81,12 @@ def evaporation_l_d(scenario) -> float:
     return scenario.tank.evaporation_mm_d / 1000.0 * geometry_of(scenario).surface_area_m2 * 1000
 
 
-class IntegrationError(ConvergenceError):
-    """The step size collapsed: the model could not be advanced (a bug, not bad input)."""
-
-
 class Tank:
-    """The simulated tank: model, state, forcing, ledger and output buffer in one place."""
+    """A scenario's tank: its model, its state and samples, and what events do to them.
+
+    ``days`` sizes the output grid; ``rtol`` sets the tolerances an integrator is given
+    (:meth:`tolerances`).  The masses, clock, forcing and ledger are in :attr:`state`.
+    """
 
     def __init__(
         self,
@@ -126,7 +111,6 @@ class Tank:
             scenario.pump.flow_l_h,
             scenario.filter.direction,
         )
-        self.inert_g = np.zeros(n)  # inert solids retained in each zone (dry g)
         self.model = TankModel(
             self.geo,
             self.p,
@@ -138,42 +122,56 @@ class Tank:
         )
         self.model.deposition_share = self.filter.deposition_share()
         self.v_nominal_l = self.geo.water_volume_l
-        self.forcing = Forcing(
+        forcing = Forcing(
             pump_on=self.filter.total_flow_l_h > 0,
             light_on=_light_on_at(0.0, scenario.lights.on_h, scenario.lights.off_h),
             water_volume_l=self.v_nominal_l,
         )
         self.evaporation_l_d = evaporation_l_d(scenario)
         self.portions = {id(f): events.portion(f, scenario.animals, self.p) for f in scenario.feeds}
-        self.tap_mg_l = self._tap_concentrations()
-        self.m = self._initial_masses()
-        self.m[~self.model.active] = 0.0
-        self.t = 0.0
-        self.ledger = Ledger()
+        self.tap_mg_l = self._tap_concentrations(forcing)
+        m = self._initial_masses(forcing)
+        m[~self.model.active] = 0.0
+        self.state = TankState(m=m, forcing=forcing, inert_g=np.zeros(n))
         self.n_start_mg = self.stored_n_mg()
         self.v_start_l = self.total_water_l()
         self.rtol = rtol
-        self.atol = self._atol()
-        # nitrifier biomass grows exponentially from a trace and drives everything else:
-        # hold it ten times tighter so timing errors do not accumulate over a cycle
-        self.rtol_cells = np.full(self.m.shape, rtol)
-        self.rtol_cells[:, [C.AOB, C.NOB]] = rtol / 10
-        self.weight = self.model.active.astype(float)
-        self.h = kernel.H_START_D
-        self.h_max = kernel.H_MAX_D
-        self.stats = np.zeros(kernel.N_STATS, dtype=np.int64)
-        self.clipped = np.zeros_like(self.m)  # mass added by zeroing round-off negatives
-        step_d = scenario.output.step_h / 24.0
-        self.out_t = np.arange(0.0, days + 1e-9, step_d)
-        self.out_m = np.zeros((self.out_t.size, *self.m.shape))
-        self.out_flags = np.zeros((self.out_t.size, 4))
-        self.out_m[0] = self.m
-        self.out_flags[0] = self._flags()
-        self.k_out = 1
+        self._tolerances = self._make_tolerances()
+        self.samples = Samples(days, scenario.output.step_h, self.m, self.flags())
         self._progress = progress
 
+    # ------------------------------------------------------- the state, by name
+    @property
+    def m(self) -> np.ndarray:
+        """Masses m[compartment, component], mg (the state's)."""
+        return self.state.m
+
+    @m.setter
+    def m(self, value: np.ndarray) -> None:
+        self.state.m = value
+
+    @property
+    def t(self) -> float:
+        return self.state.t
+
+    @property
+    def forcing(self) -> Forcing:
+        return self.state.forcing
+
+    @property
+    def ledger(self) -> Ledger:
+        return self.state.ledger
+
+    @property
+    def inert_g(self) -> np.ndarray:
+        return self.state.inert_g
+
+    @property
+    def clipped(self) -> np.ndarray:
+        return self.state.clipped
+
     # ----------------------------------------------------------------- set-up
-    def _tap_concentrations(self) -> np.ndarray:
+    def _tap_concentrations(self, forcing: Forcing) -> np.ndarray:
         tap = self.scenario.tap
         c = np.zeros(len(C))
         c[C.TAN] = tap.tan_mg_l
@@ -237,7 +235,7 @@ class Tank:
         out[2:] *= 1000.0 * media
         return out[0], out[1], out[2], out[3]
 
-    def _initial_masses(self) -> np.ndarray:
+    def _initial_masses(self, forcing: Forcing) -> np.ndarray:
         """Start state: a new tank (tap water, a trace of nitrifiers) or a mature one:
         every zone's film at its steady state for the mean load of feeding and dosing
         (:meth:`mature_film`), waste in balance with the feeding, nitrate at its periodic
@@ -245,7 +243,7 @@ class Tank:
         what oxidising that nitrate used (the charge balance: a closed tank keeps
         ALK - TAN + NO2 + NO3, in equivalents)."""
         sc, p, model = self.scenario, self.p, self.model
-        vol = model.volumes_l(self.forcing)
+        vol = model.volumes_l(forcing)
         tap = self.tap_mg_l
         conc = np.tile(tap, (model.ncompart, 1))
         mass = conc * vol[:, None]
@@ -285,7 +283,7 @@ class Tank:
                 - (no2_given - tap[C.NO2])
                 - (no3_given - tap[C.NO3]) * (1.0 + chloride)
             )
-            if alk <= 0:
+            if alk <= 0 and sc.start.alk_mg_l_caco3 is None:
                 raise ScenarioError(
                     "start.state",
                     "mature",
@@ -307,19 +305,29 @@ class Tank:
             mass[:, comp] = (value if given is None else given) * vol
         return mass
 
-    def _atol(self) -> np.ndarray:
+    def tolerances(self) -> Tolerances:
+        """The tolerances an integrator gets (fixed at the start volumes)."""
+        return self._tolerances
+
+    def _make_tolerances(self) -> Tolerances:
         """Absolute tolerances: 0.001 mg/L for solutes (ten times finer than the best
         hobby sensor resolves), 0.01 mg for waste and gut pools, 1 ug for the biomass,
-        which starts from a trace in a new tank and must be followed from there."""
+        which starts from a trace in a new tank and must be followed from there.  The
+        nitrifier biomass grows exponentially from a trace and drives everything else:
+        its relative tolerance is ten times tighter, so timing errors do not accumulate
+        over a cycle."""
         vol = self.model.volumes_l(self.forcing)
         atol = np.full((self.model.ncompart, len(C)), 1e-2)
         for comp in DISSOLVED:
             atol[:, comp] = 1e-3 * vol
         atol[:, [C.AOB, C.NOB]] = 1e-6
-        return atol
+        rtol_cells = np.full(self.m.shape, self.rtol)
+        rtol_cells[:, [C.AOB, C.NOB]] = self.rtol / 10
+        return Tolerances(self.rtol, rtol_cells, atol, self.model.active.astype(float))
 
     # ------------------------------------------------------------ accounting
-    def _flags(self) -> tuple[float, float, float, float]:
+    def flags(self) -> tuple[float, float, float, float]:
+        """The forcing as the output records it (columns of Samples.FLAGS)."""
         f = self.forcing
         flow = self.filter.total_flow_l_h if f.pump_on else 0.0
         return (float(f.pump_on), float(f.light_on), f.water_volume_l, flow)
@@ -341,39 +349,13 @@ class Tank:
             {"time_d": self.t, "event": kind, "detail": detail, "n_mg": n_mg, "volume_l": volume_l}
         )
 
-    # ------------------------------------------------------------ continuous
-    def advance_to(self, t_end: float) -> None:
-        """Integrate the chemistry from self.t to t_end (nothing happens in between)."""
-        if t_end <= self.t:
-            return
-        forcing = self.forcing
-        k0 = self.k_out
-        self.m, self.h, self.k_out, ok = kernel.advance(
-            self.m,
-            self.t,
-            t_end,
-            self.h,
-            self.k_out,
-            kernel.StepControl(self.rtol_cells, self.atol, self.weight, self.h_max),
-            self.model.conditions(forcing),
-            self.model.tables(),
-            kernel.Record(self.out_t, self.out_m, self.stats, self.clipped),
-        )
-        if not ok:
-            raise IntegrationError(
-                f"the integrator's step size collapsed at day {self.t:.4f}; please report "
-                "this scenario"
-            )
-        self.out_flags[k0 : self.k_out] = self._flags()
-        self._after_advance(t_end)
-
-    def _after_advance(self, t_end: float) -> None:
+    def after_interval(self, t_end: float) -> None:
         """Evaporation over the interval just integrated, then move the clock."""
         forcing = self.forcing
         evaporated = events.evaporate(forcing.water_volume_l, self.evaporation_l_d, t_end - self.t)
         forcing.water_volume_l -= evaporated
         self.ledger.water_evaporated_l += evaporated
-        self.t = t_end
+        self.state.t = t_end
         if self._progress is not None:
             self._progress(t_end)
 
@@ -414,7 +396,7 @@ class Tank:
             * amount_factor
             * (por.uneaten_fraction + (1 - por.uneaten_fraction) * (1 - por.digestibility))
         )
-        self.inert_g += (
+        self.state.inert_g += (
             undigested_g * self.p["inert_fraction_of_waste"] * self.model.deposition_share
         )
         self.ledger.n_in_feed_mg += n_mg
@@ -519,90 +501,6 @@ def _light_on_at(hour: float, on_h: float, off_h: float) -> bool:
     return on_h <= hour < off_h if on_h < off_h else (hour >= on_h or hour < off_h)
 
 
-def _daily(start_d: float, interval_d: float) -> Iterator[float]:
-    """Event times start, start+interval, ... (generator, for simpy timeouts)."""
-    k = 0
-    while True:
-        yield start_d + k * interval_d
-        k += 1
-
-
-def _at_times(env: simpy.Environment, times: Iterator[float], action: Callable[[], None]):
-    for t in times:
-        if t > env.now:
-            yield env.timeout(t - env.now)
-        action()
-
-
-def build_processes(env: simpy.Environment, tank: Tank, events_on: bool = True) -> None:
-    """Register the scenario's discrete events as simpy processes."""
-    sc = tank.scenario
-    if not events_on:
-        return
-    for feed in sc.feeds:
-        start = feed.first_day_d + feed.time_of_day_h / 24.0
-        env.process(_at_times(env, _daily(start, feed.interval_d), lambda f=feed: tank.feed(f)))
-    if sc.plants.uptake_max_mg_n_d > 0:
-        env.process(
-            _at_times(env, _daily(sc.lights.on_h / 24.0, 1.0), lambda: tank.set_light(True))
-        )
-        env.process(
-            _at_times(env, _daily(sc.lights.off_h / 24.0, 1.0), lambda: tank.set_light(False))
-        )
-    wc = sc.water_changes
-    if wc.enabled:
-        env.process(
-            _at_times(
-                env,
-                _daily(wc.first_day_d + wc.time_of_day_h / 24.0, wc.interval_d),
-                lambda: tank.water_change(wc.fraction),
-            )
-        )
-    tu = sc.top_up
-    if tu.enabled and tank.evaporation_l_d > 0:
-        env.process(_at_times(env, _daily(tu.time_of_day_h / 24.0, tu.interval_d), tank.top_up))
-    bf = sc.buffer
-    if bf.enabled:
-        env.process(
-            _at_times(
-                env, _daily(bf.time_of_day_h / 24.0, bf.interval_d), lambda: tank.buffer_check(bf)
-            )
-        )
-    ds = sc.dosing
-    if ds.enabled:
-        env.process(
-            _at_times(
-                env, _daily(ds.time_of_day_h / 24.0, ds.interval_d), lambda: tank.dose_check(ds)
-            )
-        )
-    if tank.filter.has_layout:
-        step = sc.filter.resolve_interval_d
-        env.process(_at_times(env, _daily(step, step), tank.resolve_filter))
-    for outage in sc.pump.outages:
-        env.process(_outage(env, tank, outage.start_d, outage.duration_h / 24.0, "scheduled"))
-    ro = sc.pump.random_outages
-    if ro is not None:
-        env.process(_random_outages(env, tank, ro.mtbf_d, ro.mttr_h / 24.0, ro.seed))
-
-
-def _outage(env, tank: Tank, start_d: float, duration_d: float, why: str):
-    yield env.timeout(max(0.0, start_d - env.now))
-    tank.set_pump(False, f"{why} outage, {duration_d * 24:g} h")
-    yield env.timeout(duration_d)
-    tank.set_pump(True, f"end of {why} outage")
-
-
-def _random_outages(env, tank: Tank, mtbf_d: float, mttr_d: float, seed: int):
-    """Failures as a Poisson process (exponential up and down times)."""
-    rng = np.random.default_rng(seed)
-    while True:
-        yield env.timeout(rng.exponential(mtbf_d))
-        down = rng.exponential(mttr_d)
-        tank.set_pump(False, f"random failure, {down * 24:.1f} h")
-        yield env.timeout(down)
-        tank.set_pump(True, "repaired")
-
-
 def simulate(
     scenario,
     days: float | None = None,
@@ -618,27 +516,8 @@ def simulate(
     (BDF given the analytic Jacobian), "lsoda" or "radau" from scipy's solve_ivp.
     """
     days = float(scenario.simulation.days if days is None else days)
-    if integrator == "ros2":
-        tank = Tank(scenario, days, rtol=rtol, progress=progress)
-    elif integrator in ("bdf", "bdf+jac", "lsoda", "radau"):
-        from tankeco.sim.reference import ReferenceTank
-
-        tank = ReferenceTank(
-            scenario,
-            days,
-            rtol=rtol,
-            progress=progress,
-            method=integrator.split("+")[0].upper(),
-            use_jacobian=integrator.endswith("+jac"),
-        )
-    else:
-        raise ValueError(f"unknown integrator {integrator!r}")
-    env = simpy.Environment()
-    build_processes(env, tank, events_on=events)
-    while True:
-        t_next = min(env.peek(), days)
-        tank.advance_to(t_next)
-        if t_next >= days:
-            break
-        env.step()
-    return build_results(tank, days)
+    tank = Tank(scenario, days, rtol=rtol, progress=progress)
+    integ = make_integrator(integrator, tank.tolerances())
+    schedule = record_schedule(scenario, days, events, resolve_filter=tank.filter.has_layout)
+    Run(tank, schedule, integ).advance(days)
+    return build_results(tank, days, integ.solver_summary())

@@ -3,7 +3,7 @@
 ``run_ensemble(members, days)`` is the ensemble engine's entry point.  Each member is a
 scenario and, optionally, its own event schedule (a :class:`~tankeco.sim.schedule.
 Schedule`, e.g. with varied portions or a missed water change); without one, the
-scenario's schedule is recorded from the simpy engine's processes.  Each member's model
+scenario's routine is recorded (:func:`~tankeco.sim.schedule.record_schedule`).  Each member's model
 tables, initial state and tolerances come from :class:`tankeco.sim.engine.Tank`, so
 nothing about the model is defined twice.  Members are grouped by bed-zone count (the
 arrays of a batch share their shape) and run in chunks that bound the memory.
@@ -29,6 +29,7 @@ from tankeco.chemistry.carbonate import ph_from_alk_dic
 from tankeco.sim import batch
 from tankeco.sim import events as ev
 from tankeco.sim import ros2_kernel as kernel
+from tankeco.sim import schedule as sched
 from tankeco.sim.engine import Tank
 from tankeco.sim.model import Forcing
 from tankeco.sim.petersen import NCOMP, C
@@ -70,7 +71,7 @@ SUMMARY_COLUMNS = (
 class Member:
     """One scenario of an ensemble, with its own schedule if it differs from its file's."""
 
-    scenario: object  # tankeco.scenario.config.Scenario
+    scenario: object  # tankeco.scenario.schema.Scenario
     schedule: Schedule | None = None
 
 
@@ -124,6 +125,7 @@ def _member_inputs(tank: Tank) -> batch.MemberInputs:
     care[batch.BUFFER_MIN] = sc.buffer.min_alk_mg_l_caco3
     care[batch.BUFFER_TARGET] = sc.buffer.target_alk_mg_l_caco3
     model = tank.model
+    tol = tank.tolerances()
     sc_by_forcing = np.zeros((batch.N_FORCING_SLOTS, kernel.N_SCALARS))
     for pump in (0, 1):
         for light in (0, 1):
@@ -134,9 +136,9 @@ def _member_inputs(tank: Tank) -> batch.MemberInputs:
         m0=tank.m,
         v_nominal_l=np.float64(tank.v_nominal_l),
         pore_l=tank.geo.zone_pore_volume_l,
-        rtol=tank.rtol_cells,
-        atol=tank.atol,
-        weight=tank.weight,
+        rtol=tol.rtol_cells,
+        atol=tol.atol,
+        weight=tol.weight,
         sc_by_forcing=sc_by_forcing,
         exch_by_pump=exch_by_pump,
         deposition_share=model.deposition_share,
@@ -144,6 +146,7 @@ def _member_inputs(tank: Tank) -> batch.MemberInputs:
         n_weights=model.n_weights,
         evaporation_l_d=np.float64(tank.evaporation_l_d),
         pump0=np.int64(tank.forcing.pump_on),
+        pump_can_run=np.int64(sc.pump.flow_l_h > 0),
         light0=np.int64(tank.forcing.light_on),
         feeds=feeds,
         care=care,
@@ -354,6 +357,12 @@ def run_ensemble(
                 else record_schedule(members[i].scenario, days)
                 for i in part
             ]
+            for i, s in zip(part, schedules, strict=True):
+                if np.any(s.kind == sched.FILTER):
+                    raise ValueError(
+                        f"member {i}: the ensemble keeps the start's zone flows and cannot "
+                        "re-solve the pipe layout (FILTER events); use simulate"
+                    )
             raw = _run_group(tanks, schedules, days, out_t)
             summary, part_series = _summarise(tanks, raw, out_t, window_start_d, series)
             for name in summary.columns:

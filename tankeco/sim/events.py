@@ -1,6 +1,6 @@
 """What the discrete events do to the tank: state changes as compiled functions.
 
-One definition of each event, called by both engines: the simpy engine
+One definition of each event, called by both engines: the driver
 (:class:`tankeco.sim.engine.Tank`, one tank, from Python) and the ensemble engine
 (:mod:`tankeco.sim.batch`, many tanks, from compiled code).  Each function changes the
 mass array ``m[compartment, component]`` (mg; compartment 0 is the free water column) in
@@ -9,7 +9,7 @@ nothing else is read or written (no clock, no log, no globals).  The volume of t
 column is passed in and, where an event changes it, the new volume is returned.
 
 Ledger slots of the ensemble engine (:data:`LEDGER_FIELDS`) carry the names of
-:class:`tankeco.sim.engine.Ledger`'s fields.
+:class:`tankeco.sim.state.Ledger`'s fields.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import numpy as np
 from numba import njit
 
 from tankeco.sim.petersen import ALK_PER_N, DISSOLVED, PARTICULATE, C
+from tankeco.units.molar import ALK_MG_CACO3_PER_MEQ, MOLAR_MASS_C_G_MOL
 
 #: Components a water change (or any water leaving the column) carries, as indices.
 WATER_BORNE = np.array([int(c) for c in (*DISSOLVED, *PARTICULATE)], dtype=np.int64)
@@ -49,8 +50,8 @@ LEDGER_FIELDS = (
 ) = range(len(LEDGER_FIELDS))
 
 #: mg CaCO3 per mmol of NaHCO3 (one equivalent), mg C per mmol, mg NaHCO3 per mmol.
-ALK_MG_PER_MMOL_BICARBONATE = 50.04
-C_MG_PER_MMOL = 12.011
+ALK_MG_PER_MMOL_BICARBONATE = ALK_MG_CACO3_PER_MEQ
+C_MG_PER_MMOL = MOLAR_MASS_C_G_MOL
 NAHCO3_MG_PER_MMOL = 84.007
 
 _TAN, _ALK, _DIC = int(C.TAN), int(C.ALK), int(C.DIC)
@@ -258,9 +259,9 @@ def portion(feed_routine, animals, p: dict[str, float]) -> Portion:
 
     Parameters
     ----------
-    feed_routine : tankeco.scenario.config.Feed
+    feed_routine : tankeco.scenario.schema.Feed
         The feeding routine (amount, protein, who eats it).
-    animals : list of tankeco.scenario.config.Animal
+    animals : list of tankeco.scenario.schema.Animal
         The stock; feed for a kind that is absent is all uneaten.
     p : dict
         Resolved model parameters (``n_per_protein``, ``cod_per_g_feed``,

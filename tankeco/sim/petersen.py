@@ -38,7 +38,7 @@ from enum import IntEnum
 import numpy as np
 
 from tankeco.chemistry.temperature import cardinal_temperature_factor, theta_factor
-from tankeco.units.chemistry_units import (
+from tankeco.units.molar import (
     ALK_MG_CACO3_PER_MEQ,
     MOLAR_MASS_C_G_MOL,
     MOLAR_MASS_N_G_MOL,

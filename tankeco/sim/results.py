@@ -13,6 +13,7 @@ from tankeco.sim import ros2_kernel as kernel
 from tankeco.sim.biofilm import film_kinetics, o2_per_n, water_factors
 from tankeco.sim.model import Forcing
 from tankeco.sim.petersen import C
+from tankeco.sim.state import FLAG_FLOW, FLAG_LIGHT, FLAG_PUMP, FLAG_WATER_VOLUME
 
 TIMESERIES_COLUMNS = (
     "time_d",
@@ -81,9 +82,10 @@ def timeseries_columns(tank) -> dict[str, np.ndarray]:
     """The sampled run as named columns (TIMESERIES_COLUMNS, then one oxygen column per
     bed zone)."""
     model, temp = tank.model, tank.temp_c
-    n = tank.k_out
-    times, m, flags = tank.out_t[:n], tank.out_m[:n], tank.out_flags[:n]
-    vol_w = flags[:, 2]
+    samples = tank.samples
+    n = samples.k_out
+    times, m, flags = samples.out_t[:n], samples.out_m[:n], samples.out_flags[:n]
+    vol_w = flags[:, FLAG_WATER_VOLUME]
     pore = model.geo.zone_pore_volume_l
     w = m[:, 0, :] / vol_w[:, None]
     bed = m[:, 1:, :] / pore[None, :, None]
@@ -108,9 +110,9 @@ def timeseries_columns(tank) -> dict[str, np.ndarray]:
             "bed_waste_cod_g": m[:, 1:, C.XS_COD].sum(axis=1) / 1000.0,
             "denitrified_n_mg": m[:, :, C.N2].sum(axis=1),
             "water_volume_l": vol_w,
-            "pump_on": flags[:, 0].astype(bool),
-            "light_on": flags[:, 1].astype(bool),
-            "pump_flow_l_h": flags[:, 3],
+            "pump_on": flags[:, FLAG_PUMP].astype(bool),
+            "light_on": flags[:, FLAG_LIGHT].astype(bool),
+            "pump_flow_l_h": flags[:, FLAG_FLOW],
             "anoxic_zones": (bed[:, :, C.O2] < limits.ANOXIC_DO_MG_L).sum(axis=1),
         }
     )
@@ -234,7 +236,8 @@ def _hours_above(ts, column: str, limit: float) -> float:
     return float((dt * (np.asarray(ts[column]) > limit)).sum() * 24.0)
 
 
-def build_results(tank, days: float) -> Results:
+def build_results(tank, days: float, solver: dict) -> Results:
+    """The run's outputs; ``solver`` is the integrator's ``solver_summary()``."""
     ts = timeseries_columns(tank)
     ev = tank.ledger.events
     led = tank.ledger
@@ -329,14 +332,5 @@ def build_results(tank, days: float) -> Results:
             "no2_n_mg_l": limits.NO2_N_MG_L,
             "no3_n_mg_l": limits.NO3_N_MG_L,
         },
-    }
-    st = tank.stats
-    solver = {
-        "method": "ROS2 (Verwer et al. 1999)",
-        "rtol": tank.rtol,
-        "steps": int(st[kernel.STAT_ACCEPTED]),
-        "rejected_error": int(st[kernel.STAT_REJECTED_ERROR]),
-        "rejected_negative": int(st[kernel.STAT_REJECTED_NEGATIVE]),
-        "rhs_calls": int(st[kernel.STAT_RHS_EVALUATIONS]),
     }
     return Results(ts, ev, summary, balance, solver, final_state=tank.m.copy())

@@ -14,11 +14,13 @@ What it computes is defined elsewhere and only evaluated here:
   tests check the two agree to 1e-6 pH over aquarium ranges);
 * free ammonia and free nitrous acid in the form of Anthonisen et al. (1976), as
   :mod:`tankeco.chemistry.ammonia` (tests check agreement);
-* the ROS2 method of Verwer et al. (1999), with the
+* the ROS2 method of Verwer et al. (1999; see :mod:`tankeco.sim.integrators`), with the
   linear systems solved by block elimination: every bed zone couples only to the water
   column, so (I - g h J) is an "arrow" matrix of 17 x 17 blocks.
 
 State layout: ``m[c, k]`` is the mass of component k in compartment c (0 = water column).
+Inputs come as named tuples of arrays (:class:`Tables`, :class:`Conditions`,
+:class:`StepControl`, :class:`Record`), which numba compiles like structs.
 """
 
 from __future__ import annotations
@@ -30,6 +32,11 @@ from numba import njit
 
 from tankeco.sim.biofilm import nitrifier_fluxes
 from tankeco.sim.petersen import COD_PER_VSS, C
+from tankeco.units.molar import (
+    ALK_MG_CACO3_PER_MEQ,
+    MOLAR_MASS_C_G_MOL,
+    MOLAR_MASS_N_G_MOL,
+)
 
 GAMMA = 1.0 + 1.0 / np.sqrt(2.0)
 
@@ -225,9 +232,9 @@ def ph_charge_balance(alk_mg_l_caco3, dic_mg_c_l, tan_mg_l, k1, k2, kw, ka_nh4):
     taken off the alkalinity; then Newton steps on the full balance, kept inside a bracket
     that holds the root (bisection when a step leaves it), to 1e-10 pH.
     """
-    alk = alk_mg_l_caco3 / 50.04 / 1000.0
-    ct = max(dic_mg_c_l, 0.0) / 12.011 / 1000.0
-    nt = max(tan_mg_l, 0.0) / 14.007 / 1000.0
+    alk = alk_mg_l_caco3 / ALK_MG_CACO3_PER_MEQ / 1000.0
+    ct = max(dic_mg_c_l, 0.0) / MOLAR_MASS_C_G_MOL / 1000.0
+    nt = max(tan_mg_l, 0.0) / MOLAR_MASS_N_G_MOL / 1000.0
     h = _carbonate_root(alk, ct, k1, k2)
     if nt > 0.0:
         h = _carbonate_root(alk - nt * ka_nh4 / (ka_nh4 + h), ct, k1, k2)
@@ -347,13 +354,44 @@ def environment(conc, mass, sc, film, area, env, ph):
 
 
 @njit(cache=True)
+def concentrations(m, vol):
+    """conc[c, k] = m[c, k] / vol[c], mg/L."""
+    nc, ncomp = m.shape
+    conc = np.empty((nc, ncomp))
+    for c in range(nc):
+        for k in range(ncomp):
+            conc[c, k] = m[c, k] / vol[c]
+    return conc
+
+
+@njit(cache=True)
 def evaluate(m, cond, tab, want_jac):
     """dm/dt (nc, NC) and, if want_jac, the compartment blocks J[c] and the couplings.
 
-    ``cond`` is the :class:`Conditions`, ``tab`` the :class:`Tables`.
+    ``cond`` is the :class:`Conditions`, ``tab`` the :class:`Tables`.  The environment
+    (pH and the factors of :func:`environment`) is computed from ``m`` here, then
+    :func:`evaluate_in` does the rest.
     Returns (dm, jloc, czw, cwz, ph): czw[i-1, k] = d(dm[i, k])/d(m[0, k]) for zone i,
-    cwz[i-1, k] = d(dm[0, k])/d(m[i, k]).  The Jacobian holds the environment factors
-    fixed (pH, inhibition, the biofilm's eta, the deposit's oxic share, CO2 for plants).
+    cwz[i-1, k] = d(dm[0, k])/d(m[i, k]).
+    """
+    nc = m.shape[0]
+    conc = concentrations(m, cond.vol)
+    env = np.empty((N_ENV, nc))
+    ph = np.empty(nc)
+    environment(conc, m, cond.sc, tab.film, tab.area, env, ph)
+    return evaluate_in(m, conc, env, ph, cond, tab, want_jac)
+
+
+@njit(cache=True)
+def evaluate_in(m, conc, env, ph, cond, tab, want_jac):
+    """:func:`evaluate` in a given environment ``env`` (N_ENV, nc) and pH ``ph`` (nc,).
+
+    The Jacobian returned is exact for this function, i.e. for :func:`evaluate` with the
+    environment (pH effects, inhibition by free ammonia and nitrous acid, the biofilm's
+    effectiveness factors, the deposit's oxic share, CO2 for plants, the CO2 fraction of
+    DIC at the surface) held fixed; ROS2 uses it as its Jacobian approximation and its
+    error control absorbs the rest.  The tests compare every column with finite
+    differences of this function.  ``conc`` must be m / vol.
     """
     vol, sc, exch, share = cond.vol, cond.sc, cond.exch, cond.share
     f_comp, f_k, f_a, f_b = tab.f_comp, tab.f_k, tab.f_a, tab.f_b
@@ -362,13 +400,6 @@ def evaluate(m, cond, tab, want_jac):
     nc, ncomp = m.shape
     nz = nc - 1
     npr, nf = f_comp.shape
-    conc = np.empty((nc, ncomp))
-    for c in range(nc):
-        for k in range(ncomp):
-            conc[c, k] = m[c, k] / vol[c]
-    env = np.empty((N_ENV, nc))
-    ph = np.empty(nc)
-    environment(conc, m, sc, tab.film, tab.area, env, ph)
     dm = np.zeros((nc, ncomp))
     jloc = np.zeros((nc, ncomp, ncomp))
     fac = np.empty(nf)

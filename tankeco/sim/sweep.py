@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from tankeco.errors import ScenarioError
-from tankeco.scenario.config import apply_overrides, validate_scenario
+from tankeco.scenario.loading import apply_overrides, validate_scenario
 from tankeco.units import parse as units
 
 METHODS = ("grid", "lhs")
@@ -41,10 +41,11 @@ class Vary:
 
 def _is_integer_key(key: str) -> bool:
     """True if the schema holds a whole number at ``key`` (e.g. ``animals[0].count``)."""
-    from tankeco.scenario.config import _loc_of, _schema_at, _unwrap_optional
+    from tankeco.scenario.messages import loc_of, schema_at, unwrap_optional
+    from tankeco.scenario.schema import Scenario
 
-    _, _, annotation = _schema_at(_loc_of(key))
-    return _unwrap_optional(annotation) is int
+    _, _, annotation = schema_at(Scenario, loc_of(key))
+    return unwrap_optional(annotation) is int
 
 
 def _number(key: str, text: str, vary_text: str) -> float:

@@ -12,8 +12,7 @@ from dataclasses import dataclass
 
 from tankeco import reasons
 from tankeco.reasons import Rejected
-from tankeco.units.quantities import lookup
-from tankeco.units.sensor_units import to_canonical
+from tankeco.units.quantities import lookup, to_canonical
 
 
 @dataclass(frozen=True)
@@ -26,9 +25,10 @@ class Kit:
     steps: tuple[float, ...]
 
 
-#: API Freshwater Master Test Kit cards (steps as printed, see docs/references.md).  The ammonia
-#: card reads total ammonia expressed as NH3; nitrite as NO2; nitrate as NO3.  The pH card
-#: is the union of the standard (6.0–7.6) and high-range (7.4–8.8) tubes.
+#: API Freshwater Master Test Kit colour cards, steps as printed on the cards (Mars
+#: Fishcare).  The ammonia card reads total ammonia expressed as NH3; nitrite as NO2;
+#: nitrate as NO3.  The pH card is the union of the standard (6.0–7.6) and high-range
+#: (7.4–8.8) tubes.
 KITS: dict[tuple[str, str], Kit] = {
     (k.name, k.quantity): k
     for k in (

@@ -18,7 +18,7 @@ import numba
 import pytest
 
 from tankeco.plan import risk
-from tankeco.scenario.config import load_scenario
+from tankeco.scenario.loading import load_scenario
 from tankeco.sim.engine import simulate
 from tankeco.sim.ensemble import run_ensemble
 from tests.benchmarks.harness import size, target

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tankeco.scenario.config import load_scenario
+from tankeco.scenario.loading import load_scenario
 from tankeco.sim.engine import simulate
 from tests.benchmarks.harness import size, target
 

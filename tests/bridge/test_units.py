@@ -4,13 +4,7 @@ import pytest
 
 from tankeco import reasons
 from tankeco.reasons import Rejected
-from tankeco.units.quantities import QUANTITIES, lookup
-from tankeco.units.sensor_units import (
-    ammonia_free_fraction,
-    normalise_unit,
-    to_canonical,
-    total_ammonia_n_from_free,
-)
+from tankeco.units.quantities import QUANTITIES, lookup, to_canonical
 
 
 @pytest.mark.parametrize(
@@ -42,7 +36,8 @@ def test_conversions(quantity: str, value: float, unit: str, expected: float) ->
 
 
 def test_kit_factors_agree_with_references() -> None:
-    # IUPAC 2013 atomic weights: mg N/L = NO3 × 0.2259 = NO2 × 0.3045 = NH3 × 0.822 = NH4 × 0.776
+    # Hach technical note TE387: NO3-N = NO3 / 4.427 (× 0.2259); NO2 × 0.3045, NH3 × 0.822,
+    # NH4 × 0.776 are 14.007/46.005, 14.007/17.031, 14.007/18.039 worked by hand.
     for q, unit, factor in [
         ("no3_n", "mg/L NO3", 0.2259),
         ("no2_n", "mg/L NO2", 0.3045),
@@ -81,16 +76,37 @@ def test_every_canonical_unit_converts_to_itself() -> None:
         assert to_canonical(q, 1.5, q.unit) == 1.5
 
 
-def test_normalise_unit_spellings() -> None:
-    assert normalise_unit(" ppm  NO3 ") == "mg/L NO3"
-    assert normalise_unit("mg/l N-NO3") == "mg/L NO3-N"
+@pytest.mark.parametrize(
+    ("quantity", "unit", "expected"),
+    [
+        ("no3_n", " ppm  NO3 ", 1 / 4.427),
+        ("no3_n", "mg/l N-NO3", 1.0),
+        ("no3_n", "mg NO3-N/L", 1.0),
+        ("tan_n", "mg/L TAN-N", 1.0),
+        ("nh3_n", "mg/L NH3-N (free)", 1.0),
+        ("do", "mg/L", 1.0),
+        ("tds", "g/L", 1000.0),
+    ],
+)
+def test_unit_spellings(quantity: str, unit: str, expected: float) -> None:
+    assert math.isclose(to_canonical(lookup(quantity), 1.0, unit), expected, rel_tol=1e-12)
 
 
-def test_emerson_free_ammonia_fraction() -> None:
-    # pKa at 25 °C = 0.09018 + 2729.92/298.15 = 9.2464; at pH 7: fraction ≈ 0.00564
-    f = ammonia_free_fraction(7.0, 25.0)
-    assert math.isclose(f, 1 / (1 + 10 ** (0.09018 + 2729.92 / 298.15 - 7.0)), rel_tol=1e-12)
-    assert 0.0055 < f < 0.0058
-    assert ammonia_free_fraction(8.0, 25.0) > f  # more NH3 at higher pH
-    assert ammonia_free_fraction(7.0, 30.0) > f  # and at higher temperature
-    assert math.isclose(total_ammonia_n_from_free(f, 7.0, 25.0), 1.0, rel_tol=1e-12)
+def test_nitrogen_without_basis_offers_both_bases() -> None:
+    """Issue 11 point 2: the bridge gives the same one-line advice as every other entry."""
+    with pytest.raises(Rejected) as e:
+        to_canonical(lookup("nitrate"), 40.0, "ppm")
+    assert e.value.detail == (
+        "no3_n: nitrate needs its basis: write '40 ppm NO3' (as the ion, API cards) "
+        "or '40 mg/L NO3-N' (as nitrogen)"
+    )
+
+
+def test_a_basis_of_another_species_is_refused() -> None:
+    with pytest.raises(Rejected) as e:
+        to_canonical(lookup("no3_n"), 1.0, "mg/L NO2")
+    assert e.value.reason == reasons.UNKNOWN_UNIT
+    assert "nitrite but quantity no3_n holds nitrate as N" in e.value.detail
+    with pytest.raises(Rejected) as e:
+        to_canonical(lookup("nh3_n"), 1.0, "mg/L NH4")
+    assert "free ammonia" in e.value.detail

@@ -13,11 +13,11 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from tankeco.compare.align import MODEL_COLUMN, SENSOR_SIGMA
 from tankeco.compare.replay import Action, Knobs, replay
 from tankeco.io.history import kit_steps
-from tankeco.scenario.config import Scenario
+from tankeco.scenario.schema import Scenario
 from tankeco.store import Batch, Event, ManualEntry, Reading, Store
+from tankeco.units.quantities import MODEL_COLUMN, SENSOR_SIGMA
 
 MS_PER_DAY = 86_400_000
 

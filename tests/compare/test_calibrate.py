@@ -17,7 +17,7 @@ from tankeco.compare.align import MODEL_COLUMN, align, metrics, model_at, observ
 from tankeco.compare.calibrate import calibrate, start_overrides, thin
 from tankeco.compare.replay import Action, Knobs, replay
 from tankeco.io.history import actions, clock_for, kit_steps, load_history, zone
-from tankeco.scenario.config import apply_overrides, load_scenario, parse_scenario
+from tankeco.scenario.loading import apply_overrides, load_scenario, parse_scenario
 from tankeco.store import open_store
 from tests.compare.synthetic import MS_PER_DAY, write_history
 

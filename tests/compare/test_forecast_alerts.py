@@ -9,12 +9,13 @@ import pandas as pd
 import pytest
 
 from tankeco.compare import alerts
-from tankeco.compare.align import MODEL_COLUMN, SENSOR_SIGMA, Clock, observations
+from tankeco.compare.align import Clock, observations
 from tankeco.compare.calibrate import start_overrides
 from tankeco.compare.forecast import Forecast, enkf_update, forecast
 from tankeco.compare.replay import Knobs, Member
 from tankeco.scenario import thresholds as limits
-from tankeco.scenario.config import apply_overrides, load_scenario
+from tankeco.scenario.loading import apply_overrides, load_scenario
+from tankeco.units.quantities import MODEL_COLUMN, SENSOR_SIGMA
 
 
 def test_enkf_matches_the_kalman_filter_on_a_linear_gaussian_case():

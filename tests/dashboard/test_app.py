@@ -13,7 +13,7 @@ from starlette.testclient import TestClient
 from tankeco.dashboard.app import create_app
 from tankeco.dashboard.ha_publisher import entities, state_payload
 from tankeco.dashboard.monitor import Monitor, flow_map
-from tankeco.scenario.config import load_scenario
+from tankeco.scenario.loading import load_scenario
 from tankeco.store import Batch, QuarantineRecord, Reading, SensorState, open_store
 
 ROOT = Path(__file__).resolve().parents[2]

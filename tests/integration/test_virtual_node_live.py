@@ -20,10 +20,10 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from tankeco.scenario.config import load_scenario
+from tankeco.scenario.loading import load_scenario
 from tankeco.sim.engine import simulate
 from tankeco.store import open_store
-from tankeco.units.sensor_units import NH3_PER_N
+from tankeco.units.molar import NH3_PER_NH3_N
 from tests.integration.brokers import Mosquitto
 from tests.integration.helpers import ROOT, BridgeProcess, count_accepted, wait_for
 
@@ -106,7 +106,7 @@ def test_native_node_lands_exactly_once_and_matches_the_simulation(tmp_path: Pat
     for r in rows:
         sent = good[(r.sensor, r.seq)]
         assert r.ts_ms == int(datetime.fromisoformat(sent["ts"]).timestamp() * 1000)
-        factor = 1 / NH3_PER_N if r.sensor == "nh3" else 1.0
+        factor = 1 / NH3_PER_NH3_N if r.sensor == "nh3" else 1.0
         assert r.value == pytest.approx(sent["value"] * factor, abs=1e-9)
 
     # The node's values follow the simulated water within the sensors' noise.

@@ -6,7 +6,7 @@ import pytest
 
 from tankeco.plan.limits import WaterLimits
 from tankeco.plan.risk import KINETIC_PARAMETERS, ScheduleSpec, draw, monte_carlo
-from tankeco.scenario.config import load_scenario
+from tankeco.scenario.loading import load_scenario
 from tankeco.scenario.params import PARAMETERS
 
 SPECS = [ScheduleSpec(3.0, 0.5, 5.5, 137.0), ScheduleSpec(7.0, 0.25, 26.0, 60.0)]

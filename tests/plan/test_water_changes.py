@@ -8,7 +8,7 @@ from tankeco.errors import ScenarioError
 from tankeco.plan.closed_form import periodic_steady_state, water_per_month_l
 from tankeco.plan.limits import WaterLimits, parse_alk, parse_nh3, parse_no3_n
 from tankeco.plan.water_changes import plan_water_changes
-from tankeco.scenario.config import load_scenario
+from tankeco.scenario.loading import load_scenario
 from tankeco.sim.engine import simulate
 
 LIMITS = WaterLimits(max_no3_n_mg_l=9.0)

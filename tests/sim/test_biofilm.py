@@ -25,7 +25,7 @@ from scipy.integrate import solve_ivp
 from scipy.sparse.linalg import spsolve
 
 from tankeco.chemistry.oxygen import o2_saturation_mg_l
-from tankeco.scenario.config import load_scenario
+from tankeco.scenario.loading import load_scenario
 from tankeco.scenario.params import defaults
 from tankeco.sim.biofilm import (
     deep_flux_g_m2_d,
@@ -320,3 +320,17 @@ def test_oxic_bed_hardly_denitrifies():
     run = simulate(load_scenario(None), 60)
     n_in = run.balance["nitrogen_mg"]["in"]["feed"]
     assert run.summary["denitrified_n_mg"] < 0.001 * n_in
+
+
+def test_a_mature_start_the_tap_cannot_pay_for_is_one_line_exit_2(capsys):
+    """Weekly 25 % changes leave ~26 mg N/L of nitrate standing, which cost 93 mg/L CaCO3:
+    a tap of 50 mg/L cannot have paid for it, so 'mature' is refused (naming the way out),
+    and accepted once the start's alkalinity is given."""
+    from tankeco.cli import main
+
+    assert main(["simulate", "--days", "1", "--no-plot", "--set", "tap.alk_mg_l_caco3=50"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "start.state" in err and "start.alk_mg_l_caco3" in err
+    scenario = load_scenario(None, ["tap.alk_mg_l_caco3=50", "start.alk_mg_l_caco3=20"])
+    assert Tank(scenario, days=1.0).m[0, C.ALK] > 0

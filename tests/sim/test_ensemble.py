@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from tankeco.scenario.config import load_scenario
+from tankeco.scenario.loading import load_scenario
 from tankeco.sim import events
 from tankeco.sim import schedule as sched
 from tankeco.sim.engine import Tank, simulate

@@ -9,7 +9,7 @@ import pytest
 from tankeco.errors import ScenarioError
 from tankeco.hydraulics.analysis import Analyser
 from tankeco.hydraulics.layout_file import resolve_layout
-from tankeco.scenario.config import load_scenario
+from tankeco.scenario.loading import load_scenario
 from tankeco.sim.engine import simulate
 
 REPO = Path(__file__).resolve().parents[2]

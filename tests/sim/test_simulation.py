@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from tankeco.scenario import thresholds as limits
-from tankeco.scenario.config import load_scenario
+from tankeco.scenario.loading import load_scenario
 from tankeco.sim.engine import simulate
 from tankeco.sim.petersen import C
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tankeco.scenario.config import load_scenario
+from tankeco.scenario.loading import load_scenario
 from tankeco.sim.engine import simulate
 from tankeco.sim.results import Results
 

@@ -27,7 +27,7 @@ from tankeco.node.sensors import is_ds18b20_sentinel
 from tankeco.sim.results import Results
 from tankeco.store import Batch
 from tankeco.units.kits import KITS
-from tankeco.units.sensor_units import NH3_PER_N
+from tankeco.units.molar import NH3_PER_NH3_N
 from tests.virtual_node.conftest import DAYS
 
 START_MS = 1_790_000_000_000  # 2026-09-21
@@ -135,7 +135,7 @@ def test_every_message_decodes_and_only_sentinels_are_quarantined(
     ok = ~is_ds18b20_sentinel(plan.temp_c)
     ph_tol = 0.5 / 223 if fmt == "tasmota" else 0.005
     assert np.abs(ph - plan.ph).max() <= ph_tol + 1e-9
-    assert np.abs(nh3 - plan.nh3_mg_l[~np.isnan(plan.nh3_mg_l)] / NH3_PER_N).max() < 0.0005
+    assert np.abs(nh3 - plan.nh3_mg_l[~np.isnan(plan.nh3_mg_l)] / NH3_PER_NH3_N).max() < 0.0005
     assert np.abs(temp - plan.temp_c[ok]).max() <= (0.005 if fmt == "tasmota" else 1e-9)
     if fmt != "esphome":  # ESPHome sends no time: the bridge stamps the receive time
         assert [r.ts_ms // 1000 for r in batch.readings if r.sensor == PH] == [

@@ -1,13 +1,15 @@
-"""Unit and basis conversions used at the model's edges.
+"""Molar masses and every factor derived from them, in one place, with the conversions.
 
 Inside the model every nitrogen concentration is "as N" (``tan_mg_l``, ``no2_n_mg_l``,
 ``no3_n_mg_l``), alkalinity is mg/L as CaCO3, dissolved inorganic carbon is mg C/L and
 temperature is °C.  Test kits and keepers speak in ions (mg/L NO3), German degrees (dKH)
-and °F; these functions convert once, at the edge.
+and °F; the functions below convert once, at the edge, and the text parser
+(:mod:`tankeco.units.parse`) uses the same factors.  No other module types a molar mass.
 
-The ion/N factors are the ratios of molar masses (IUPAC 2013 standard atomic weights,
-abridged: N 14.007, O 15.999, H 1.008, C 12.011, Ca 40.078 g/mol), rounded to four
-significant figures as they are usually printed (e.g. APHA Standard Methods 4500-NO3):
+Molar masses are the IUPAC abridged standard atomic weights (IUPAC 2013: Meija et al.
+2016, Pure Appl. Chem. 88:265): N 14.007, O 15.999, H 1.008, C 12.011, Cl 35.45, Ca 40.078 g/mol.
+The ion/N factors are their ratios rounded to four significant figures, as instrument
+makers print them (Hach technical note TE387: "multiply NO3-N by 4.427"):
 
 ========  ==========================  ======
 ion       ratio                       factor
@@ -34,20 +36,33 @@ MOLAR_MASS_C_G_MOL = 12.011
 MOLAR_MASS_N_G_MOL = 14.007
 MOLAR_MASS_O_G_MOL = 15.999
 MOLAR_MASS_CA_G_MOL = 40.078
+MOLAR_MASS_CL_G_MOL = 35.45
+MOLAR_MASS_NH3_G_MOL = MOLAR_MASS_N_G_MOL + 3 * MOLAR_MASS_H_G_MOL
+MOLAR_MASS_NH4_G_MOL = MOLAR_MASS_N_G_MOL + 4 * MOLAR_MASS_H_G_MOL
+MOLAR_MASS_NO2_G_MOL = MOLAR_MASS_N_G_MOL + 2 * MOLAR_MASS_O_G_MOL
+MOLAR_MASS_NO3_G_MOL = MOLAR_MASS_N_G_MOL + 3 * MOLAR_MASS_O_G_MOL
+MOLAR_MASS_NH4CL_G_MOL = MOLAR_MASS_NH4_G_MOL + MOLAR_MASS_CL_G_MOL
+MOLAR_MASS_CAO_G_MOL = MOLAR_MASS_CA_G_MOL + MOLAR_MASS_O_G_MOL
 MOLAR_MASS_CACO3_G_MOL = MOLAR_MASS_CA_G_MOL + MOLAR_MASS_C_G_MOL + 3 * MOLAR_MASS_O_G_MOL
 
-# --- nitrogen basis: mg ion per mg N -------------------------------------------------
-NO3_PER_NO3_N = 4.427
-NO2_PER_NO2_N = 3.284
-NH4_PER_NH4_N = 1.288
-NH3_PER_NH3_N = 1.216
+# --- nitrogen basis: mg ion per mg N (the ratio to the printed 4 significant figures) --
+NO3_PER_NO3_N = round(MOLAR_MASS_NO3_G_MOL / MOLAR_MASS_N_G_MOL, 3)  # 4.427
+NO2_PER_NO2_N = round(MOLAR_MASS_NO2_G_MOL / MOLAR_MASS_N_G_MOL, 3)  # 3.284
+NH4_PER_NH4_N = round(MOLAR_MASS_NH4_G_MOL / MOLAR_MASS_N_G_MOL, 3)  # 1.288
+NH3_PER_NH3_N = round(MOLAR_MASS_NH3_G_MOL / MOLAR_MASS_N_G_MOL, 3)  # 1.216
 
 # --- alkalinity ----------------------------------------------------------------------
-#: mg/L as CaCO3 per meq/L: half the molar mass of CaCO3 (100.087 / 2).
-ALK_MG_CACO3_PER_MEQ = 50.04
+#: mg/L as CaCO3 per meq/L: half the molar mass of CaCO3 (100.086 / 2), printed 50.04.
+ALK_MG_CACO3_PER_MEQ = round(MOLAR_MASS_CACO3_G_MOL / 2.0, 2)  # 50.04
 #: mg/L as CaCO3 per German degree of carbonate hardness. 1 dKH = 10 mg CaO/L
-#: = 0.17833 mmol/L; times M(CaCO3) = 17.848 mg/L as CaCO3.
-ALK_MG_CACO3_PER_DKH = 17.848
+#: = 0.17833 mmol/L (the definition of the German degree); times M(CaCO3) = 17.848.
+ALK_MG_CACO3_PER_DKH = round(10.0 / MOLAR_MASS_CAO_G_MOL * MOLAR_MASS_CACO3_G_MOL, 3)  # 17.848
+
+# --- volume, mass --------------------------------------------------------------------
+#: litres per US gallon (231 in³ exactly; NIST Handbook 44, Appendix C).
+L_PER_US_GAL = 3.785411784
+#: grams per avoirdupois ounce (NIST Handbook 44, Appendix C).
+G_PER_OZ = 28.349523125
 
 # --- temperature ---------------------------------------------------------------------
 #: 0 °C in kelvin.
