@@ -143,7 +143,7 @@ class Process:
 
     ``k`` is the rate constant at the tank's temperature (1/d, or mg/d when ``mass`` is
     None), ``monod`` and ``inhibit`` list (component, half-saturation in mg/L), ``env``
-    names environmental multipliers that depend on pH, biofilm crowding or light; they are
+    names environmental multipliers that depend on pH, the biofilm (eta) or light; they are
     recomputed at every evaluation but held fixed in the Jacobian.
     """
 

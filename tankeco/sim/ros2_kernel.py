@@ -1,6 +1,6 @@
 """Compiled inner loop: rates, right-hand side, Jacobian and ROS2 steps between events.
 
-Why compiled: the tank is ~150 coupled masses (9 compartments x 17 components) and a
+Why compiled: the tank is ~160 coupled masses (9 compartments x 18 components) and a
 90-day run takes a few thousand implicit steps; with numpy the per-call overhead of ~100
 small array operations costs ~0.5 ms a step.  numba compiles this module once (cached on
 disk), after which a step costs tens of microseconds.
@@ -14,9 +14,11 @@ What it computes is defined elsewhere and only evaluated here:
   tests check the two agree to 1e-6 pH over aquarium ranges);
 * free ammonia and free nitrous acid in the form of Anthonisen et al. (1976), as
   :mod:`tankeco.chemistry.ammonia` (tests check agreement);
+* the biofilm's fluxes of :func:`tankeco.sim.biofilm.nitrifier_fluxes` (the same compiled
+  function the tests check against a numerical film), applied as effectiveness factors;
 * the ROS2 method of Verwer et al. (1999; see :mod:`tankeco.sim.integrators`), with the
   linear systems solved by block elimination: every bed zone couples only to the water
-  column, so (I - g h J) is an "arrow" matrix of 17 x 17 blocks.
+  column, so (I - g h J) is an "arrow" matrix of 18 x 18 blocks.
 
 State layout: ``m[c, k]`` is the mass of component k in compartment c (0 = water column).
 Inputs come as named tuples of arrays (:class:`Tables`, :class:`Conditions`,
