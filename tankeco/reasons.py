@@ -38,6 +38,10 @@ TS_INVALID = "timestamp_invalid"
 TS_TOO_OLD = "timestamp_too_old"
 TS_FUTURE = "timestamp_future"
 UNSUPPORTED_TEMPLATE = "unsupported_template"
+#: Text the store cannot hold (a lone surrogate; U+0000 for PostgreSQL).
+UNSTORABLE_TEXT = "unstorable_text"
+#: The store refused the message's rows for another reason (found by splitting the batch).
+STORE_REJECTED = "store_rejected"
 
 ALL: frozenset[str] = frozenset(
     {
@@ -59,5 +63,7 @@ ALL: frozenset[str] = frozenset(
         TS_TOO_OLD,
         TS_FUTURE,
         UNSUPPORTED_TEMPLATE,
+        UNSTORABLE_TEXT,
+        STORE_REJECTED,
     }
 )

@@ -378,7 +378,7 @@ class TestTemperature:
         assert ch.theta_factor(10.0, 1.072) == pytest.approx(1.072**-10)
 
     def test_references_activation_energies_vs_theta(self) -> None:
-        """REFERENCES.md pairs 68 kJ/mol with theta 1.07-1.10 (ammonia oxidisers) and
+        """Vannecke & Volcke 2015: 68 kJ/mol, theta 1.07-1.10 (ammonia oxidisers) and
         44 kJ/mol with theta ~1.06 (nitrite oxidisers): at 20 °C they are 1.100, 1.063."""
         assert ch.theta_from_activation_energy(68e3) == pytest.approx(1.100, abs=1e-3)
         assert ch.theta_from_activation_energy(44e3) == pytest.approx(1.063, abs=1e-3)

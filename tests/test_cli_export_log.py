@@ -97,7 +97,13 @@ def test_export_errors(tmp_path: Path) -> None:
 
 def test_log_kit_reading_water_change_and_feeding(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'log.db'}"
-    on = tankeco("log", "nitrate", "20", "--unit", "mg/L NO3", "--kit", "api", env_store=url)
+    # a store that does not exist yet is created only when asked (--new-store)
+    missing = tankeco("log", "nitrate", "20", "--unit", "mg/L NO3", "--kit", "api", env_store=url)
+    assert missing.returncode == 2 and not (tmp_path / "log.db").exists(), missing.stderr
+    on = tankeco(
+        "log", "nitrate", "20", "--unit", "mg/L NO3", "--kit", "api", "--new-store",
+        env_store=url,
+    )  # fmt: skip
     assert on.returncode == 0 and "OFF" not in on.stdout and "4.518 mg/L NO3-N" in on.stdout
     off = tankeco(
         "log", "nitrate", "25", "--kit", "api", "--time", "2026-11-25T10:00Z", env_store=url
@@ -134,3 +140,26 @@ def test_log_errors_are_one_line(tmp_path: Path) -> None:
         p = tankeco("log", *args, "--store", url)
         assert p.returncode == 2, (args, p.stdout)
         assert len(p.stderr.strip().splitlines()) == 1 and "Traceback" not in p.stderr
+
+
+def test_export_logged_kit_readings_and_events(tmp_path: Path) -> None:
+    """Issue 11, point 10: what 'tankeco log' wrote could not be exported."""
+    url = f"sqlite:///{tmp_path / 'log.db'}"
+    logged = tankeco(
+        "log", "nitrate", "20", "--unit", "mg/L NO3", "--kit", "api", "--new-store",
+        env_store=url,
+    )  # fmt: skip
+    assert logged.returncode == 0, logged.stderr
+    assert tankeco("log", "water-change", "30%", env_store=url).returncode == 0
+    manual = tankeco("export", "--manual", env_store=url)
+    assert manual.returncode == 0, manual.stderr
+    rows = list(csv.DictReader(io.StringIO(manual.stdout)))
+    assert [(r["quantity"], r["value_entered"], r["unit_entered"], r["kit"]) for r in rows] == [
+        ("no3_n", "20.0", "mg/L NO3", "api")
+    ]
+    # 20 mg/L NO3 as N: 20 x 14.007 / 62.004 = 4.518 (molar masses, by hand)
+    assert abs(float(rows[0]["value"]) - 4.518) < 0.001
+    events = tankeco("export", "--events", env_store=url)
+    assert events.returncode == 0, events.stderr
+    rows = list(csv.DictReader(io.StringIO(events.stdout)))
+    assert [(r["kind"], r["amount"], r["unit"]) for r in rows] == [("water_change", "30.0", "%")]

@@ -49,10 +49,13 @@ def build(cfg):
     def mqtt():
         return MQTTClient(
             cfg["client_id"], cfg["broker_host"], port=cfg.get("broker_port", 1883),
-            user=cfg.get("username"), password=cfg.get("password"), keepalive=60,
+            user=cfg.get("username"), password=cfg.get("password"),
+            keepalive=cfg.get("keepalive_s", 60),
         )  # fmt: skip
 
-    return Node(cfg, mqtt, ds, ph, tds, ntptime)
+    # Reset the board if one loop (or one second of its sleep) hangs for this long.
+    wdt = machine.WDT(timeout=cfg.get("watchdog_ms", 120000))
+    return Node(cfg, mqtt, ds, ph, tds, ntptime, wdt)
 
 
 def main():

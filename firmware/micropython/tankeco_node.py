@@ -14,6 +14,12 @@ Why it is built this way:
 * Without a set clock there is no trustworthy time: readings are then sent live without
   ``ts`` (the bridge uses receive time) and never buffered.
 * DS18B20 error codes (85.0 before the first conversion, -127 disconnected) are not sent.
+* Nothing the network does can stop the loop: ``umqtt`` raises ``MQTTException`` (a
+  refused CONNACK, a protocol error) as well as ``OSError``, and both only mark the node
+  offline.  Sockets get a timeout, so a half-open connection raises instead of blocking;
+  a PINGREQ goes out when nothing else has for half the keepalive, so the broker does not
+  drop a quiet node; and a hardware watchdog (``machine.WDT``) fed every loop and every
+  second of sleep resets the board if anything hangs all the same.
 
 Kept free of CPython-only modules so it runs unchanged on the board; the tests run it on
 CPython with small fakes of ``machine``, ``onewire``, ``ds18x20``, ``umqtt.simple`` and
@@ -22,6 +28,8 @@ CPython with small fakes of ``machine``, ``onewire``, ``ds18x20``, ``umqtt.simpl
 
 import json
 import time
+
+from umqtt.simple import MQTTException
 
 try:  # MicroPython
     from time import sleep_ms, ticks_diff, ticks_ms
@@ -43,6 +51,8 @@ EPOCH_OFFSET_S = 946684800 if time.gmtime(0)[0] == 2000 else 0
 #: Unix time of 2020-01-01: before this the clock was never set.
 CLOCK_SET_AFTER_S = 1577836800
 DS18B20_ERROR_C = (85.0, -127.0)
+#: What the network can raise: umqtt's own exception besides the socket's OSError.
+NET_ERRORS = (OSError, MQTTException)
 
 
 def unix_time_s():
@@ -123,8 +133,15 @@ class Buffer:
 class Node:
     """One sensor node: read, publish (or buffer), flush, keep the connection."""
 
-    def __init__(self, config, mqtt_factory, ds_sensor, ph_probe=None, tds_probe=None, ntp=None):
+    def __init__(
+        self, config, mqtt_factory, ds_sensor, ph_probe=None, tds_probe=None, ntp=None, wdt=None
+    ):
         self.cfg = config
+        self.wdt = wdt
+        self.socket_timeout_s = config.get("socket_timeout_s", 10)
+        self.keepalive_s = config.get("keepalive_s", 60)
+        self.last_sent_ms = ticks_ms()
+        self.errors = 0
         self.mqtt_factory = mqtt_factory
         self.ds = ds_sensor
         self.ph = ph_probe
@@ -154,28 +171,61 @@ class Node:
         try:
             self.ntp.settime()
             self.last_ntp_ms = now
-        except OSError:
+        except NET_ERRORS:
             pass
 
     # -- MQTT ---------------------------------------------------------------------
     def connect(self):
         """(Re)connect with a retained last will, then announce online."""
+        self.disconnect()
+        c = None
         try:
             c = self.mqtt_factory()
             c.set_last_will(self.status_topic, b"offline", retain=True, qos=1)
             c.connect()
+            if getattr(c, "sock", None) is not None:
+                c.sock.settimeout(self.socket_timeout_s)  # no read or write blocks forever
             c.publish(self.status_topic, b"online", retain=True, qos=1)
             self.client = c
             self.connected = True
-        except OSError:
-            self.connected = False
+            self.last_sent_ms = ticks_ms()
+        except NET_ERRORS:
+            self.errors += 1
+            self.client = c  # so disconnect() closes its socket
+            self.disconnect()
         return self.connected
+
+    def disconnect(self):
+        """Close the old socket before a new one, so failed attempts do not leak sockets."""
+        c, self.client = self.client, None
+        self.connected = False
+        if c is not None and getattr(c, "sock", None) is not None:
+            try:
+                c.sock.close()
+            except NET_ERRORS:
+                pass
+
+    def keepalive(self):
+        """PINGREQ when nothing was sent for half the keepalive (the broker drops silent
+        clients after 1.5 keepalives; umqtt.simple sends no pings by itself)."""
+        if not self.connected or self.keepalive_s <= 0:
+            return
+        if ticks_diff(ticks_ms(), self.last_sent_ms) < self.keepalive_s * 500:
+            return
+        try:
+            self.client.ping()
+            self.last_sent_ms = ticks_ms()
+        except NET_ERRORS:
+            self.errors += 1
+            self.connected = False
 
     def _send(self, topic, payload):
         try:
             self.client.publish(topic, payload, qos=1)
+            self.last_sent_ms = ticks_ms()
             return True
-        except OSError:
+        except NET_ERRORS:
+            self.errors += 1
             self.connected = False
             return False
 
@@ -243,18 +293,36 @@ class Node:
                 self.cfg.get("ec_sensor", "ec1"), "ec", round(ec25, 1), "µS/cm", "analog-tds", "adc"
             )
 
+    def feed(self):
+        if self.wdt is not None:
+            self.wdt.feed()
+
     def step(self):
-        """One loop iteration: time, connection, readings, throttled flush."""
+        """One loop iteration: time, connection, readings, throttled flush, ping."""
+        self.feed()
         self.sync_time()
         if not self.connected:
             self.connect()
+        self.feed()
         self.flush()  # before reading, so a full buffer is drained rather than overflowed
         self.read_all()
         if self.connected:
             try:
                 self.client.check_msg()
-            except OSError:
+            except NET_ERRORS:
+                self.errors += 1
                 self.connected = False
+        self.keepalive()
+        self.feed()
+
+    def sleep(self, ms):
+        """Sleep ``ms``, feeding the watchdog every second and pinging when due."""
+        while ms > 0:
+            chunk = min(ms, 1000)
+            sleep_ms(chunk)
+            ms -= chunk
+            self.feed()
+            self.keepalive()
 
     def run(self, interval_s):
         while True:
@@ -262,4 +330,4 @@ class Node:
             self.step()
             left = interval_s * 1000 - ticks_diff(ticks_ms(), started)
             if left > 0:
-                sleep_ms(left)
+                self.sleep(left)

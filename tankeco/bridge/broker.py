@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -45,3 +47,26 @@ def read_password_file(path: str | Path) -> str:
     if not lines or not lines[0]:
         raise UserError(f"--password-file {str(path)!r}: the first line is empty")
     return lines[0]
+
+
+#: The Mosquitto settings tankeco relies on, shipped in ``tankeco/data`` (docs/sensors.md).
+MOSQUITTO_CONF = "mosquitto.conf"
+
+
+def shipped_mosquitto_conf() -> str:
+    """The text of the shipped Mosquitto configuration."""
+    return (resources.files("tankeco") / "data" / MOSQUITTO_CONF).read_text(encoding="utf-8")
+
+
+def mosquitto_conf_for(port: int, data_dir: Path, extra: str = "") -> str:
+    """The shipped configuration for a private broker on 127.0.0.1:``port``.
+
+    Only the listener and the persistence directory change (``tankeco demo`` and the
+    tests use this), so what they run is what a keeper installs; ``extra`` is appended.
+    """
+    text = shipped_mosquitto_conf()
+    text = re.sub(r"(?m)^listener .*$", f"listener {int(port)} 127.0.0.1", text, count=1)
+    text = re.sub(
+        r"(?m)^persistence_location .*$", f"persistence_location {data_dir}/", text, count=1
+    )
+    return text + ("\n" + extra if extra else "")

@@ -14,6 +14,16 @@ How each guarantee is kept:
 * **Restarts of the broker.**  The loop reconnects with exponential backoff and jitter
   and re-subscribes in ``on_connect``; acks of the old connection are dropped (their
   messages come again and are de-duplicated).
+* **Outages of the store.**  A write that fails because the database is away
+  (:class:`~tankeco.store.StoreUnavailable`) is kept and retried with exponential backoff;
+  the store reconnects by itself.  While it is away the bridge stops reading once it
+  holds a Receive Maximum of messages, so memory stays bounded and the rest waits in the
+  broker.
+* **Poison messages.**  A batch the store refuses for its data is split in halves until
+  the message at fault is found; that one is quarantined (``store_rejected``) and the
+  others are written, so one message never blocks the stream.
+* **MQTT 3.1.1 or 5.**  Persistent sessions exist in both (``clean_session=False``);
+  5 adds the session expiry, Receive Maximum and Maximum Packet Size.
 """
 
 from __future__ import annotations
@@ -31,10 +41,14 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
+from tankeco import reasons
 from tankeco.bridge.broker import BrokerAddress
 from tankeco.bridge.ingest import Ingestor, Message
 from tankeco.errors import UserError
-from tankeco.store import Batch, Store
+from tankeco.store import Batch, QuarantineRecord, Store, StoreUnavailable
+
+PROTOCOLS = {"5": mqtt.MQTTv5, "3.1.1": mqtt.MQTTv311}
+_EMPTY_MARK = (0, 0, 0, 0, 0, 0)
 
 log = logging.getLogger("tankeco.bridge")
 
@@ -44,7 +58,8 @@ _FATAL_CONNACK = {
     "Not authorized": "check --username and --password-file, and the broker's ACL",
     "Client identifier not valid": "choose another --client-id",
     "Banned": "the broker banned this client",
-    "Unsupported protocol version": "the broker must support MQTT 5 (Mosquitto 1.6 or later)",
+    "Unsupported protocol version": "try --protocol 3.1.1",
+    "Unacceptable protocol version": "try --protocol 3.1.1",
     "Bad authentication method": "the broker wants another way to log in",
 }
 
@@ -59,6 +74,11 @@ class BridgeOptions:
     password: str | None = None
     tls_ca: str | None = None
     shared_group: str | None = None
+    #: "5" or "3.1.1" (the embedded demo broker, amqtt, speaks only 3.1.1).
+    protocol: str = "5"
+    #: MQTT 5 Maximum Packet Size: the broker discards (for this client) anything larger,
+    #: so a flood of huge payloads never reaches the bridge's memory.
+    max_packet_bytes: int = 1_048_576
     batch_size: int = 500
     flush_interval_s: float = 0.25
     keepalive_s: int = 30
@@ -78,6 +98,10 @@ class BridgeOptions:
             and not self.shared_group.replace("-", "").replace("_", "").isalnum()
         ):
             raise UserError(f"--shared-group {self.shared_group!r}: letters, digits, _ and -")
+        if self.protocol not in PROTOCOLS:
+            raise UserError(f"--protocol {self.protocol!r}: use one of {', '.join(PROTOCOLS)}")
+        if self.max_packet_bytes < 1024:
+            raise UserError(f"--max-packet-bytes {self.max_packet_bytes}: at least 1024")
         if self.receive_maximum <= 0:
             self.receive_maximum = min(65_535, max(2 * self.batch_size, 100))
 
@@ -89,29 +113,64 @@ class Bridge:
         self.o = options
         self.store = store
         self.ingestor = ingestor
+        if ingestor.text_problem is None:
+            ingestor.text_problem = store.text_problem
         self._stopping = False
         self._connected = False
         self._ever_connected = False
         self._fatal: str | None = None
         self._generation = 0
         self._batch = Batch()
+        #: The messages of the held batch and where each one's rows end in it.
+        self._messages: list[Message] = []
+        self._marks: list[tuple[int, int, int, int, int, int]] = []
         self._acks: list[tuple[int, int, int]] = []  # (generation, mid, qos)
         self._batch_started = 0.0
         self._retry_write_at = 0.0
+        self._write_backoff_s = options.backoff_min_s
+        self._store_down_since = 0.0
         self._subscribed: set[str] = set()
+        self._session_seen = False
+        #: Whether the broker accepted (CONNACK) the connection on the current socket.
+        self._accepted_on_socket = False
         #: SUBSCRIBE packet id -> its topic filters, until the broker's SUBACK names them.
         self._pending_subscriptions: dict[int, list[str]] = {}
         #: Messages per worker, so a shared group's split can be seen in the counters.
         self._per_client_counter = f"messages@{options.client_id}"
+        self._connects_counter = f"connects@{options.client_id}"
+        counters = self._startup_counters()
+        #: This client id ran against this store before, so the broker should know it.
+        self._ran_before = counters.get(self._connects_counter, 0) > 0
+        if options.shared_group:
+            log.warning(
+                "shared subscriptions (group %s): a stopped worker's share waits in its"
+                " session until it comes back (or the session expires), and messages sent"
+                " after a broker restart before the workers subscribe again are lost;"
+                " see docs/sensors.md",
+                options.shared_group,
+            )
+        restored = ingestor.restore_discovery(store.discovery_configs())
+        if restored:
+            log.info("re-read %d Home Assistant discovery configs from the store", restored)
         self.client = self._make_client()
+
+    def _startup_counters(self) -> dict[str, int]:
+        try:
+            return self.store.counters()
+        except StoreUnavailable as exc:
+            log.warning("store unavailable at start (%s); will retry", exc)
+            return {}
 
     # -- setup ----------------------------------------------------------------------
     def _make_client(self) -> mqtt.Client:
+        v5 = self.o.protocol == "5"
         c = mqtt.Client(
             CallbackAPIVersion.VERSION2,
             client_id=self.o.client_id,
-            protocol=mqtt.MQTTv5,
+            protocol=PROTOCOLS[self.o.protocol],
             manual_ack=True,
+            # MQTT 3.1.1 has no clean_start: the session is kept by clean_session=False.
+            **({} if v5 else {"clean_session": False}),
         )
         if self.o.username is not None:
             c.username_pw_set(self.o.username, self.o.password)
@@ -135,14 +194,18 @@ class Bridge:
         return f"$share/{self.o.shared_group}/{topic}"
 
     def _subscribe(self, topics: list[str]) -> None:
-        # Retain handling 1: retained messages only for a new subscription, so a resumed
-        # session does not replay every retained value on each reconnect.
-        opts = SubscribeOptions(qos=1, retainHandling=SubscribeOptions.RETAIN_SEND_IF_NEW_SUB)
-        todo = [(self._filter(t), opts) for t in topics]
-        if todo:
-            _, mid = self.client.subscribe(todo)
-            self._pending_subscriptions[mid] = [f for f, _ in todo]
-            self._subscribed.update(topics)
+        if not topics:
+            return
+        if self.o.protocol == "5":
+            # Retain handling 1: retained messages only for a new subscription, so a
+            # resumed session does not replay every retained value on each reconnect.
+            opts = SubscribeOptions(qos=1, retainHandling=SubscribeOptions.RETAIN_SEND_IF_NEW_SUB)
+            todo: list = [(self._filter(t), opts) for t in topics]
+        else:
+            todo = [(self._filter(t), 1) for t in topics]
+        _, mid = self.client.subscribe(todo)
+        self._pending_subscriptions[mid] = [f for f, _ in todo]
+        self._subscribed.update(topics)
 
     # -- callbacks (run inside client.loop(), i.e. in our own thread) ----------------
     def _on_connect(self, client, userdata, flags, reason_code: ReasonCode, properties) -> None:  # noqa: ANN001
@@ -154,14 +217,27 @@ class Bridge:
             log.warning("connection refused by %s: %s", self.o.broker, text)
             return
         self._connected = True
+        self._accepted_on_socket = True
         self._generation += 1
         self._batch.count("connects")
+        self._batch.count(self._connects_counter)
         log.info(
-            "connected to %s as %s (session %s)",
+            "connected to %s as %s with MQTT %s (session %s)",
             self.o.broker,
             self.o.client_id,
+            self.o.protocol,
             "resumed" if flags.session_present else "new",
         )
+        if not flags.session_present and (self._session_seen or self._ran_before):
+            self._batch.count("sessions_lost")
+            log.warning(
+                "the broker had no session for %s although this bridge %s: messages sent"
+                " while it was away are lost. The broker restarted without persistence, or"
+                " the session expired (--session-expiry); see docs/sensors.md",
+                self.o.client_id,
+                "was connected before" if self._session_seen else "used this store before",
+            )
+        self._session_seen = True
         self._subscribed.clear()
         self._subscribe(self.ingestor.subscriptions())
 
@@ -186,19 +262,28 @@ class Bridge:
     def _on_message(self, client, userdata, msg: mqtt.MQTTMessage) -> None:  # noqa: ANN001
         if not self._batch_started:
             self._batch_started = time.monotonic()
-        self._batch.count(self._per_client_counter)
-        new = self.ingestor.ingest(
-            Message(msg.topic, msg.payload, int(time.time() * 1000), bool(msg.retain)), self._batch
+        batch = self._batch
+        batch.count(self._per_client_counter)
+        m = Message(
+            msg.topic, msg.payload, int(time.time() * 1000), bool(msg.retain), bool(msg.dup)
         )
+        new = self.ingestor.ingest(m, batch, self._marks[-1] if self._marks else _EMPTY_MARK)
+        self._messages.append(m)
+        self._marks.append(batch.mark())
         if msg.qos > 0:
             self._acks.append((self._generation, msg.mid, msg.qos))
         if new:
             self._subscribe([t for t in new if t not in self._subscribed])
 
-    # -- the loop -------------------------------------------------------------------
+    # -- writing ----------------------------------------------------------------------
     def stop(self) -> None:
         """Ask the loop to finish: it flushes what it holds, acks, disconnects."""
         self._stopping = True
+
+    @property
+    def unwritten(self) -> int:
+        """Messages received but not yet committed to the store."""
+        return len(self._messages)
 
     def flush(self) -> bool:
         """Commit the held batch, then acknowledge its messages.  False if the store failed."""
@@ -206,36 +291,109 @@ class Bridge:
             self._batch_started = 0.0
             return True
         try:
-            self.store.write(self._batch)
-        except Exception as exc:  # the store may be briefly unavailable: keep, retry
-            log.error("store write failed (%s); holding %d messages", exc, len(self._acks))
-            self._retry_write_at = time.monotonic() + 1.0
+            try:
+                result = self.store.write(self._batch)
+                dup_events, dup_manual = result.events_duplicate, result.manual_duplicate
+            except StoreUnavailable:
+                raise
+            except Exception as exc:  # noqa: BLE001 - the data: find the message at fault
+                log.error("the store refused a batch (%s); isolating the message", exc)
+                dup_events, dup_manual = self._write_isolating()
+        except StoreUnavailable as exc:
+            now = time.monotonic()
+            if not self._store_down_since:
+                self._store_down_since = now
+            log.error(
+                "store write failed (%s); holding %d messages, retrying in %.1f s",
+                exc,
+                len(self._messages),
+                self._write_backoff_s,
+            )
+            self._retry_write_at = now + self._write_backoff_s * random.uniform(0.8, 1.2)
+            self._write_backoff_s = min(self._write_backoff_s * 2, self.o.backoff_max_s)
             return False
+        if self._store_down_since:
+            log.info(
+                "store back after %.1f s; wrote the %d messages held",
+                time.monotonic() - self._store_down_since,
+                len(self._messages),
+            )
+            self._store_down_since = 0.0
+        self._write_backoff_s = self.o.backoff_min_s
+        if dup_events or dup_manual:
+            log.info(
+                "%d events and %d manual entries were already stored (redelivered or sent"
+                " twice); counted as events_duplicate / manual_duplicate",
+                dup_events,
+                dup_manual,
+            )
         for gen, mid, qos in self._acks:
             if gen == self._generation and self._connected:
                 self.client.ack(mid, qos)
         self._batch = Batch()
+        self._messages = []
+        self._marks = []
         self._acks = []
         self._batch_started = 0.0
         return True
 
+    def _write_isolating(self) -> tuple[int, int]:
+        """Write the held batch in halves until each refused message is alone; quarantine it.
+
+        Counters go last, with the quarantine rows, so each is counted once.  Returns the
+        duplicate events and manual entries seen.
+        """
+        zero = _EMPTY_MARK
+        poison: list[QuarantineRecord] = []
+        dups = [0, 0]
+
+        def attempt(lo: int, hi: int) -> None:
+            start = self._marks[lo - 1] if lo else zero
+            part = self._batch.between(start, self._marks[hi - 1])
+            try:
+                r = self.store.write(part)
+                dups[0] += r.events_duplicate
+                dups[1] += r.manual_duplicate
+            except StoreUnavailable:
+                raise
+            except Exception as exc:  # noqa: BLE001 - isolate further
+                if hi - lo == 1:
+                    m = self._messages[lo]
+                    log.error("quarantined a message the store refused on %r: %s", m.topic, exc)
+                    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
+                    poison.append(
+                        QuarantineRecord.of(
+                            m.received_ms, m.topic, m.payload, reasons.STORE_REJECTED, detail[:300]
+                        )
+                    )
+                    return
+                mid = (lo + hi) // 2
+                attempt(lo, mid)
+                attempt(mid, hi)
+
+        attempt(0, len(self._messages))
+        self.store.write(Batch(quarantine=poison, counters=dict(self._batch.counters)))
+        return dups[0], dups[1]
+
     def _due(self) -> bool:
         if time.monotonic() < self._retry_write_at:
             return False
-        if len(self._acks) >= self.o.batch_size:
+        if len(self._acks) >= self.o.batch_size or len(self._messages) >= self.o.batch_size:
             return True
         return bool(self._batch_started) and (
             time.monotonic() - self._batch_started >= self.o.flush_interval_s
         )
 
+    # -- the loop -------------------------------------------------------------------
     def _connect_once(self) -> bool:
-        props = Properties(PacketTypes.CONNECT)
-        props.SessionExpiryInterval = self.o.session_expiry_s
-        props.ReceiveMaximum = self.o.receive_maximum
         try:
             if self._ever_connected:
                 self.client.reconnect()
-            else:
+            elif self.o.protocol == "5":
+                props = Properties(PacketTypes.CONNECT)
+                props.SessionExpiryInterval = self.o.session_expiry_s
+                props.ReceiveMaximum = self.o.receive_maximum
+                props.MaximumPacketSize = self.o.max_packet_bytes
                 self.client.connect(
                     self.o.broker.host,
                     self.o.broker.port,
@@ -243,7 +401,11 @@ class Bridge:
                     clean_start=False,
                     properties=props,
                 )
-                self._ever_connected = True
+            else:
+                self.client.connect(
+                    self.o.broker.host, self.o.broker.port, keepalive=self.o.keepalive_s
+                )
+            self._ever_connected = True
             return True
         except ssl.SSLError as exc:
             hint = (
@@ -256,8 +418,16 @@ class Bridge:
             log.warning("cannot reach %s: %s", self.o.broker, exc)
             return False
 
-    def run(self) -> None:
-        """Connect, ingest until stopped, then flush, ack and disconnect cleanly."""
+    def _held_full(self) -> bool:
+        """Holding as many messages as the broker may send un-acked: read no more for now."""
+        return len(self._messages) >= self.o.receive_maximum
+
+    def run(self) -> int:
+        """Connect, ingest until stopped, then flush, ack and disconnect cleanly.
+
+        Returns how many received messages could not be written (0 on a clean stop); those
+        were not acknowledged, so the broker sends them again to the next bridge.
+        """
         backoff = self.o.backoff_min_s
         next_attempt = 0.0
         socket_open = False
@@ -269,16 +439,32 @@ class Bridge:
                         self.flush()
                     continue
                 socket_open = self._connect_once()
+                self._accepted_on_socket = False
                 if not socket_open:
                     next_attempt = time.monotonic() + backoff * random.uniform(0.8, 1.2)
                     backoff = min(backoff * 2, self.o.backoff_max_s)
                     continue
-            rc = self.client.loop(timeout=0.05)
+            if self._held_full():
+                # The store is behind: keep the connection alive (pings) without reading.
+                rc = self.client.loop_misc()
+                if rc == MQTTErrorCode.MQTT_ERR_SUCCESS:
+                    rc = self.client.loop_write()
+                time.sleep(0.05)
+            else:
+                rc = self.client.loop(timeout=0.05)
             if self._fatal:
                 raise UserError(self._fatal)
             if self._connected:
                 backoff = self.o.backoff_min_s
             if rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
+                if not self._accepted_on_socket:
+                    log.warning(
+                        "connection to %s closed before the broker accepted it (%s); does it"
+                        " speak MQTT %s? (--protocol)",
+                        self.o.broker,
+                        mqtt.error_string(rc),
+                        self.o.protocol,
+                    )
                 self._connected = False
                 socket_open = False
                 self.flush()  # keep what arrived; it is re-sent un-acked and de-duplicated
@@ -288,14 +474,24 @@ class Bridge:
                 continue
             if self._due():
                 self.flush()
-        self._shutdown(socket_open)
+        return self._shutdown(socket_open)
 
-    def _shutdown(self, socket_open: bool) -> None:
+    def _shutdown(self, socket_open: bool) -> int:
         deadline = time.monotonic() + 5.0
         while not self.flush() and time.monotonic() < deadline:
             time.sleep(0.2)
+            self._retry_write_at = 0.0
         if socket_open and self._connected:
             self.client.disconnect()
             while self._connected and time.monotonic() < deadline:
                 self.client.loop(timeout=0.05)
-        log.info("stopped; counters written to %s", self.store.url)
+        if self.unwritten:
+            log.error(
+                "stopped with %d messages not written to %s (not acknowledged: the broker"
+                " sends them again to the next bridge with this client id)",
+                self.unwritten,
+                self.store.url,
+            )
+        else:
+            log.info("stopped; counters written to %s", self.store.url)
+        return self.unwritten

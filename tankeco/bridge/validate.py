@@ -55,11 +55,14 @@ def parse_number(raw: object) -> float:
     return value
 
 
-def parse_timestamp(raw: object, tz: tzinfo = UTC) -> int:
+def parse_timestamp(raw: object, tz: tzinfo = UTC, near_ms: int | None = None) -> int:
     """Epoch milliseconds from an ISO-8601 string or epoch seconds/milliseconds number.
 
-    A string without an offset is read in ``tz`` (Tasmota's local time).  Raises
-    Rejected(timestamp_invalid) for anything else.
+    A string without an offset is read in ``tz`` (Tasmota's local time).  A local time
+    that happens twice (the hour the clocks go back) is taken as the one nearer to
+    ``near_ms``, the receive time: a device sends its current time, so the second
+    02:30 is not stored an hour early (and then dropped as a duplicate of the first).
+    Raises Rejected(timestamp_invalid) for anything else.
     """
     if isinstance(raw, bool) or not isinstance(raw, str | int | float):
         raise Rejected(reasons.TS_INVALID, f"timestamp has type {type(raw).__name__}")
@@ -69,7 +72,16 @@ def parse_timestamp(raw: object, tz: tzinfo = UTC) -> int:
         except ValueError:
             raise Rejected(reasons.TS_INVALID, f"{raw!r:.60} is not ISO 8601") from None
         if dt.tzinfo is None:
-            dt = dt.replace(tzinfo=tz)
+            first, second = dt.replace(tzinfo=tz, fold=0), dt.replace(tzinfo=tz, fold=1)
+            dt = first
+            if near_ms is not None and first.utcoffset() != second.utcoffset():
+                try:
+                    if abs(second.timestamp() * 1000 - near_ms) < abs(
+                        first.timestamp() * 1000 - near_ms
+                    ):
+                        dt = second
+                except (OverflowError, OSError, ValueError):
+                    pass  # out of range: reported just below
         try:
             return int(round(dt.timestamp() * 1000))
         except (OverflowError, OSError, ValueError):
@@ -193,7 +205,7 @@ class Validator:
             ts_ms = self._receive_time(c, received_ms)
             quality = f"{quality},{RECEIVE_TIME}"
         else:
-            ts_ms = parse_timestamp(c.ts, c.tz)
+            ts_ms = parse_timestamp(c.ts, c.tz, received_ms)
             check_time(ts_ms, received_ms)
         self.jumps.check((c.site, c.tank, c.sensor, quantity.name), quantity, ts_ms, value)
         return Reading(

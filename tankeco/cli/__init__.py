@@ -1,14 +1,26 @@
 """The ``tankeco`` command.
 
 Each sub-command lives in its own module under :mod:`tankeco.cli` and exposes
-``register(subparsers)``; this module only wires them together and turns
-:class:`~tankeco.errors.UserError` into one line on stderr and exit code 2.
+``register(subparsers)``; this module only wires them together and turns what goes wrong
+into one line on stderr, always starting ``tankeco: error:``, and an exit code:
+
+==== ==========================================================================
+0    done
+1    ``simulate --strict``: the run broke a water-quality limit (see the verdict)
+2    bad input (the line names the thing, the value and what is allowed)
+3    the model failed on a valid input (not the user's fault)
+130  interrupted by Ctrl-C (SIGINT), 128 + 2
+141  the reader of the output went away (``tankeco params | head -1``), 128 + SIGPIPE
+143  stopped by SIGTERM (``kill``), 128 + 15
+==== ==========================================================================
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -48,11 +60,24 @@ Run 'tankeco COMMAND --help' for the options of each command.
 """
 
 
+#: Exit codes (see the module docstring); the shell convention 128 + signal number.
+EXIT_BREACH = 1
+EXIT_USER = 2
+EXIT_MODEL = 3
+EXIT_SIGINT = 128 + signal.SIGINT
+EXIT_SIGPIPE = 141
+EXIT_SIGTERM = 128 + signal.SIGTERM
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where Python next runs bytecode, so it unwinds like Ctrl-C."""
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse that reports usage errors as one line (exit code 2, no usage dump)."""
 
     def error(self, message: str) -> None:  # pragma: no cover - exercised via CLI tests
-        self.exit(2, f"{self.prog}: error: {message}\n")
+        self.exit(EXIT_USER, f"tankeco: error: {self.prog}: {message}\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -68,29 +93,78 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _interrupt_behind(exc: BaseException) -> KeyboardInterrupt | None:
+    """The Ctrl-C/SIGTERM an exception stands for, if any.
+
+    A signal that arrives while a numba kernel calls back into Python surfaces as
+    ``SystemError: CPUDispatcher(...) returned a result with an exception set`` whose
+    context is the KeyboardInterrupt; walk the chain to find it.
+    """
+    seen: set[int] = set()
+    cur: BaseException | None = exc
+    while cur is not None and id(cur) not in seen:
+        if isinstance(cur, KeyboardInterrupt):
+            return cur
+        seen.add(id(cur))
+        cur = cur.__cause__ or cur.__context__
+    return None
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise Terminated()
+
+
+def _quiet_broken_pipe() -> int:
+    """The reader closed the pipe: stop without a traceback, as ``yes | head -1`` does."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    return EXIT_SIGPIPE
+
+
+def _stopped(exc: KeyboardInterrupt) -> int:
+    if isinstance(exc, Terminated):
+        print("tankeco: error: stopped by SIGTERM", file=sys.stderr)
+        return EXIT_SIGTERM
+    print("tankeco: error: interrupted (Ctrl-C)", file=sys.stderr)
+    return EXIT_SIGINT
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
-        return 2
+        return EXIT_USER
+    if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _on_sigterm)
     try:
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
+        sys.stdout.flush()
+        return code
     except UserError as exc:
         print(f"tankeco: error: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_USER
     except ModelError as exc:
-        print(f"tankeco: model error: {exc}", file=sys.stderr)
-        return 3
+        print(f"tankeco: error: the model failed (not your input): {exc}", file=sys.stderr)
+        return EXIT_MODEL
     except ModuleNotFoundError as exc:
         message = missing_extra(args.command, exc)
         if message is None:
             raise
         print(f"tankeco: error: {message}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("tankeco: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_USER
+    except BrokenPipeError:
+        return _quiet_broken_pipe()
+    except KeyboardInterrupt as exc:
+        return _stopped(exc)
+    except SystemError as exc:
+        interrupt = _interrupt_behind(exc)
+        if interrupt is None:
+            raise
+        return _stopped(interrupt)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -31,14 +31,41 @@ def register(sub: Any) -> None:
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("action", nargs="?", choices=("run", "status", "retention"), default="run")
+    p.add_argument(
+        "action",
+        nargs="?",
+        choices=("run", "status", "retention"),
+        default="run",
+        help="run the bridge (default), show its counters, or fold old readings",
+    )
     p.add_argument("--store", required=True, help="sqlite:///PATH or postgresql://HOST:PORT/DB")
     p.add_argument("--broker", help="mqtt://HOST:PORT or mqtts://HOST:PORT")
-    p.add_argument("--username")
+    p.add_argument("--username", help="MQTT user name (with --password-file)")
     p.add_argument("--password-file", help="file whose first line is the password")
     p.add_argument("--tls-ca", help="CA certificate (PEM) that signed the broker's certificate")
     p.add_argument("--mapping", help="TOML file mapping ESPHome/Tasmota/HA topics to tanks")
-    p.add_argument("--shared-group", help="MQTT 5 shared-subscription group (several workers)")
+    p.add_argument(
+        "--shared-group",
+        help="shared-subscription group for several workers (read the caveats in docs/sensors.md)",
+    )
+    p.add_argument(
+        "--protocol",
+        choices=("5", "3.1.1"),
+        default="5",
+        help="MQTT version (default 5; 3.1.1 for brokers without 5, such as amqtt)",
+    )
+    p.add_argument(
+        "--max-payload-bytes",
+        type=int,
+        default=16_384,
+        help="larger payloads are quarantined (prefix, size and SHA-256 kept); default 16384",
+    )
+    p.add_argument(
+        "--max-packet-bytes",
+        type=int,
+        default=1_048_576,
+        help="MQTT 5 Maximum Packet Size: the broker drops larger messages for the bridge",
+    )
     p.add_argument(
         "--client-id",
         help="fixed MQTT client id (default tankeco-bridge-HOSTNAME); unique per worker",
@@ -78,36 +105,53 @@ def run(args: argparse.Namespace) -> int:
 
 
 def serve(args: argparse.Namespace) -> int:
-    from tankeco.bridge.broker import parse_broker_url, read_password_file
+    from tankeco.bridge.broker import read_password_file
     from tankeco.bridge.ingest import Ingestor
     from tankeco.bridge.mapping import load_mapping
     from tankeco.bridge.service import Bridge, BridgeOptions
+    from tankeco.errors import UserError
     from tankeco.store import open_store
 
     logging.basicConfig(
         level=logging.INFO, stream=sys.stderr, format="%(asctime)s tankeco bridge: %(message)s"
     )
+    from tankeco.cli.reach import resolve_broker
+
     options = BridgeOptions(
-        broker=parse_broker_url(args.broker),
+        broker=resolve_broker(args.broker),
         client_id=args.client_id or f"tankeco-bridge-{socket.gethostname()}",
         username=args.username,
         password=read_password_file(args.password_file) if args.password_file else None,
         tls_ca=args.tls_ca,
         shared_group=args.shared_group,
+        protocol=args.protocol,
+        max_packet_bytes=args.max_packet_bytes,
         batch_size=args.batch_size,
         flush_interval_s=args.flush_interval,
         session_expiry_s=args.session_expiry,
     )
+    if not 256 <= args.max_payload_bytes <= args.max_packet_bytes:
+        raise UserError(
+            f"--max-payload-bytes {args.max_payload_bytes}: from 256 to --max-packet-bytes"
+            f" ({args.max_packet_bytes})"
+        )
     mapping = load_mapping(args.mapping) if args.mapping else None
     store = open_store(args.store)
     try:
-        bridge = Bridge(options, store, Ingestor(mapping))
+        ingestor = Ingestor(
+            mapping,
+            max_payload_bytes=args.max_payload_bytes,
+            redelivery_window_ms=args.session_expiry * 1000,
+        )
+        bridge = Bridge(options, store, ingestor)
         signal.signal(signal.SIGTERM, lambda *_: bridge.stop())
         signal.signal(signal.SIGINT, lambda *_: bridge.stop())
-        bridge.run()
+        unwritten = bridge.run()
     finally:
         store.close()
-    return 0
+    # Exit 1: not the user's input, but the messages are not in the store (the broker
+    # still holds them un-acknowledged); a supervisor should see a failure.
+    return 1 if unwritten else 0
 
 
 def _iso(ms: int | None) -> str | None:
@@ -121,7 +165,7 @@ def _iso(ms: int | None) -> str | None:
 def status(args: argparse.Namespace) -> int:
     from tankeco.store import open_store
 
-    store = open_store(args.store)
+    store = open_store(args.store, create=False)
     try:
         counters = store.counters()
         sensors = [
@@ -166,7 +210,7 @@ def retention(args: argparse.Namespace) -> int:
     if args.bucket_s <= 0:
         raise UserError(f"--bucket-s {args.bucket_s}: a positive number of seconds")
     cutoff_ms = parse_since_ms(args.keep_raw, int(time.time() * 1000), "--keep-raw")
-    store = open_store(args.store)
+    store = open_store(args.store, create=False)
     try:
         result = store.apply_retention(older_than_ms=cutoff_ms, bucket_s=args.bucket_s)
     finally:

@@ -42,11 +42,20 @@ def register(sub: Any) -> None:
     p.add_argument("--since", default="14d", help="14d, 36h, 2w or an ISO date (default 14d)")
     p.add_argument("--until", help="end of the stretch (default: now)")
     p.add_argument("--scenario", help="scenario TOML (default: the embedded seed tank)")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a scenario field or params.NAME (repeatable)",
+    )
     p.add_argument("--tz", help="the keeper's time zone, e.g. Europe/Berlin (default: local)")
     p.add_argument("--calibrate", action="store_true", help="fit feed, capacity, nitrate sink")
-    p.add_argument("--out", default="tankeco_compare", metavar="DIR")
-    p.add_argument("--no-plot", action="store_true")
+    p.add_argument(
+        "--out", default="tankeco_compare", metavar="DIR", help="output directory (%(default)s)"
+    )
+    p.add_argument("--no-plot", action="store_true", help="skip the PNG figure")
     p.set_defaults(func=run)
 
 
@@ -63,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"--until {args.until!r}: must be after --since {args.since!r}")
     tz = zone(args.tz)
     scenario = load_scenario(args.scenario, args.overrides)
-    store = open_store(args.store)
+    store = open_store(args.store, create=False)
     try:
         hist = load_history(store, args.tank, since_ms, until_ms)
     finally:

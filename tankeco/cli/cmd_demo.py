@@ -12,6 +12,7 @@ every process it started.
 from __future__ import annotations
 
 import argparse
+import getpass
 import importlib.util
 import json
 import os
@@ -43,8 +44,9 @@ SENSORS = (
 
 def register(sub: Any) -> None:
     from tankeco.cli.cmd_dashboard import add_server_options
+    from tankeco.cli.helptext import plain
 
-    p = sub.add_parser("demo", help=HELP, description=__doc__.split("\n\n")[1])
+    p = sub.add_parser("demo", help=HELP, description=plain(__doc__.split("\n\n")[1]))
     add_server_options(p, store_required=False)
     p.add_argument("--speed", type=float, default=600.0, help="model seconds per real second")
     p.add_argument("--interval", type=float, default=2.0, help="seconds between readings")
@@ -98,14 +100,26 @@ class Processes:
 
 
 def start_broker(procs: Processes, workdir: Path) -> tuple[str, str]:
-    """Mosquitto from the PATH, else amqtt; returns (broker URL, what it is)."""
+    """Mosquitto from the PATH, else amqtt; returns (broker URL, what it is).
+
+    amqtt speaks MQTT 3.1.1 only (the bridge is told so with ``--protocol 3.1.1``).
+    """
     port = free_port()
     mosquitto = shutil.which("mosquitto") or (
         "/usr/sbin/mosquitto" if os.access("/usr/sbin/mosquitto", os.X_OK) else None
     )
     if mosquitto:
+        from tankeco.bridge.broker import mosquitto_conf_for
+
+        # The shipped settings (tankeco/data/mosquitto.conf), so the demo runs what a
+        # keeper installs; only the port and the data directory differ.
+        data = workdir / "mosquitto"
+        data.mkdir()
         conf = workdir / "mosquitto.conf"
-        conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
+        extra = f"user {getpass.getuser()}\n" if os.geteuid() == 0 else ""
+        if extra:  # mosquitto started as root drops to this user, who must own the data
+            os.chmod(workdir, 0o755)
+        conf.write_text(mosquitto_conf_for(port, data, extra), encoding="utf-8")
         procs.start("mosquitto", [mosquitto, "-c", str(conf)], stderr=subprocess.DEVNULL)
         kind = "mosquitto"
     else:
@@ -227,6 +241,9 @@ def run(args: argparse.Namespace) -> int:
     old = signal.signal(signal.SIGTERM, on_term)
     try:
         if args.broker:
+            from tankeco.cli.reach import require_broker
+
+            require_broker(args.broker)
             broker, kind = args.broker, "given broker"
         else:
             broker, kind = start_broker(procs, workdir)
@@ -236,7 +253,8 @@ def run(args: argparse.Namespace) -> int:
             "bridge",
             [sys.executable, "-m", "tankeco", "bridge", "--broker", broker, "--store",
              args.store, "--client-id", f"tankeco-demo-bridge-{os.getpid()}",
-             "--flush-interval", "0.1"],
+             "--flush-interval", "0.1", "--session-expiry", "600",
+             "--protocol", "3.1.1" if kind == "embedded amqtt" else "5"],
         )  # fmt: skip
         time.sleep(1.0)  # the bridge subscribes before the node's first message
         publisher, node = start_node(procs, broker, args, ts)
@@ -256,5 +274,9 @@ def run(args: argparse.Namespace) -> int:
         if publisher is not None:
             publisher.stop()
         procs.stop()
+        # Every child is gone by now (the dashboard's forecast worker is stopped by the
+        # app's shutdown), so the temporary directory can go; a --store the keeper gave
+        # lives elsewhere and stays.
+        shutil.rmtree(workdir, ignore_errors=True)
         print("demo: stopped", flush=True)
     return 0

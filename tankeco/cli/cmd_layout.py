@@ -19,7 +19,7 @@ examples:
   tankeco layout show sims/layouts/seed_same_path.toml --json
   tankeco layout compare sims/layouts/seed_same_path.toml sims/layouts/ring.toml --png cmp.png
   tankeco layout tune sims/layouts/end_fed_header.toml --vary hole.diameter_mm=3:6 \\
-      --vary hole.spacing_cm=3:8 --min-flow 800 --out best.toml
+      --vary hole.spacing_cm=3:8 --min-flow 800 --series metric --out best.toml
   tankeco layout simulate seed_same_path sims/layouts/poor_one_end.toml --png bed.png
 """
 
@@ -53,9 +53,30 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     tune.add_argument("--samples", type=int, default=200, help="candidates (default 200)")
     tune.add_argument("--min-flow", type=float, default=0.0, metavar="L_H", help="least pump flow")
-    tune.add_argument("--seed", type=int, default=0)
+    tune.add_argument("--seed", type=int, default=0, help="seed of the sampling (%(default)s)")
+    tune.add_argument(
+        "--series",
+        choices=("metric", "inch", "any"),
+        default="metric",
+        help="take holes to standard drills and pipe bores to standard pipes of this "
+        "series (metric: 0.5 mm drills, PVC-U PN16; inch: 1/64 in drills, schedule 40 "
+        "PVC); 'any' keeps the ranges continuous (default metric)",
+    )
     tune.add_argument("--out", default="tuned_layout.toml", metavar="FILE", help="best layout")
     tune.set_defaults(func=run_tune)
+    smap = lsub.add_parser(
+        "map",
+        help="where same-path (Z) beats direct return (U): bore ratio x flow",
+        description="Solve the layout's tank, header, holes and bed as a direct-return "
+        "(U) and a same-path (Z) ladder over a grid of rung/header bore ratios and fixed "
+        "pump flows, and draw which is more even by CV and by under-flowed bed area.",
+    )
+    smap.add_argument("layout", help="base layout TOML (a ladder)")
+    smap.add_argument("--ratios", default="0.375:1.25:8", metavar="LOW:HIGH:N")
+    smap.add_argument("--flows", default="200:3000:8", metavar="LOW:HIGH:N", help="L/h")
+    smap.add_argument("--png", metavar="FILE", help="draw the map to FILE")
+    smap.add_argument("--json", action="store_true", help="print the grid as JSON")
+    smap.set_defaults(func=run_map)
     sim = lsub.add_parser(
         "simulate",
         help="run a scenario with each layout and compare the bed over the days",
@@ -135,35 +156,56 @@ def _print_summary(s: dict) -> None:
 
 
 def run_compare(args: argparse.Namespace) -> int:
+    """Rank the layouts by :func:`tankeco.hydraulics.analysis.rank_key`, most even first."""
+    from tankeco.hydraulics.analysis import rank_key
+
     results = [(path, *_solve(path)) for path in args.layouts]
+    results.sort(key=lambda r: rank_key(r[2].summary()))
     rows = [(Path(p).stem, lay, a.summary()) for p, lay, a in results]
     if args.png:
         from tankeco.io import layout_plot
 
         layout_plot.save([(lay.layout.name, a) for _, lay, a in results], args.png)
     if args.json:
-        print(json.dumps({name: s for name, _, s in rows}))
+        print(
+            json.dumps(
+                {
+                    "ranking": RANKING,
+                    "layouts": {name: s | {"rank": i + 1} for i, (name, _, s) in enumerate(rows)},
+                }
+            )
+        )
         return 0
     width = max(len(n) for n, _, _ in rows)
+    print(f"ranked by {RANKING}")
     print(
-        f"{'layout':<{width}} {'holes':>5} {'Q L/h':>7} {'H m':>6} {'CV':>7} {'max/min':>8} "
-        f"{'low area':>8}"
+        f"{'rank':>4} {'layout':<{width}} {'holes':>5} {'Q L/h':>7} {'H m':>6} {'low area':>8} "
+        f"{'CV':>7} {'max/min':>8}"
     )
-    for name, _, s in rows:
+    for i, (name, _, s) in enumerate(rows):
         print(
-            f"{name:<{width}} {s['holes']:5d} {s['pump_flow_l_h']:7.0f} {s['pump_head_m']:6.3f} "
-            f"{s['cv']:7.4f} {s['max_min_ratio']:8.3f} {s['low_flow_area_share']:8.1%}"
+            f"{i + 1:>4} {name:<{width}} {s['holes']:5d} {s['pump_flow_l_h']:7.0f} "
+            f"{s['pump_head_m']:6.3f} {s['low_flow_area_share']:8.1%} {s['cv']:7.4f} "
+            f"{s['max_min_ratio']:8.3f}"
         )
     if args.png:
         print(f"top views written to {args.png}")
     return 0
 
 
+#: the ranking metric, as ``layout compare`` states it
+RANKING = (
+    "under-flowed bed area (share of the floor below half the mean up-flow, to 0.1 %), "
+    "then CV of the hole flows; lower is more even"
+)
+
+
 def run_tune(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
+    from tankeco.hydraulics import standard_sizes
     from tankeco.hydraulics.layout_file import load_layout
-    from tankeco.plan.layout_tune import parse_vary, tune
+    from tankeco.plan.layout_tune import BORE_KEYS, DRILL_KEYS, parse_vary, tune
 
     if not args.vary:
         raise UserError("layout tune: give at least one --vary KEY=LOW:HIGH")
@@ -171,21 +213,109 @@ def run_tune(args: argparse.Namespace) -> int:
         raise UserError(f"--samples = {args.samples}: allowed 1 or more")
     base = load_layout(args.layout)
     ranges = [parse_vary(v) for v in args.vary]
+    series = None if args.series == "any" else args.series
     with tqdm(total=args.samples, desc="tuning", unit="layout", leave=False) as bar:
-        best, evaluated = tune(
-            base, ranges, args.samples, args.min_flow, args.seed, progress=bar.update
+        res = tune(
+            base,
+            ranges,
+            args.samples,
+            args.min_flow,
+            args.seed,
+            progress=bar.update,
+            series=series,
         )
-    if best is None:
+    for f in res.failures:
+        knobs = ", ".join(f"{k} = {v:g}" for k, v in f.values.items())
+        print(f"not evaluated: {knobs}: {f.reason}")
+    print(
+        f"evaluated {res.evaluated} of {args.samples} candidates "
+        f"({len(res.failures)} could not be evaluated, listed above; "
+        f"{res.below_min_flow} delivered less than {args.min_flow:g} L/h)"
+    )
+    if res.best is None:
         raise UserError(
             f"layout tune: none of {args.samples} candidates delivered {args.min_flow:g} L/h "
-            f"({evaluated} could be solved); widen the ranges or lower --min-flow"
+            f"({res.evaluated} could be solved); widen the ranges or lower --min-flow"
         )
+    best = res.best
     Path(args.out).write_text(best.layout.to_toml(), encoding="utf-8")
-    print(f"evaluated {evaluated} of {args.samples} candidates")
     print("best: " + ", ".join(f"{k} = {v:g}" for k, v in best.values.items()))
+    if series is not None:
+        for k, v in best.values.items():
+            if k in DRILL_KEYS:
+                print(f"  drill: {standard_sizes.drill_name(series, v)}")
+            elif k in BORE_KEYS:
+                print(f"  {k.split('.')[1]}: {standard_sizes.pipe_name(series, v)}")
     _print_summary(best.summary)
     print(f"pump operating point: {best.summary['pump_flow_l_h']:.0f} L/h")
+    if res.start is not None:
+        s0, s1 = res.start.summary, best.summary
+        print(
+            "over the start layout: under-flowed bed area "
+            f"{s0['low_flow_area_share']:.1%} -> {s1['low_flow_area_share']:.1%}, "
+            f"CV {s0['cv']:.4f} -> {s1['cv']:.4f}, max/min {s0['max_min_ratio']:.3f} -> "
+            f"{s1['max_min_ratio']:.3f}, pump {s0['pump_flow_l_h']:.0f} -> "
+            f"{s1['pump_flow_l_h']:.0f} L/h"
+        )
+    else:
+        print(f"the start layout could not be evaluated: {res.start_failure}")
     print(f"best layout written to {args.out}")
+    return 0
+
+
+def _grid(text: str, option: str):
+    import numpy as np
+
+    parts = text.split(":")
+    try:
+        low, high, n = float(parts[0]), float(parts[1]), int(parts[2])
+    except (ValueError, IndexError):
+        raise UserError(f"{option} {text}: expected LOW:HIGH:N (numbers, N whole)") from None
+    if len(parts) != 3 or not (0 < low <= high) or not 1 <= n <= 50:
+        raise UserError(f"{option} {text}: allowed 0 < LOW <= HIGH and N from 1 to 50")
+    return np.linspace(low, high, n)
+
+
+def run_map(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from tankeco.hydraulics.layout_file import load_layout
+    from tankeco.plan.layout_tune import same_path_map
+
+    ratios = _grid(args.ratios, "--ratios")
+    flows = _grid(args.flows, "--flows")
+    base = load_layout(args.layout)
+    with tqdm(total=ratios.size * flows.size, desc="map", unit="cell", leave=False) as bar:
+        m = same_path_map(base, ratios, flows, progress=bar.update)
+    for f in m.failures:
+        knobs = ", ".join(f"{k} = {v:g}" for k, v in f.values.items())
+        print(f"not evaluated: {knobs}: {f.reason}")
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "header_diameter_mm": m.header_diameter_mm,
+                    "bore_ratio": m.bore_ratio.tolist(),
+                    "flow_l_h": m.flow_l_h.tolist(),
+                    **{k: getattr(m, k).tolist() for k in ("cv_u", "cv_z", "low_u", "low_z")},
+                }
+            )
+        )
+    else:
+        print(f"header {m.header_diameter_mm:g} mm; cells: U CV / Z CV, U low area / Z low area")
+        print("flow L/h \\ ratio " + " ".join(f"{r:>13.3f}" for r in m.bore_ratio))
+        for i, q in enumerate(m.flow_l_h):
+            cells = " ".join(
+                ("Z" if m.cv_z[i, j] < m.cv_u[i, j] else "U")
+                + f"{m.cv_u[i, j]:.3f}/{m.cv_z[i, j]:.3f}"
+                for j in range(m.bore_ratio.size)
+            )
+            print(f"{q:17.0f} {cells}")
+    if args.png:
+        from tankeco.io import layout_plot
+
+        layout_plot.save_same_path_map(m, args.png)
+        print(f"map written to {args.png}")
     return 0
 
 

@@ -3,6 +3,7 @@
     tankeco log nitrate 20 --unit "mg/L NO3" --kit api
     tankeco log water-change 30%
     tankeco log feeding 2g
+    tankeco log list                 # the last entries for the tank, newest last
 
 A value that is not on the kit's colour card is kept exactly as entered and flagged,
 so later comparisons know it was interpolated by eye.
@@ -19,39 +20,78 @@ from tankeco.errors import UserError
 
 def register(sub: Any) -> None:
     from tankeco.cli.cmd_export import default_store
+    from tankeco.cli.helptext import plain
 
     p = sub.add_parser(
         "log",
         help="record a test-kit reading, water change, feeding or dose",
-        description=__doc__,
+        description=plain(__doc__),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument(
-        "what", help="nitrate, nitrite, ammonia, ph, ... or water-change, feeding, dosing"
+        "what",
+        help="nitrate, nitrite, ammonia, ph, ... or water-change, feeding, dosing;"
+        " or 'list' to show what was logged",
     )
     p.add_argument(
-        "amount", help="the value (20, or 20 ppm NO3) or amount with unit (30%%, 2g, 5mL)"
+        "amount",
+        nargs="?",
+        help="the value (20, or 20 ppm NO3) or amount with unit (30%%, 10L or 5gal (US), 2g, 5mL)",
     )
     p.add_argument(
         "--unit", help='unit of a test-kit value, e.g. "mg/L NO3" (default: the card\'s)'
     )
     p.add_argument("--kit", default="", help="test kit whose colour card was read, e.g. api")
-    p.add_argument("--tank", default="main")
-    p.add_argument("--site", default="home")
-    p.add_argument("--time", help="when (ISO 8601, UTC if no offset); default now")
-    p.add_argument("--note", default="")
+    p.add_argument("--tank", default="main", help="tank name (default: %(default)s)")
+    p.add_argument("--site", default="home", help="site name (default: %(default)s)")
+    p.add_argument(
+        "--time",
+        help="when: ISO 8601, e.g. '2026-12-01 18:00' (in --tz; add Z or +01:00 to give the"
+        " offset); default now; a time in the future is refused",
+    )
+    p.add_argument("--tz", help="time zone of a --time without offset (default: local)")
+    p.add_argument("--last", type=int, default=10, help="log list: how many entries (%(default)s)")
+    p.add_argument("--note", default="", help="free text kept with the entry")
     p.add_argument("--store", default=default_store(), help="store URL (env TANKECO_STORE)")
+    p.add_argument(
+        "--new-store",
+        action="store_true",
+        help="create the SQLite store if it does not exist yet (otherwise a missing"
+        " file is an error, so a mistyped path cannot start an empty store)",
+    )
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from tankeco import reasons
     from tankeco.bridge.event_messages import EVENT_UNITS, make_event, normalise_kind, parse_amount
+    from tankeco.bridge.topics import SEGMENT
+    from tankeco.bridge.validate import check_time
     from tankeco.cli.timeparse import iso_utc, parse_time_ms
+    from tankeco.io.history import zone
     from tankeco.reasons import Rejected
     from tankeco.store import Batch, open_store
     from tankeco.units.kits import kit_for
+    from tankeco.units.molar import L_PER_US_GAL
 
-    ts_ms = parse_time_ms(args.time) if args.time else int(time.time() * 1000)
+    for option, value in (("--site", args.site), ("--tank", args.tank)):
+        if not SEGMENT.match(value):
+            raise UserError(
+                f"{option} {value!r}: 1 to 64 letters, digits, _ or - (as in MQTT topics)"
+            )
+    now_ms = int(time.time() * 1000)
+    tz = zone(args.tz)
+    if args.what.strip().lower() == "list":
+        return _list(args, tz)
+    if args.amount is None:
+        raise UserError(f"log {args.what}: give the value or amount, e.g. 20 or 30%")
+    ts_ms = parse_time_ms(args.time, "--time", tz) if args.time else now_ms
+    try:
+        check_time(ts_ms, now_ms)
+    except Rejected as exc:
+        raise UserError(
+            f"--time {args.time}: {exc.detail}; allowed from 2020 to a few minutes from now"
+        ) from None
     batch = Batch()
     try:
         is_event = args.what.strip().lower().replace("-", "_") in EVENT_UNITS or args.what in (
@@ -61,12 +101,16 @@ def run(args: argparse.Namespace) -> int:
         )
         if is_event:
             amount, unit = parse_amount(args.amount)
+            entered = f"{amount:g} {unit}"
+            if unit.lower() in US_GALLONS:  # converted once, on reading (US gallons)
+                amount, unit = amount * L_PER_US_GAL, "L"
+                entered += f" = {amount:.3g} L"
             event = make_event(
                 ts_ms=ts_ms, site=args.site, tank=args.tank, kind=normalise_kind(args.what),
                 amount=amount, unit=unit, note=args.note, source="cli",
             )  # fmt: skip
             batch.events.append(event)
-            summary = f"{event.kind} {amount:g} {unit}"
+            summary = f"{event.kind} {entered}"
         else:
             from tankeco.bridge.manual_entries import make_manual_entry
 
@@ -86,8 +130,11 @@ def run(args: argparse.Namespace) -> int:
                     " kept as entered and flagged"
                 )
     except Rejected as exc:
-        raise UserError(f"log {args.what} {args.amount}: {exc.detail or exc.reason}") from None
-    store = open_store(args.store)
+        detail = exc.detail or exc.reason
+        if exc.reason == reasons.UNKNOWN_QUANTITY:
+            detail += _did_you_mean(args.what)
+        raise UserError(f"log {args.what} {args.amount}: {detail}") from None
+    store = open_store(args.store, create=args.new_store)
     try:
         result = store.write(batch)
     finally:
@@ -98,6 +145,54 @@ def run(args: argparse.Namespace) -> int:
         )
     print(f"logged {summary} for {args.site}/{args.tank} at {iso_utc(ts_ms)}")
     return 0
+
+
+def _list(args: argparse.Namespace, tz) -> int:
+    """The newest ``--last`` kit readings and events of ``--site/--tank``, oldest first."""
+    from datetime import UTC, datetime
+
+    from tankeco.store import open_store
+
+    if not 1 <= args.last <= 10_000:
+        raise UserError(f"--last {args.last}: allowed 1 to 10000")
+    store = open_store(args.store, create=False)
+    try:
+        rows = [
+            (m.ts_ms, m.quantity, f"{m.value_entered:g} {m.unit_entered}", m.kit, m.note)
+            for m in store.manual_entries(tank=args.tank)
+            if m.site == args.site
+        ] + [
+            (e.ts_ms, e.kind, f"{e.amount:g} {e.unit}" if e.amount is not None else "", "", e.note)
+            for e in store.events(tank=args.tank)
+            if e.site == args.site
+        ]
+    finally:
+        store.close()
+    rows.sort(key=lambda r: r[0])
+    if not rows:
+        print(f"nothing logged for {args.site}/{args.tank} in {args.store}")
+        return 0
+    for ts_ms, what, amount, kit, note in rows[-args.last :]:
+        local = datetime.fromtimestamp(ts_ms / 1000, UTC).astimezone(tz)
+        line = f"{local:%Y-%m-%d %H:%M %Z}  {what:<13} {amount:<16} {kit:<5} {note}"
+        print(line.rstrip())
+    return 0
+
+
+#: Names of the US gallon a keeper may write after a water change ("5 gal").
+US_GALLONS = ("gal", "gallon", "gallons", "usgal")
+
+
+def _did_you_mean(word: str) -> str:
+    """``"; did you mean 'nitrate'?"`` for a near miss among quantities, events and aliases."""
+    import difflib
+
+    from tankeco.bridge.event_messages import EVENT_UNITS
+    from tankeco.units.quantities import ALIASES, QUANTITIES
+
+    names = [*QUANTITIES, *ALIASES, *(k.replace("_", "-") for k in EVENT_UNITS)]
+    close = difflib.get_close_matches(word.strip().lower(), names, n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def _value_and_unit(what: str, amount: str, unit_option: str | None) -> tuple[float, str | None]:

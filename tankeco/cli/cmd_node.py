@@ -57,14 +57,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a scenario field or params.NAME (repeatable)")  # fmt: skip
     p.add_argument("--broker", default="mqtt://127.0.0.1:1883", help="mqtt://HOST:PORT or mqtts://")
-    p.add_argument("--username")
+    p.add_argument("--username", help="MQTT user name (with --password-file)")
     p.add_argument("--password-file", help="file whose first line is the password")
     p.add_argument("--tls-ca", help="CA certificate (PEM) that signed the broker's certificate")
-    p.add_argument("--format", choices=("native", "esphome", "tasmota"), default="native")
+    p.add_argument(
+        "--format",
+        choices=("native", "esphome", "tasmota"),
+        default="native",
+        help="message format the node speaks (%(default)s)",
+    )
     p.add_argument("--speed", type=float, default=600.0,
                    help="simulated seconds per real second (default %(default)g)")  # fmt: skip
-    p.add_argument("--site", default="home")
-    p.add_argument("--tank", default="main")
+    p.add_argument("--site", default="home", help="site name in the topics (%(default)s)")
+    p.add_argument("--tank", default="main", help="tank name in the topics (%(default)s)")
     p.add_argument("--node", default="vnode", help="node name (status topic, device name)")
     p.add_argument("--days", type=float, help="simulated days (default: the scenario's)")
     p.add_argument("--seed", type=int, help="seed of the sensor behaviour (default: scenario's)")
@@ -136,6 +141,26 @@ def _start_ms(text: str | None, days: float, speed: float, now_ms: int) -> int:
     return start_ms
 
 
+def _explain_clock(start_ms: int, days: float, speed: float, now_ms: int) -> None:
+    """Say where the stamps lie: a 90-day run at --speed 600 starts 90 days back.
+
+    Without this line a dashboard showing the last few days stayed empty for hours while
+    the node was publishing (issue 11, point 4).
+    """
+    from tankeco.cli.timeparse import iso_utc
+
+    catch_up_h = days * 24 / speed
+    if start_ms < now_ms - 86_400_000:
+        print(
+            f"tankeco node: readings are stamped in simulated time from {iso_utc(start_ms)}"
+            f" ({(now_ms - start_ms) / 86_400_000:.0f} days ago) and reach the present in"
+            f" {catch_up_h:.1f} h; a dashboard's recent window fills only then."
+            " --wall-clock stamps each reading when it is sent",
+            file=sys.stderr,
+            flush=True,
+        )
+
+
 def _login(args: argparse.Namespace) -> tuple[BrokerAddress, MqttLogin]:
     """Broker address and login, checked before the simulation runs (fail fast)."""
     from tankeco.bridge.broker import parse_broker_url, read_password_file
@@ -156,6 +181,8 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("node: --wall-clock starts the run now; leave out --start")
     now_ms = int(time.time() * 1000)
     start_ms = now_ms if args.wall_clock else _start_ms(args.start, days, args.speed, now_ms)
+    if not args.quiet and not args.wall_clock:
+        _explain_clock(start_ms, days, args.speed, now_ms)
 
     from tankeco.node.formats import bridge_mapping_toml, make_encoder, messages
     from tankeco.node.reading_plan import NodeSettings, build_plan

@@ -6,6 +6,7 @@ import argparse
 import json
 import textwrap
 
+from tankeco.errors import UserError
 from tankeco.scenario.params import PARAMETERS
 
 
@@ -23,11 +24,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     rows = [p for p in PARAMETERS.values() if args.filter.lower() in p.name.lower()]
+    if not rows:
+        raise UserError(
+            f"params {args.filter!r}: no parameter name contains it;"
+            " allowed: part of a name that 'tankeco params' lists"
+        )
     if args.json:
         print(json.dumps([p.__dict__ for p in rows], indent=2))
-        return 0
-    if not rows:
-        print(f"no parameter name contains {args.filter!r}")
         return 0
     width = max(len(p.name) for p in rows)
     for p in rows:

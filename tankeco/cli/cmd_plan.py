@@ -38,7 +38,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("scenario", nargs="?", help="scenario TOML (default: the embedded seed tank)")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a scenario field or params.NAME (repeatable)",
+    )
     p.add_argument("--max-no3-n", default=None, metavar="VALUE", help="nitrate limit (10 mg N/L)")
     p.add_argument("--max-nh3", default=None, metavar="VALUE", help="free ammonia (0.02 mg NH3/L)")
     p.add_argument("--max-no2-n", default=None, metavar="VALUE", help="nitrite limit (1 mg N/L)")
@@ -55,6 +62,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--mc", type=int, default=100, metavar="N", help="Monte Carlo draws (0: none)")
     p.add_argument("--seed", type=int, default=0, help="seed of the Monte Carlo (%(default)s)")
     p.add_argument("--top", type=int, default=4, help="schedules assessed for risk (%(default)s)")
+    p.add_argument(
+        "--max-risk",
+        default="10%",
+        metavar="P",
+        help="largest Monte Carlo risk of breaking a limit a recommended schedule may have"
+        " (%(default)s; the keeper's choice, not a published number)",
+    )
     p.add_argument("--out", default="tankeco_plan", metavar="DIR", help="output directory")
     p.add_argument("--no-plot", action="store_true", help="skip the PNG plots")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
@@ -128,6 +142,7 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"--seed {args.seed}: allowed 0 or more")
     if not 1 <= args.top <= 20:
         raise UserError(f"--top {args.top}: allowed 1 to 20")
+    max_risk = _fraction("--max-risk", args.max_risk)
     from tankeco.plan import water_changes as wc
     from tankeco.scenario.loading import load_scenario
 
@@ -148,9 +163,14 @@ def run(args: argparse.Namespace) -> int:
         )
     scenario = load_scenario(args.scenario, args.overrides)
     from tankeco.io.output import prepare_dir
-    from tankeco.io.plan_text import format_plan, format_risk
+    from tankeco.io.plan_text import format_plan, format_recommendation, format_risk
 
     out = prepare_dir(args.out)
+    _say(
+        args.quiet,
+        "plan: simulating each candidate schedule to its periodic steady state"
+        " (the first run also compiles the simulator)...",
+    )
     bar = _bar("candidates", args.quiet)
     try:
         plan = wc.plan_water_changes(
@@ -170,6 +190,10 @@ def run(args: argparse.Namespace) -> int:
         specs = [
             ScheduleSpec(r.interval_d, r.fraction, r.no3_low, r.alk_high) for r in top.itertuples()
         ]
+        _say(
+            args.quiet,
+            f"plan: Monte Carlo risk of the best {len(specs)} schedules, {args.mc} draws each...",
+        )
         bar = _bar("Monte Carlo", args.quiet)
         try:
             risk = monte_carlo(
@@ -196,9 +220,21 @@ def run(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(format_plan(plan, scenario))
         if risk is not None:
-            print(format_risk(risk))
+            print(format_risk(risk, max_risk))
+        print(format_recommendation(rec, max_risk))
         print("wrote " + ", ".join(str(f) for f in files))
+    if rec.empty:
+        raise UserError(
+            "plan water-changes: no schedule keeps every limit with changes of at most "
+            f"{max_fraction:.0%}; allowed: feed less, raise --max-fraction or relax a limit"
+        )
     return 0
+
+
+def _say(quiet: bool, text: str) -> None:
+    """A phase line on stderr, so a long plan is never silent (a bar needs a terminal)."""
+    if not quiet:
+        print(text, file=sys.stderr, flush=True)
 
 
 class _Bar:

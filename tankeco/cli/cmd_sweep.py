@@ -36,8 +36,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--method", default="grid", help="grid or lhs (%(default)s)")
     p.add_argument("--seed", type=int, default=0, help="seed of the Latin hypercube")
     p.add_argument("--days", type=float, default=None, help="days per run (scenario's)")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
-    p.add_argument("--out", default="sweep.parquet", metavar="FILE", help="%(default)s")
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a scenario field or params.NAME (repeatable)",
+    )
+    p.add_argument(
+        "--out", default="sweep.parquet", metavar="FILE", help="Parquet file to write (%(default)s)"
+    )
     p.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT", help="Dask cluster")
     p.add_argument("--workers", type=int, default=None, help="local processes (CPU count)")
     p.add_argument("--chunk", type=int, default=32, help="runs per task (%(default)s)")

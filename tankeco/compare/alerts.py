@@ -5,7 +5,10 @@ Four kinds, each a small pure function so it can be tested on made-up numbers:
 * free ammonia above its limit now (from the latest TAN, pH and temperature, which is
   what harms fish - total ammonia alone says little without the pH);
 * nitrate will pass its limit in about N days, with the water change that keeps it
-  below for another week and the day to do it by;
+  below for another week and the day to do it by; never more than a safe single change
+  (:data:`tankeco.scenario.thresholds.MAX_SINGLE_CHANGE_FRACTION`, 50 % unless the keeper
+  sets another): when more is needed, a series of changes on consecutive days, with the
+  nitrate each one leaves behind by the same balance;
 * a sensor silent for longer than it should be;
 * a pH probe drifting against the keeper's test-kit readings.
 
@@ -40,6 +43,8 @@ DRIFT_PH = 0.3
 DRIFT_GROWTH = 0.2
 #: Days of margin a recommended water change should buy.
 MARGIN_D = 7.0
+#: Most changes a series may propose (one a day); beyond that the advice says so.
+MAX_SERIES = 7
 
 
 @dataclass(frozen=True)
@@ -90,7 +95,8 @@ def free_ammonia(
             CRITICAL,
             "free_ammonia_now",
             f"free ammonia above limit now: {nh3:.3f} mg NH3-N/L ({how}); limit "
-            f"{limits.FREE_NH3_N_MG_L:.3f} - change 50 % of the water today and feed less",
+            f"{limits.FREE_NH3_N_MG_L:.3f} - change "
+            f"{limits.MAX_SINGLE_CHANGE_FRACTION:.0%} of the water today and feed less",
             quantity="nh3_n",
         )
     ]
@@ -101,19 +107,81 @@ def recommended_fraction(
 ) -> float:
     """The water change that brings nitrate low enough to stay under ``limit`` for
     ``margin_d`` days at the present rise: (c + r*margin - limit) / (c - tap), in 5 %
-    steps from 10 % to 90 %."""
+    steps from 10 % to 90 %.  This is the *total* that is needed; :func:`change_series`
+    splits it into changes a tank can take."""
     if level_mg_l <= tap_mg_l:
         return 0.1
     f = (level_mg_l + max(slope_mg_l_d, 0.0) * margin_d - limit) / (level_mg_l - tap_mg_l)
     return float(min(max(math.ceil(f * 20 - 1e-9) / 20, 0.1), 0.9))
 
 
+@dataclass(frozen=True)
+class ChangeSeries:
+    """Water changes on consecutive days and the nitrate each leaves (mg N/L)."""
+
+    fractions: tuple[float, ...]
+    after_mg_l: tuple[float, ...]
+    enough: bool
+
+    def describe(self, when: str) -> str:
+        """``change 50% today, then 50% and 30% on the next 2 days (nitrate 20 → 11 → 7)``."""
+        first, rest = self.fractions[0], self.fractions[1:]
+        text = f"change {first:.0%} {when}"
+        if rest:
+            days = "day" if len(rest) == 1 else f"{len(rest)} days"
+            text += f", then {' and '.join(f'{f:.0%}' for f in rest)} on the next {days}"
+        path = " → ".join(f"{c:.1f}" for c in self.after_mg_l)
+        text += f" (nitrate after each: {path} mg N/L)"
+        if not self.enough:
+            text += "; that is not yet enough: keep changing daily and re-test"
+        return text
+
+
+def change_series(
+    level_mg_l: float,
+    slope_mg_l_d: float,
+    tap_mg_l: float,
+    limit: float,
+    margin_d: float = MARGIN_D,
+    max_fraction: float = limits.MAX_SINGLE_CHANGE_FRACTION,
+) -> ChangeSeries:
+    """The fewest daily changes, none above ``max_fraction``, that leave nitrate low enough.
+
+    A change of fraction f leaves ``c' = c - f (c - tap)`` (complete mixing with tap water
+    of ``tap``); between two changes nitrate rises by the present ``slope`` a day.  Target:
+    low enough to stay under ``limit`` for ``margin_d`` days, i.e. ``c' <= limit - slope *
+    margin_d`` (the :func:`recommended_fraction` balance).  The last change of the series
+    is the 5 % step that just reaches the target; at most :data:`MAX_SERIES` changes.
+    """
+    rise = max(slope_mg_l_d, 0.0)
+    target = max(limit - rise * margin_d, tap_mg_l)
+    fractions: list[float] = []
+    after: list[float] = []
+    c = level_mg_l
+    while len(fractions) < MAX_SERIES:
+        if c <= tap_mg_l:
+            break
+        need = (c - target) / (c - tap_mg_l)
+        f = min(max(math.ceil(need * 20 - 1e-9) / 20, 0.1), max_fraction)
+        c = c - f * (c - tap_mg_l)
+        fractions.append(f)
+        after.append(c)
+        if c <= target + 1e-9:
+            return ChangeSeries(tuple(fractions), tuple(after), True)
+        c += rise  # one day later, before the next change
+    return ChangeSeries(tuple(fractions), tuple(after), False)
+
+
 def nitrate(
     forecast: Forecast,
     day_name: Callable[[float], str],
     limit: float = limits.NO3_N_MG_L,
+    max_fraction: float = limits.MAX_SINGLE_CHANGE_FRACTION,
 ) -> list[Alert]:
-    """Nitrate over its limit now, or when the forecast median will cross it."""
+    """Nitrate over its limit now, or when the forecast median will cross it.
+
+    The advice never asks for more than ``max_fraction`` at once (see :func:`change_series`).
+    """
     col = "no3_n_mg_l"
     med = forecast.median[col]
     t = forecast.time_d
@@ -121,13 +189,13 @@ def nitrate(
     slope = float(np.polyfit(t - t[0], med, 1)[0]) if t.size > 2 else 0.0
     now = float(med[0])
     if now > limit:
-        f = recommended_fraction(now, slope, tap, limit, MARGIN_D)
+        series = change_series(now, slope, tap, limit, MARGIN_D, max_fraction)
         return [
             Alert(
                 WARNING,
                 "nitrate_above_limit",
-                f"nitrate {now:.1f} mg N/L is above the {limit:g} mg N/L limit now - change "
-                f"{f:.0%} today",
+                f"nitrate {now:.1f} mg N/L is above the {limit:g} mg N/L limit now - "
+                + series.describe("today"),
                 quantity="no3_n",
                 due_d=forecast.now_d,
             )
@@ -138,14 +206,14 @@ def nitrate(
     in_days = cross - forecast.now_d
     due = max(forecast.now_d, cross - 0.5)
     level_at_due = float(np.interp(due, t, med))
-    f = recommended_fraction(level_at_due, slope, tap, limit, MARGIN_D)
+    series = change_series(level_at_due, slope, tap, limit, MARGIN_D, max_fraction)
     when = "today" if due - forecast.now_d < 1 else f"by {day_name(due)}"
     return [
         Alert(
             WARNING if in_days < 3 else INFO,
             "nitrate_will_pass_limit",
-            f"nitrate will pass the limit in about {max(round(in_days), 1)} days - change "
-            f"{f:.0%} {when}",
+            f"nitrate will pass the limit in about {max(round(in_days), 1)} days - "
+            + series.describe(when),
             quantity="no3_n",
             due_d=due,
         )

@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import hmac
 import json
+import logging
 import math
 import threading
 from collections.abc import AsyncIterator
@@ -41,6 +42,8 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tankeco.dashboard.monitor import Monitor
+
+log = logging.getLogger("tankeco.dashboard")
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
 COOKIE = "tankeco_token"
@@ -91,6 +94,30 @@ class TokenMiddleware:
             await response(scope, receive, send)
             return
         await self.app(scope, receive, send)
+
+
+class NoSniffMiddleware:
+    """``X-Content-Type-Options: nosniff`` on every response: a browser never guesses a
+    JSON or text response to be HTML or script."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_header(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", [])
+                message["headers"] = [
+                    *message["headers"],
+                    (b"x-content-type-options", b"nosniff"),
+                ]
+            await send(message)
+
+        await self.app(scope, receive, send_with_header)
 
 
 class Hub:
@@ -162,15 +189,13 @@ def create_app(
             hours = float(request.query_params.get("hours", "72"))
         except ValueError:
             return PlainTextResponse("hours: a number", status_code=400)
+        if not math.isfinite(hours):
+            return PlainTextResponse(f"hours = {hours}: a finite number", status_code=400)
         hours = min(max(hours, 0.1), 24 * 400)
         return _json(await asyncio.to_thread(monitor.series, hours))
 
     async def state(request: Request) -> Response:
-        data = await asyncio.to_thread(monitor.state)
-        if publisher is not None:
-            with contextlib.suppress(Exception):
-                publisher.publish_state(data)  # type: ignore[attr-defined]
-        return _json(data)
+        return _json(await asyncio.to_thread(monitor.state))
 
     async def stream(request: Request) -> Response:
         q = hub.subscribe()
@@ -204,21 +229,36 @@ def create_app(
                 pass
             await asyncio.sleep(POLL_S)
 
+    async def ha_publisher() -> None:
+        """Home Assistant gets the state on its own schedule, page open or not."""
+        while True:
+            try:
+                data = await asyncio.to_thread(monitor.state)
+                publisher.publish_state(_finite(data))  # type: ignore[union-attr]
+            except Exception:  # noqa: BLE001 - the store restarting: next time
+                log.warning("Home Assistant state not published", exc_info=True)
+            await asyncio.sleep(publisher.interval_s)  # type: ignore[union-attr]
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await asyncio.to_thread(monitor.prime)
         task = asyncio.create_task(poller())
+        ha_task = asyncio.create_task(ha_publisher()) if publisher is not None else None
         if start_forecast:
             threading.Thread(target=monitor.forecast_loop, daemon=True, name="forecast").start()
         try:
             yield
         finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            for t in (task, ha_task):
+                if t is not None:
+                    t.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await t
+            if publisher is not None:
+                publisher.close()  # type: ignore[attr-defined]
             monitor.close()
 
-    middleware = []
+    middleware = [Middleware(NoSniffMiddleware)]
     if is_loopback(host):
         middleware.append(Middleware(TrustedHostMiddleware, allowed_hosts=list(LOOPBACK)))
     middleware.append(Middleware(TokenMiddleware, token=token))

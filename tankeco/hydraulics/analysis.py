@@ -11,6 +11,15 @@ Uniformity figures
 * ``max / min`` of the hole flows;
 * ``low_flow_area_share``: the share of the tank floor whose superficial up-flow is below
   half the mean up-flow (total flow / floor area), dead zones included.
+
+Ranking
+-------
+Layouts are ranked (``layout compare``, ``layout tune``) by :func:`rank_key`: first the
+under-flowed bed area (``low_flow_area_share``, rounded to whole per mille so that
+layouts equal to the bed map's resolution tie), then the CV of the hole flows.  The
+under-flowed area comes first because it is bed that a keeper's biofilter loses (it
+turns anoxic and collects mulm); the CV, which treats a weak hole at a wall like one in
+the middle of the bed, decides between layouts that lose the same area.
 """
 
 from __future__ import annotations
@@ -28,6 +37,11 @@ from tankeco.hydraulics.bedmap import (
 )
 from tankeco.hydraulics.network import Bed, Network
 from tankeco.hydraulics.solver import Solution, SolveOptions, Solver
+
+
+def rank_key(summary: dict[str, float]) -> tuple[float, float]:
+    """(under-flowed bed area share rounded to 0.001, CV): lower is more even."""
+    return (round(float(summary["low_flow_area_share"]), 3), float(summary["cv"]))
 
 
 @dataclass(frozen=True)
@@ -140,7 +154,7 @@ def zone_flows_l_h(
 
     Raises :class:`ValueError` if the tank dimensions differ from the layout's (the
     layout was drawn for another tank) and :class:`~tankeco.hydraulics.solver.HydraulicsError`
-    if the network cannot be solved.
+    (a :class:`~tankeco.errors.ConvergenceError`) if Newton fails.
     """
     analyser = layout if isinstance(layout, Analyser) else Analyser(layout, n_zones)
     net = analyser.network

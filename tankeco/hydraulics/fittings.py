@@ -10,14 +10,21 @@ the other side.  Node heads are total heads, so a header's static-pressure regai
 appears by itself when the velocity falls after a hole; the hole sees the static head
 ``H - V^2/2g`` (:mod:`tankeco.hydraulics.solver`).
 
+Crane's coefficients are credited with their sign: a negative K (a run's pressure
+regain downstream of a branch, the ejector effect that draws a small branch into a
+combining stream) is a measured total-pressure gain, not a loss charged by magnitude.
+
 Where a leg's flow passes through zero (a dead end, the stagnation point of a pipe fed
-from both ends, a header whose flow reverses) Crane's correlations are discontinuous,
-which stalls Newton.  The model is therefore made continuous over a few per cent
-(:data:`REVERSAL_FADE`) of the combined flow: an outgoing leg's loss fades in (tees and
-crosses, the run loss at a header hole, elbows and reducers with holes), and a tee whose
-smallest leg flows *in* blends Crane's combining losses with its dividing losses for that
-leg shut (:func:`tankeco.hydraulics.newton_kernel._tee`).  Away from reversals nothing changes;
-on the shipped layouts and the test networks the hole flows move by less than 0.03 %.
+from both ends, a header whose flow reverses) Crane's correlations switch pattern
+(dividing / combining), and their pieces switch at branch shares of 0.4-0.6, which
+stalls Newton on steps and kinks.  The model is therefore made continuously
+differentiable: Crane's pieces are blended over +-0.02 in share
+(:func:`tankeco.hydraulics.newton_kernel.crane_k_smooth`); a tee's two patterns are
+blended over a few per cent (:data:`REVERSAL_FADE`) of its largest flow around the
+reversal of its smallest leg (:func:`tankeco.hydraulics.newton_kernel._tee`); the run
+loss at a header hole and the loss of an elbow or reducer with holes fade in over a few
+per cent of the combined flow, never less than :data:`FADE_FLOOR_HOLE_SHARE` of a mean
+hole flow.  Away from reversals and switches nothing changes.
 
 Only the momentum mode uses this module; friction-only (EPANET-like) solves skip it.
 """
@@ -51,6 +58,12 @@ _PIPE_COUNT = {"cap": 1, "elbow": 2, "reducer": 2, "tee": 3, "cross": 4}
 
 #: share of the combined flow over which a fitting leg's loss fades in (see the kernel)
 REVERSAL_FADE = 0.02
+
+#: ... never over less than REVERSAL_FADE x this share of the mean hole flow: at a
+#: stagnation point (a ring or ladder header fed from both sides) the combined flow
+#: itself tends to zero, and a fade over 2 % of it turns the loss into a step that
+#: stalls Newton; the losses there are of order (this flow)^2 and negligible
+FADE_FLOOR_HOLE_SHARE = 0.5
 
 #: two pipes closer to straight than this (degrees of deflection) are a plain joint
 STRAIGHT_DEG = 5.0
@@ -105,7 +118,10 @@ class HoleRun:
     pipe_a: np.ndarray
     pipe_b: np.ndarray
     holes: tuple[np.ndarray, ...]
-    m_coeff: np.ndarray  # Crane M for a small branch (beta^2 <= 0.4)
+    #: (widest hole / header bore)^2: Crane's run K of a dividing tee, ``M x^2`` with
+    #: x the holes' share of the combined flow, takes M = 0.4 up to beta^2 = 0.4 and
+    #: M = 2 (2x - 1) (x <= 0.5) or 0.3 (2x - 1) above, evaluated at the actual share
+    beta2: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -124,6 +140,13 @@ def classify_none() -> Fittings:
     return Fittings(TwoPipe(e, e, z, z, z, e, z), (), HoleRun(e, e, e, (), z))
 
 
+def _append_two(two: dict[str, list], pa: int, pb: int, into_a: float, k_ab: float,
+                k_ba: float, small: int, vh: float) -> None:  # fmt: skip
+    for key, v in zip(("a", "b", "a_into", "k_ab", "k_ba", "small", "vh"),
+                      (pa, pb, into_a, k_ab, k_ba, small, vh), strict=True):  # fmt: skip
+        two[key].append(v)
+
+
 def classify(net: Network, c: Compiled) -> Fittings:
     """Fittings of a network from the layout's names and geometry (raises if impossible)."""
     holes_at: dict[int, list[int]] = {}
@@ -132,7 +155,7 @@ def classify(net: Network, c: Compiled) -> Fittings:
     vh_all = losses.velocity_head_coeff(c.area_m2)
     two: dict[str, list] = {k: [] for k in ("a", "b", "a_into", "k_ab", "k_ba", "small", "vh")}
     tees: list[Tee] = []
-    run_node, run_a, run_b, run_holes, run_m = [], [], [], [], []
+    run_node, run_a, run_b, run_holes, run_beta2 = [], [], [], [], []
     for n in range(c.n_junctions):
         pipes = c.node_pipes[n]
         dirs = c.node_dirs[n]
@@ -150,36 +173,31 @@ def classify(net: Network, c: Compiled) -> Fittings:
         if count == 2:
             pa, pb = int(pipes[0]), int(pipes[1])
             d0, d1 = float(c.diameter_m[pa]), float(c.diameter_m[pb])
-            deflection = math.degrees(math.acos(float(np.clip(-cos[0, 1], -1.0, 1.0))))
-            kind = None
-            if named == "reducer" or (named == "auto" and abs(d0 - d1) > 1e-9):
-                kind = "reducer"
-                k_ab, k_ba = losses.reducer_k(d0, d1), losses.reducer_k(d1, d0)
+            deflection = math.degrees(math.acos(max(-1.0, min(1.0, -float(cos[0, 1])))))
+            into_a = 1.0 if c.link_to[pa] == n else -1.0
+            reducing = named == "reducer" or (named == "auto" and abs(d0 - d1) > 1e-9)
+            bending = named == "elbow" or (
+                named in ("auto", "reducer") and deflection > STRAIGHT_DEG
+            )
+            if reducing:
                 small = pa if d0 <= d1 else pb
-            elif named == "elbow" or (named == "auto" and deflection > STRAIGHT_DEG):
-                kind = "elbow"
-                re = ELBOW_K_VELOCITY_M_S * d0 / net.fluid.nu_m2_s
-                k_ab = k_ba = losses.elbow_k(d0, deflection, net.elbow_radius_per_diameter, re)
-                small = pa
-            if kind is not None:
-                two["a"].append(pa)
-                two["b"].append(pb)
-                two["a_into"].append(1.0 if c.link_to[pa] == n else -1.0)
-                two["k_ab"].append(k_ab)
-                two["k_ba"].append(k_ba)
-                two["small"].append(small)
-                two["vh"].append(float(vh_all[small]))
-            elif n in holes_at:
+                k_ab, k_ba = losses.reducer_k(d0, d1), losses.reducer_k(d1, d0)
+                _append_two(two, pa, pb, into_a, k_ab, k_ba, small, float(vh_all[small]))
+            if bending:
+                # a reducing corner is a bend too: Rennels' K on the smaller bore
+                small = pa if d0 <= d1 else pb
+                d_small = min(d0, d1)
+                re = ELBOW_K_VELOCITY_M_S * d_small / net.fluid.nu_m2_s
+                k = losses.elbow_k(d_small, deflection, net.elbow_radius_per_diameter, re)
+                _append_two(two, pa, pb, into_a, k, k, small, float(vh_all[small]))
+            if not (reducing or bending) and n in holes_at:
                 hole_links = np.array(holes_at[n])
                 d_hole = 2 * math.sqrt(c.hole_area_m2[hole_links - c.n_pipes].max() / math.pi)
-                # Crane's run K = M (Qb/Qc)^2; M = 0.4 whenever beta^2 <= 0.4, read from
-                # fluids with a split of one half (M * 0.25)
-                m = losses.tee_k(True, True, d0, d_hole, 0.5, 0.5, 90.0) / 0.25
                 run_node.append(n)
                 run_a.append(pa)
                 run_b.append(pb)
                 run_holes.append(hole_links)
-                run_m.append(m)
+                run_beta2.append((d_hole / d0) ** 2)
         elif count >= 3:
             ang = np.degrees(np.arccos(np.clip(-cos, -1.0, 1.0)))
             tees.append(
@@ -207,7 +225,7 @@ def classify(net: Network, c: Compiled) -> Fittings:
         np.array(run_a, dtype=i64),
         np.array(run_b, dtype=i64),
         tuple(run_holes),
-        np.array(run_m),
+        np.array(run_beta2, dtype=float),
     )
     return Fittings(two_pipe, tuple(tees), hole_run)
 

@@ -38,6 +38,9 @@ class LayoutInfo(Table):
     shape: Shape
     mode: Literal["momentum", "friction"] = "momentum"
     headloss: Literal["darcy-weisbach", "hazen-williams"] = "darcy-weisbach"
+    #: momentum mode's hole law: "rawn" (Cd falls with the header's velocity head) or
+    #: "constant" (constant Cd on the static head, as EPANET comparisons need)
+    port: Literal["rawn", "constant"] = "rawn"
 
 
 class TankSize(Table):
@@ -143,7 +146,9 @@ class LayoutFile(Table):
         return params.resolve(self.params)
 
     def options(self) -> SolveOptions:
-        return SolveOptions(mode=self.layout.mode, headloss=self.layout.headloss)
+        return SolveOptions(
+            mode=self.layout.mode, headloss=self.layout.headloss, port=self.layout.port
+        )
 
     def pump_model(self) -> Pump:
         p = self.pump
@@ -263,15 +268,20 @@ class LayoutFile(Table):
 
     def with_value(self, key: str, value: float) -> LayoutFile:
         """A copy with one dotted ``table.key`` set (the tuner's knob)."""
+        return self.with_values({key: value})
+
+    def with_values(self, values: dict[str, float]) -> LayoutFile:
+        """A copy with several dotted ``table.key`` set, validated once."""
         data = self.model_dump(exclude_none=True)
-        table, _, name = key.partition(".")
-        if table not in type(self).model_fields or not name:
-            raise ScenarioError(key, value, "expected table.key, e.g. hole.diameter_mm")
-        sub = type(self).model_fields[table].annotation
-        if not (isinstance(sub, type) and name in getattr(sub, "model_fields", {})):
-            allowed = ", ".join(getattr(sub, "model_fields", {}))
-            raise ScenarioError(key, value, f"unknown key; allowed in [{table}]: {allowed}")
-        data.setdefault(table, {})[name] = value
+        for key, value in values.items():
+            table, _, name = key.partition(".")
+            if table not in type(self).model_fields or not name:
+                raise ScenarioError(key, value, "expected table.key, e.g. hole.diameter_mm")
+            sub = type(self).model_fields[table].annotation
+            if not (isinstance(sub, type) and name in getattr(sub, "model_fields", {})):
+                allowed = ", ".join(getattr(sub, "model_fields", {}))
+                raise ScenarioError(key, value, f"unknown key; allowed in [{table}]: {allowed}")
+            data.setdefault(table, {})[name] = value
         return _validate(data)
 
 

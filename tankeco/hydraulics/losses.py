@@ -17,8 +17,12 @@ Sources
   pipe's velocity), of tees from the Crane (2009) TP-410 functions
   :func:`fluids.K_branch_diverging_Crane`, :func:`fluids.K_run_diverging_Crane`,
   :func:`fluids.K_branch_converging_Crane`, :func:`fluids.K_run_converging_Crane`, on the
-  velocity of the combined stream (charged by magnitude: where Crane's K is negative,
-  a run's regain, the model charges it as a loss).
+  velocity of the combined stream, negative values (a run's regain, the ejector effect
+  on a small combining branch) credited as the measured total-pressure gains they are.
+* Transitional Darcy friction (Re 2000-4000) is interpolated linearly in Re between
+  64/2000 and Colebrook at 4000; EPANET 2.2 uses Dunlop's cubic there instead, and the
+  two differ by up to 17 % in f around Re 2500 (docs/hydraulics.md; checked by
+  ``tests/hydraulics/test_vs_epanet.py``).
 * A hole: ``h = Q|Q| / (2 g Cd^2 a^2)``, i.e. K = 1/Cd^2 on the hole velocity.
 """
 

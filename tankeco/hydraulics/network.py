@@ -203,6 +203,11 @@ def _validate(net: Network) -> None:
             raise ScenarioError(f"pipes.{p.name}.roughness_m", p.roughness_m, "allowed 0 or more")
         if p.minor_k < 0:
             raise ScenarioError(f"pipes.{p.name}.minor_k", p.minor_k, "allowed 0 or more")
+    if net.pump.outlet not in index:
+        raise ScenarioError("pump.outlet", net.pump.outlet, "names no node of this layout")
+    # connectivity before the holes: a hole on a lone node is a disconnected node, not
+    # a hole too wide for a pipe it does not have
+    _check_connected(net, index)
     if not net.holes:
         raise ScenarioError("holes", [], "a layout needs at least one hole")
     widest: dict[str, float] = {}
@@ -227,9 +232,8 @@ def _validate(net: Network) -> None:
             )
         if not 0 < h.cd <= 1:
             raise ScenarioError(f"holes.{h.id}.cd", h.cd, "allowed more than 0, up to 1")
+    _check_hole_overlap(net, index)
     pump = net.pump
-    if pump.outlet not in index:
-        raise ScenarioError("pump.outlet", pump.outlet, "names no node of this layout")
     if pump.lift_m < 0:
         raise ScenarioError("pump.lift_m", pump.lift_m, "allowed 0 m or more")
     if pump.curve is None and pump.flow_m3_s is None:
@@ -243,7 +247,30 @@ def _validate(net: Network) -> None:
         )
     if pump.flow_m3_s is not None and not pump.flow_m3_s > 0:
         raise ScenarioError("pump.flow_l_h", pump.flow_m3_s * 3.6e6, "allowed more than 0 L/h")
-    _check_connected(net, index)
+
+
+def _check_hole_overlap(net: Network, index: dict[str, int]) -> None:
+    """Holes at the two ends of a pipe must not overlap: centres at least (d1 + d2) / 2 apart.
+
+    The distance is the drawn one (between the nodes), not ``length_m``, which a layout
+    may give for friction (a pipe that winds) without moving the holes.
+    """
+    widest: dict[str, float] = {}
+    for h in net.holes:
+        widest[h.node] = max(widest.get(h.node, 0.0), h.diameter_m)
+    for p in net.pipes:
+        if p.start in widest and p.end in widest:
+            length = _distance(net, index, p)
+            need = (widest[p.start] + widest[p.end]) / 2
+            if length < need - 1e-12:
+                hole = next(h for h in net.holes if h.node == p.end)
+                raise ScenarioError(
+                    f"holes.{hole.id}.diameter_mm",
+                    round(hole.diameter_m * 1000, 6),
+                    f"overlaps the hole at '{p.start}' {length * 1000:.3g} mm away; "
+                    f"allowed hole diameters whose mean is at most the centre distance "
+                    "(drill smaller holes or space them wider)",
+                )
 
 
 def _distance(net: Network, index: dict[str, int], p: Pipe) -> float:
@@ -296,9 +323,14 @@ def _compile(net: Network) -> Compiled:
         link_from[-1], link_to[-1] = source, index[net.pump.outlet]
     x = np.array([n.x_m for n in net.nodes])
     y = np.array([n.y_m for n in net.nodes])
-    length = np.array(
-        [p.length_m if p.length_m is not None else _distance(net, index, p) for p in net.pipes]
-    )
+    # unit vectors along every pipe, from its start node to its end node
+    pf, pt = link_from[:n_p], link_to[:n_p]
+    dx, dy = x[pt] - x[pf], y[pt] - y[pf]
+    drawn = np.hypot(dx, dy)
+    safe = np.where(drawn > 0, drawn, 1.0)
+    unit = np.column_stack([dx / safe, dy / safe]) * (drawn > 0)[:, None]
+    given = np.array([np.nan if p.length_m is None else p.length_m for p in net.pipes])
+    length = np.where(np.isnan(given), drawn, given) if n_p else np.zeros(0)
     diameter = np.array([p.inner_diameter_m for p in net.pipes])
     demand = np.zeros(nj)
     if not has_pump_link:
@@ -309,13 +341,10 @@ def _compile(net: Network) -> Compiled:
         node_pipes[link_to[k]].append(k)
     dirs = []
     for i in range(nj):
-        vecs = []
-        for k in node_pipes[i]:
-            other = link_to[k] if link_from[k] == i else link_from[k]
-            v = np.array([x[other] - x[i], y[other] - y[i]])
-            norm = float(np.hypot(*v))
-            vecs.append(v / norm if norm > 0 else np.zeros(2))
-        dirs.append(np.array(vecs).reshape(-1, 2))
+        ks = np.array(node_pipes[i], dtype=np.int64)
+        # along the pipe away from node i: +unit from its start, -unit from its end
+        sign = np.where(pf[ks] == i, 1.0, -1.0)
+        dirs.append((unit[ks] * sign[:, None]).reshape(-1, 2))
     hole_d = np.array([h.diameter_m for h in net.holes])
     return Compiled(
         n_junctions=nj,

@@ -2,12 +2,11 @@
 
 Why compiled: a 64-hole ladder has ~240 unknowns and a dozen fittings whose Crane
 coefficients change with the flow split; evaluated element by element in Python a
-Newton step cost ~2 ms, and a LAPACK banded or SuperLU solve of the step another
-0.2-0.4 ms.  Here one step (losses, exact Jacobian, sparse LU, line search) costs tens of
-microseconds.  What is computed is defined in :mod:`tankeco.hydraulics.solver` (the
-equations), :mod:`tankeco.hydraulics.losses` (pipe, hole and pump laws) and
-:mod:`tankeco.hydraulics.fittings` (which fitting sits where); this module only
-evaluates it:
+Newton step cost ~2 ms.  Here one step (losses, exact Jacobian, sparse LU, line search)
+costs tens of microseconds.  What is computed is defined in
+:mod:`tankeco.hydraulics.solver` (the equations), :mod:`tankeco.hydraulics.losses` (pipe,
+hole and pump laws) and :mod:`tankeco.hydraulics.fittings` (which fitting sits where);
+this module only evaluates it:
 
 * Darcy friction factors from Clamond's (2009) exact solution of Colebrook's equation,
   the algorithm of :func:`fluids.friction.Clamond` (tests check equality with
@@ -16,18 +15,38 @@ evaluates it:
   :func:`fluids.K_branch_diverging_Crane`, :func:`fluids.K_run_diverging_Crane`,
   :func:`fluids.K_branch_converging_Crane` and :func:`fluids.K_run_converging_Crane`
   (each a polynomial of the branch's share of the combined flow; tests check equality
-  with fluids), with their exact derivatives;
+  with fluids), with their exact derivatives, negative values credited as measured;
+* side-port discharge on the local header velocity (Rawn, Bowerman & Brooks 1960), see
+  :func:`port_head`;
 * the Newton step's linear system by sparse LU with a static pivot order (minimum
-  degree, links before the heads they feed), computed once per network; a pivot that is
-  numerically too small falls back to dense LU with partial pivoting for that step.
+  degree, links before the heads they feed), computed once per network in time and
+  memory proportional to the non-zeros (no n x n array anywhere); a pivot that is
+  numerically too small falls back to dense LU with partial pivoting for that step on
+  small systems (``DENSE_FALLBACK_MAX`` unknowns) and to a slightly regularised sparse
+  step on larger ones.
+
+The arguments travel in named structures (:class:`Links`, :class:`Pipes`,
+:class:`Holes`, :class:`Fits`, :class:`Pattern`, :class:`Stop`): NamedTuples of arrays
+and scalars that numba compiles like positional arguments, so names cost no speed.
 """
 
 from __future__ import annotations
 
+import heapq
 import math
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit
+
+from tankeco.hydraulics.fittings import (
+    PAIR_ANGLE,
+    PAIR_BETA2,
+    PAIR_COS,
+    PAIR_F_BRANCH,
+    PAIR_F_RUN,
+    PAIR_VH,
+)
 
 G = 9.80665
 RE_LAMINAR = 2000.0
@@ -35,6 +54,113 @@ RE_TURBULENT = 4000.0
 
 # status codes of :func:`newton`
 OK, NOT_CONVERGED, SINGULAR, NON_FINITE = 0, 1, 2, 3
+
+# pump kinds of :class:`Links`
+PUMP_POWER, PUMP_POINTS = 1, 2
+
+# Crane leg kinds of :func:`crane_k`
+BRANCH_DIVERGING, RUN_DIVERGING, BRANCH_CONVERGING, RUN_CONVERGING = 0, 1, 2, 3
+
+#: systems up to this many unknowns fall back to dense LU when a static pivot is too small
+DENSE_FALLBACK_MAX = 3000
+
+#: smallest line-search step before the step is taken anyway (a way out of a stall)
+STEP_MIN = 1.0 / 1024.0
+
+#: Armijo's sufficient-decrease constant of the line search
+ARMIJO = 1e-4
+
+
+class Links(NamedTuple):
+    """Topology and boundary conditions: links are pipes, then holes, then the pump."""
+
+    n_links: int
+    n_junctions: int
+    n_pipes: int
+    n_holes: int
+    has_pump: bool
+    pump_kind: int  # PUMP_POWER: H = a - b |Q|^c sign(Q); PUMP_POINTS: piecewise linear
+    hazen_williams: bool
+    nu_m2_s: float
+    pump_a_m: float
+    pump_b: float
+    pump_c: float
+    link_from: np.ndarray  # int64 node index (junctions, then tank, then source)
+    link_to: np.ndarray
+    fixed_head_m: np.ndarray  # heads of the tank and the pump's source
+    demand_m3_s: np.ndarray  # per junction (the fixed-flow pump's injection is negative)
+    pump_points: np.ndarray  # (n, 2): flow m3/s, head m
+
+
+class Pipes(NamedTuple):
+    """Per-pipe constants of the friction and minor-loss laws."""
+
+    length_m: np.ndarray
+    diameter_m: np.ndarray
+    area_m2: np.ndarray
+    rel_roughness: np.ndarray  # roughness / diameter
+    laminar_r: np.ndarray  # 32 nu L / (g D^2 A): laminar head loss per unit flow
+    f_turbulent_start: np.ndarray  # Colebrook f at RE_TURBULENT
+    hw_r: np.ndarray  # Hazen-Williams resistance, m per (m3/s)^1.852
+    minor_k: np.ndarray
+    vh_coeff: np.ndarray  # 1 / (2 g A^2)
+
+
+class Holes(NamedTuple):
+    """Per-hole orifice and bed constants, and the header pipes each hole sees."""
+
+    orifice_k: np.ndarray  # 1 / (2 g Cd0^2 a^2)
+    bed_c1: np.ndarray  # bed loss c1 q + c2 q|q|
+    bed_c2: np.ndarray
+    cd_slope: float  # Cd = Cd0 (1 - cd_slope V^2/2gE); 0: constant Cd on the static head
+    vref_hole: np.ndarray  # hole index j of each (hole, header pipe) pair
+    vref_pipe: np.ndarray
+    vref_weight: np.ndarray  # the hole's velocity head is sum(weight V_pipe^2/2g)
+
+
+class Fits(NamedTuple):
+    """Fitting losses of the momentum mode (see :mod:`tankeco.hydraulics.fittings`)."""
+
+    fade: float  # share of the combined flow over which a leg's loss fades in
+    fade_floor_m3_s: float  # ... but never over less than fade x this flow
+    strength: float  # 1: Crane's losses; 0..1 along the solver's continuation path
+    run_node: np.ndarray  # straight header junctions with holes
+    run_a: np.ndarray
+    run_b: np.ndarray
+    run_beta2: np.ndarray  # (hole bore / header bore)^2 for Crane's run K
+    two_a: np.ndarray  # elbows and reducers
+    two_b: np.ndarray
+    two_small: np.ndarray
+    two_a_into: np.ndarray
+    two_k_ab: np.ndarray
+    two_k_ba: np.ndarray
+    two_vh: np.ndarray
+    tee_ptr: np.ndarray  # tees and crosses (fittings.TeeArrays)
+    tee_leg: np.ndarray
+    tee_pair_ptr: np.ndarray
+    tee_pair: np.ndarray
+
+
+class Pattern(NamedTuple):
+    """The Newton matrix's filled sparsity pattern in pivot order, and its constants."""
+
+    n: int
+    perm: np.ndarray  # pivot position -> unknown
+    inv: np.ndarray  # unknown -> pivot position
+    row_ptr: np.ndarray
+    col: np.ndarray  # sorted columns (pivot order) of each row
+    diag: np.ndarray  # index of each row's diagonal in col
+    const_pos: np.ndarray  # the +-1 entries of the incidence blocks
+    const_val: np.ndarray
+
+
+class Stop(NamedTuple):
+    """Stopping rules of :func:`newton`."""
+
+    max_iterations: int
+    tol_head_m: float  # largest link-equation error, m
+    tol_flow_rel: float  # largest junction imbalance, share of the hole flow
+    tol_loose: float  # flow step that ends the friction-only start, share of the flow
 
 
 # ---------------------------------------------------------------- correlations
@@ -115,7 +241,101 @@ def crane_k(kind, beta2, angle, f_interp, x):
     return k, 2.0 * (1.0 - x) - 2.0 * f_interp / beta2 * x
 
 
+#: half-width, in branch share x, over which :func:`crane_k_smooth` blends Crane's pieces
+CRANE_BLEND = 0.02
+
+
+@njit(cache=True)
+def _blend(x, x0, lo, dlo, hi, dhi):
+    """``lo`` below ``x0 - CRANE_BLEND``, ``hi`` above ``x0 + CRANE_BLEND``, a C1 cubic
+    (smoothstep) blend between; returns (value, d/dx)."""
+    t = (x - x0 + CRANE_BLEND) / (2.0 * CRANE_BLEND)
+    if t <= 0.0:
+        return lo, dlo
+    if t >= 1.0:
+        return hi, dhi
+    s = t * t * (3.0 - 2.0 * t)
+    ds = 6.0 * t * (1.0 - t) / (2.0 * CRANE_BLEND)
+    return (1.0 - s) * lo + s * hi, (1.0 - s) * dlo + s * dhi + ds * (hi - lo)
+
+
+@njit(cache=True)
+def crane_k_smooth(kind, beta2, angle, f_interp, x):
+    """:func:`crane_k` with its steps and kinks in x blended over +-CRANE_BLEND.
+
+    Crane's tables switch coefficient at a branch share of 0.4, 0.5 or 0.6, with steps
+    of up to 0.04 in G or C (a jump of a few per cent of the velocity head) and a kink
+    in the run's M: where a tee's operating point sits on such a step Newton's equations
+    have no root.  Blended, K is continuously differentiable and equals Crane's (and
+    fluids') more than CRANE_BLEND from each switch.
+    """
+    if kind == BRANCH_DIVERGING:
+        if angle < 75.0:
+            if angle < 60.0 or math.sqrt(beta2) <= 2.0 / 3.0:
+                hh, jj = 1.0, 2.0
+            else:
+                hh, jj = 0.3, 0.0
+            if beta2 <= 0.35:
+                g, dg = _blend(x, 0.4, 1.1 - 0.7 * x, -0.7, 0.85, 0.0)
+            else:
+                g, dg = _blend(x, 0.6, 1.0 - 0.6 * x, -0.6, 0.6, 0.0)
+            cs = math.cos(math.radians(angle))
+            r = x / beta2
+            p = 1.0 + hh * r * r - jj * r * cs
+            dp = (2.0 * hh * r - jj * cs) / beta2
+            return g * p, dg * p + g * dp
+        return crane_k(kind, beta2, angle, f_interp, x)
+    if kind == RUN_DIVERGING:
+        if beta2 <= 0.4:
+            return crane_k(kind, beta2, angle, f_interp, x)
+        m, dm = _blend(x, 0.5, 2.0 * (2.0 * x - 1.0), 4.0, 0.3 * (2.0 * x - 1.0), 0.6)
+        return m * x * x, dm * x * x + 2.0 * m * x
+    if kind == BRANCH_CONVERGING:
+        if beta2 <= 0.35:
+            return crane_k(kind, beta2, angle, f_interp, x)
+        c, dc = _blend(x, 0.4, 0.9 * (1.0 - x), -0.9, 0.55, 0.0)
+        r = x / beta2
+        p = 1.0 + r * r - 2.0 * (1.0 - x) ** 2 - f_interp / beta2 * x * x
+        dp = 2.0 * r / beta2 + 4.0 * (1.0 - x) - 2.0 * f_interp / beta2 * x
+        return c * p, dc * p + c * dp
+    return crane_k(kind, beta2, angle, f_interp, x)
+
+
 # ---------------------------------------------------------------- structure
+@njit(cache=True)
+def _csr(n, rows, cols):
+    """Symmetrised, de-duplicated adjacency (no diagonal) of the pattern, as CSR."""
+    count = np.zeros(n + 1, dtype=np.int64)
+    for e in range(rows.size):
+        if rows[e] != cols[e]:
+            count[rows[e] + 1] += 1
+            count[cols[e] + 1] += 1
+    ptr = np.cumsum(count)
+    nb = np.empty(ptr[n], dtype=np.int64)
+    fill = ptr[:-1].copy()
+    for e in range(rows.size):
+        a, b = rows[e], cols[e]
+        if a != b:
+            nb[fill[a]] = b
+            fill[a] += 1
+            nb[fill[b]] = a
+            fill[b] += 1
+    # sort and de-duplicate each row
+    out_ptr = np.zeros(n + 1, dtype=np.int64)
+    out = np.empty(ptr[n], dtype=np.int64)
+    k = 0
+    for i in range(n):
+        row = np.sort(nb[ptr[i] : ptr[i + 1]])
+        last = -1
+        for v in row:
+            if v != last:
+                out[k] = v
+                k += 1
+                last = v
+        out_ptr[i + 1] = k
+    return out_ptr, out[:k]
+
+
 @njit(cache=True)
 def symbolic(n, n_links, rows, cols):
     """Static pivot order and filled pattern of the Newton matrix.
@@ -123,83 +343,144 @@ def symbolic(n, n_links, rows, cols):
     Greedy minimum degree on the (symmetrised) pattern, a junction's head being eligible
     only once every link meeting at the junction is eliminated (the head rows have a
     zero diagonal; eliminated this way the heads' pivots are those of EPANET's
-    positive-definite head matrix, plus the momentum couplings).  Returns (perm, inv,
-    row_ptr, col, diag) of the filled matrix in pivot order, columns sorted.
+    positive-definite head matrix, plus the momentum couplings).  Ties go to the lowest
+    index.  The graph is kept as growing neighbour lists and the candidates in a heap,
+    so time and memory grow with the non-zeros of the factor, not with n^2.  Returns
+    (perm, inv, row_ptr, col, diag) of the filled matrix in pivot order, columns sorted.
     """
-    adj = np.zeros((n, n), dtype=np.bool_)
-    for i in range(rows.size):
-        if rows[i] != cols[i]:
-            adj[rows[i], cols[i]] = True
-            adj[cols[i], rows[i]] = True
+    ptr0, nb0 = _csr(n, rows, cols)
+    # growing neighbour lists: nbr[i, :deg[i]] in a (n, cap) table, doubled when full
+    cap = 4
+    for i in range(n):
+        cap = max(cap, ptr0[i + 1] - ptr0[i])
+    cap = 2 * cap
+    nbr = np.empty((n, cap), dtype=np.int64)
     deg = np.zeros(n, dtype=np.int64)
     for i in range(n):
-        for j in range(n):
-            if adj[i, j]:
-                deg[i] += 1
-    # a head becomes eligible once every link that meets at its junction is eliminated
+        d = ptr0[i + 1] - ptr0[i]
+        nbr[i, :d] = nb0[ptr0[i] : ptr0[i + 1]]
+        deg[i] = d
     links_left = np.zeros(n, dtype=np.int64)
     for i in range(n_links, n):
-        for j in range(n_links):
-            if adj[i, j]:
+        for idx in range(ptr0[i], ptr0[i + 1]):
+            if nb0[idx] < n_links:
                 links_left[i] += 1
-    incident = adj[n_links:, :n_links].copy()
     done = np.zeros(n, dtype=np.bool_)
+    mark = np.full(n, -1, dtype=np.int64)
+    heap = [(deg[0], 0)]
+    heap.pop()
+    for i in range(n):
+        if links_left[i] == 0:
+            heap.append((deg[i], i))
+    heapq.heapify(heap)
     perm = np.empty(n, dtype=np.int64)
-    nbr = np.empty(n, dtype=np.int64)
+    # the factor's off-diagonal pattern: for pivot step s, its later neighbours
+    up_ptr = np.zeros(n + 1, dtype=np.int64)
+    up = np.empty(max(4 * n, 16), dtype=np.int64)
+    m_buf = np.empty(n, dtype=np.int64)
     for step in range(n):
-        best, best_deg = -1, n + 1
-        for i in range(n):
-            if not done[i] and links_left[i] == 0 and deg[i] < best_deg:
-                best, best_deg = i, deg[i]
-        if best < 0:  # nothing eligible (cannot happen for a connected network)
+        p = -1
+        while len(heap) > 0:
+            d, i = heapq.heappop(heap)
+            if not done[i] and links_left[i] == 0 and d == deg[i]:
+                p = i
+                break
+        if p < 0:  # nothing eligible (cannot happen for a connected network)
             for i in range(n):
                 if not done[i]:
-                    best = i
+                    p = i
                     break
-        p = best
         perm[step] = p
         done[p] = True
-        m = 0
-        for j in range(n):
-            if adj[p, j] and not done[j]:
-                nbr[m] = j
-                m += 1
-        if p < n_links:
-            for h in range(n_links, n):
-                if incident[h - n_links, p]:
-                    links_left[h] -= 1
+        m = deg[p]
         for a in range(m):
-            u = nbr[a]
-            deg[u] -= 1
-            for b in range(a + 1, m):
-                v = nbr[b]
-                if not adj[u, v]:
-                    adj[u, v] = True
-                    adj[v, u] = True
+            m_buf[a] = nbr[p, a]
+        # record the factor's pattern
+        need = up_ptr[step] + m
+        if need > up.size:
+            grown = np.empty(max(2 * up.size, need), dtype=np.int64)
+            grown[: up_ptr[step]] = up[: up_ptr[step]]
+            up = grown
+        up[up_ptr[step] : need] = m_buf[:m]
+        up_ptr[step + 1] = need
+        if p < n_links:
+            for idx in range(ptr0[p], ptr0[p + 1]):
+                h = nb0[idx]
+                if h >= n_links and not done[h]:
+                    links_left[h] -= 1
+                    if links_left[h] == 0:
+                        heapq.heappush(heap, (deg[h], h))
+        # drop p from its neighbours, then join the neighbours pairwise (fill)
+        for a in range(m):
+            u = m_buf[a]
+            for b in range(deg[u]):
+                if nbr[u, b] == p:
+                    deg[u] -= 1
+                    nbr[u, b] = nbr[u, deg[u]]
+                    break
+        for a in range(m):
+            u = m_buf[a]
+            for b in range(deg[u]):
+                mark[nbr[u, b]] = u
+            for b in range(m):
+                v = m_buf[b]
+                if v != u and mark[v] != u:
+                    if deg[u] == nbr.shape[1]:
+                        wider = np.empty((n, 2 * nbr.shape[1]), dtype=np.int64)
+                        wider[:, : nbr.shape[1]] = nbr
+                        nbr = wider
+                    nbr[u, deg[u]] = v
                     deg[u] += 1
-                    deg[v] += 1
+                    mark[v] = u
+        for a in range(m):
+            u = m_buf[a]
+            if links_left[u] == 0:
+                heapq.heappush(heap, (deg[u], u))
     inv = np.empty(n, dtype=np.int64)
     for i in range(n):
         inv[perm[i]] = i
-    count = n
-    for i in range(n):
-        for j in range(n):
-            if adj[i, j]:
-                count += 1
+    # symmetric filled pattern in pivot order: row i holds i and every j joined to it
+    count = np.ones(n + 1, dtype=np.int64)
+    count[n] = 0
+    for s in range(n):
+        for idx in range(up_ptr[s], up_ptr[s + 1]):
+            count[inv[up[idx]]] += 1
+        count[s] += up_ptr[s + 1] - up_ptr[s]
     row_ptr = np.zeros(n + 1, dtype=np.int64)
-    col = np.empty(count, dtype=np.int64)
-    diag = np.empty(n, dtype=np.int64)
-    k = 0
     for i in range(n):
-        oi = perm[i]
-        for j in range(n):
-            if j == i or adj[oi, perm[j]]:
-                if j == i:
-                    diag[i] = k
-                col[k] = j
-                k += 1
-        row_ptr[i + 1] = k
+        row_ptr[i + 1] = row_ptr[i] + count[i]
+    col = np.empty(row_ptr[n], dtype=np.int64)
+    fill = row_ptr[:-1].copy()
+    for s in range(n):
+        col[fill[s]] = s
+        fill[s] += 1
+        for idx in range(up_ptr[s], up_ptr[s + 1]):
+            j = inv[up[idx]]
+            col[fill[s]] = j
+            fill[s] += 1
+            col[fill[j]] = s
+            fill[j] += 1
+    diag = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        col[row_ptr[i] : row_ptr[i + 1]] = np.sort(col[row_ptr[i] : row_ptr[i + 1]])
+        for idx in range(row_ptr[i], row_ptr[i + 1]):
+            if col[idx] == i:
+                diag[i] = idx
     return perm, inv, row_ptr, col, diag
+
+
+@njit(cache=True)
+def _at(pat, r, c):
+    """Index into the filled matrix's values of entry (r, c) of the original ordering."""
+    ri, ci = pat.inv[r], pat.inv[c]
+    lo, hi = pat.row_ptr[ri], pat.row_ptr[ri + 1]
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if pat.col[mid] < ci:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
 
 
 @njit(cache=True)
@@ -291,76 +572,55 @@ def _dense_solve(a, row_ptr, col, b):
 
 # ---------------------------------------------------------------- physics
 @njit(cache=True)
-def _add(vals, posmap, r, c, v):
-    vals[posmap[r, c]] -= v  # F = dH - loss: the matrix holds -d(loss)/dQ
+def _add(vals, pat, r, c, v):
+    vals[_at(pat, r, c)] -= v  # F = dH - loss: the matrix holds -d(loss)/dQ
 
 
 @njit(cache=True)
-def residual(
-    x,
-    want_jac,
-    momentum,
-    ints,
-    flts,
-    link_from,
-    link_to,
-    fixed_head,
-    demand,
-    pipe,
-    hole,
-    pump_pts,
-    hv,
-    hv_w,
-    run,
-    run_m,
-    two,
-    two_f,
-    tee_ptr,
-    tee_leg,
-    tee_pair_ptr,
-    tee_pair_f,
-    const_pos,
-    const_val,
-    posmap,
-    vals,
-    out,
-):
+def port_head(k0, vh, slope):
+    """(E, dE/dK0, dE/dvh): total head a side port needs, Rawn et al.'s discharge law.
+
+    Rawn, Bowerman & Brooks (1960) measured a sharp-edged port in a manifold discharging
+    ``q = Cd a sqrt(2 g E)`` on the total head E inside the pipe (over the head outside),
+    with ``Cd = 0.63 - 0.58 V^2/(2 g E)``, V the header velocity just upstream.  Scaled
+    to a hole's own Cd0 that is ``Cd = Cd0 (1 - s vh/E)``, s = 0.58/0.63, vh = V^2/2g.
+    With ``K0 = q^2 / (2 g Cd0^2 a^2)`` the law reads ``(E - s vh)^2 = K0 E``, whose root
+    with Cd > 0 is ``E = (K0 + 2 s vh + sqrt(K0^2 + 4 s vh K0)) / 2``: K0 with no header
+    velocity, K0 + 2 s vh (about 1.84 vh) when the port flow dominates, s vh at q = 0.
+    """
+    d = math.sqrt(k0 * k0 + 4.0 * slope * vh * k0)
+    e = 0.5 * (k0 + 2.0 * slope * vh + d)
+    if d > 0.0:
+        de_dk0 = 0.5 * (1.0 + (k0 + 2.0 * slope * vh) / d)
+        de_dvh = slope * (1.0 + k0 / d)
+    else:
+        de_dk0 = 1.0
+        de_dvh = slope
+    return e, de_dk0, de_dvh
+
+
+@njit(cache=True)
+def residual(x, want_jac, momentum, links, pipes, holes, fits, pat, vals, out):
     """Residual [F; G] at ``x`` = [Q; H] into ``out``; the Jacobian into ``vals``."""
-    nl, nj, n_p, n_h, has_pump, pump_kind, hw = (
-        ints[0],
-        ints[1],
-        ints[2],
-        ints[3],
-        ints[4],
-        ints[5],
-        ints[6],
-    )
-    nu, fade, pump_a, pump_b, pump_c = flts[0], flts[1], flts[2], flts[3], flts[4]
+    nl, nj, n_p, n_h = links.n_links, links.n_junctions, links.n_pipes, links.n_holes
+    nu = links.nu_m2_s
     loss = out[:nl]
     loss[:] = 0.0
     if want_jac:
         vals[:] = 0.0
-        for e in range(const_pos.size):
-            vals[const_pos[e]] += const_val[e]
+        for e in range(pat.const_pos.size):
+            vals[pat.const_pos[e]] += pat.const_val[e]
     # pipes: friction and constant minor losses
     for k in range(n_p):
         q = x[k]
         aq = abs(q)
-        length, d, area, ed, r_lam, f4000, hw_r, minor, vh = (
-            pipe[k, 0],
-            pipe[k, 1],
-            pipe[k, 2],
-            pipe[k, 3],
-            pipe[k, 4],
-            pipe[k, 5],
-            pipe[k, 6],
-            pipe[k, 7],
-            pipe[k, 8],
-        )
-        if hw:
+        r_lam = pipes.laminar_r[k]
+        if links.hazen_williams:
+            hw_r = pipes.hw_r[k]
             h = hw_r * aq**1.852 * np.sign(q)
             dh = max(1.852 * hw_r * aq**0.852, hw_r * 1e-6**0.852)
         else:
+            area, d = pipes.area_m2[k], pipes.diameter_m[k]
             v = q / area
             re = abs(v) * d / nu
             if re < RE_LAMINAR:
@@ -369,69 +629,100 @@ def residual(
             else:
                 if re < RE_TURBULENT:
                     f_lam_end = 64.0 / RE_LAMINAR
-                    slope = (f4000 - f_lam_end) / (RE_TURBULENT - RE_LAMINAR)
+                    slope = (pipes.f_turbulent_start[k] - f_lam_end) / (RE_TURBULENT - RE_LAMINAR)
                     f = f_lam_end + slope * (re - RE_LAMINAR)
                     dlnf = slope * re / f
                 else:
+                    ed = pipes.rel_roughness[k]
                     f = clamond(re, ed)
                     c_re = 2.51 / re
                     s = 2.0 / math.log(10.0) * c_re / (ed / 3.7 + c_re / math.sqrt(f))
                     dlnf = -2.0 * s / (1.0 + s)
-                h = f * length / d * v * abs(v) / (2 * G)
+                h = f * pipes.length_m[k] / d * v * abs(v) / (2 * G)
                 dh = max((2.0 + dlnf) * h / q, r_lam)
-        h += minor * vh * q * aq
-        dh += 2 * minor * vh * aq
+        minor = pipes.minor_k[k] * pipes.vh_coeff[k]
+        h += minor * q * aq
+        dh += 2 * minor * aq
         loss[k] = h
         if want_jac:
-            _add(vals, posmap, k, k, dh)
-    # holes: orifice and bed
+            vals[pat.diag[pat.inv[k]]] -= dh
+    # holes: the port (orifice) and the bed over it
+    vh_hole = np.zeros(n_h)
+    de_dvh = np.zeros(n_h)
+    if momentum:
+        for e in range(holes.vref_hole.size):
+            p = holes.vref_pipe[e]
+            vh_hole[holes.vref_hole[e]] += holes.vref_weight[e] * pipes.vh_coeff[p] * x[p] * x[p]
+    rawn = momentum and holes.cd_slope > 0.0
     for j in range(n_h):
         k = n_p + j
         q = x[k]
         aq = abs(q)
-        kh, c1, c2 = hole[j, 0], hole[j, 1], hole[j, 2]
-        loss[k] = kh * q * aq + c1 * q + c2 * q * aq
+        kh = holes.orifice_k[j]
+        c1, c2 = holes.bed_c1[j], holes.bed_c2[j]
+        bed = c1 * q + c2 * q * aq
+        dbed = c1 + 2 * c2 * aq
+        if rawn:
+            # E(|q|) reflected through q = 0, so the law stays smooth for a reversed hole
+            e, de_dk0, dv = port_head(kh * q * q, vh_hole[j], holes.cd_slope)
+            e0 = holes.cd_slope * vh_hole[j]
+            sq = 1.0 if q >= 0.0 else -1.0
+            loss[k] = e0 + sq * (e - e0) + bed
+            if de_dk0 * aq > 0.0:
+                dport = de_dk0 * 2 * kh * aq
+            else:  # the limit at q = 0: sqrt(s vh kh)
+                dport = max(math.sqrt(holes.cd_slope * vh_hole[j] * kh), 2 * kh * 1e-12)
+            de_dvh[j] = dv if q >= 0.0 else 2.0 * holes.cd_slope - dv
+        else:
+            # constant Cd on the static head H - V^2/2g
+            loss[k] = kh * q * aq + vh_hole[j] + bed
+            dport = 2 * kh * max(aq, 1e-12)
+            de_dvh[j] = 1.0
         if want_jac:
-            _add(vals, posmap, k, k, 2 * kh * max(aq, 1e-12) + c1 + 2 * c2 * aq)
+            vals[pat.diag[pat.inv[k]]] -= dport + dbed
+    if want_jac and momentum:
+        for e in range(holes.vref_hole.size):
+            j, p = holes.vref_hole[e], holes.vref_pipe[e]
+            c = holes.vref_weight[e] * pipes.vh_coeff[p]
+            _add(vals, pat, n_p + j, p, de_dvh[j] * 2 * c * x[p])
     # pump: a head gain
-    if has_pump:
+    if links.has_pump:
         k = nl - 1
         q = x[k]
-        if pump_kind == 2:
-            npt = pump_pts.shape[0]
+        if links.pump_kind == PUMP_POINTS:
+            pts = links.pump_points
+            npt = pts.shape[0]
             i = 0
-            while i < npt and pump_pts[i, 0] < q:
+            while i < npt and pts[i, 0] < q:
                 i += 1
             i = min(max(i - 1, 0), npt - 2)
-            slope = (pump_pts[i + 1, 1] - pump_pts[i, 1]) / (pump_pts[i + 1, 0] - pump_pts[i, 0])
-            g, dg = pump_pts[i, 1] + slope * (q - pump_pts[i, 0]), slope
+            slope = (pts[i + 1, 1] - pts[i, 1]) / (pts[i + 1, 0] - pts[i, 0])
+            g, dg = pts[i, 1] + slope * (q - pts[i, 0]), slope
         else:
             aq = abs(q)
+            a, b, c = links.pump_a_m, links.pump_b, links.pump_c
             if aq == 0.0:
-                g = pump_a
-                dg = -pump_b if pump_c == 1.0 else 0.0
+                g = a
+                dg = -b if c == 1.0 else 0.0
             else:
-                g = pump_a - pump_b * aq**pump_c * np.sign(q)
-                dg = -pump_b * pump_c * aq ** (pump_c - 1.0)
+                g = a - b * aq**c * np.sign(q)
+                dg = -b * c * aq ** (c - 1.0)
         loss[k] = -g
         if want_jac:
-            _add(vals, posmap, k, k, -dg)
+            vals[pat.diag[pat.inv[k]]] += dg
     if momentum:
-        _momentum(
-            x, want_jac, fade, link_to, pipe, hv, hv_w, run, run_m, two, two_f,
-            tee_ptr, tee_leg, tee_pair_ptr, tee_pair_f, posmap, vals, loss,
-        )  # fmt: skip
+        _momentum(x, want_jac, links, pipes, fits, pat, vals, loss)
     # link equations F = H_from - H_to - loss, junction equations G = in - out - demand
     for k in range(nl):
-        a, b = link_from[k], link_to[k]
-        ha = x[nl + a] if a < nj else fixed_head[a - nj]
-        hb = x[nl + b] if b < nj else fixed_head[b - nj]
+        a, b = links.link_from[k], links.link_to[k]
+        ha = x[nl + a] if a < nj else links.fixed_head_m[a - nj]
+        hb = x[nl + b] if b < nj else links.fixed_head_m[b - nj]
         out[k] = ha - hb - loss[k]
     g_out = out[nl:]
     for i in range(nj):
-        g_out[i] = -demand[i]
+        g_out[i] = -links.demand_m3_s[i]
     for k in range(nl):
-        a, b = link_from[k], link_to[k]
+        a, b = links.link_from[k], links.link_to[k]
         if b < nj:
             g_out[b] += x[k]
         if a < nj:
@@ -439,23 +730,15 @@ def residual(
 
 
 @njit(cache=True)
-def _momentum(
-    x, want_jac, fade, link_to, pipe, hv, hv_w, run, run_m, two, two_f,
-    tee_ptr, tee_leg, tee_pair_ptr, tee_pair_f, posmap, vals, loss,
-):  # fmt: skip
-    # a hole sees the static head H - V^2/2g of the header at its junction
-    for e in range(hv.shape[0]):
-        h, p = hv[e, 0], hv[e, 1]
-        c = hv_w[e] * pipe[p, 8]
-        loss[h] += c * x[p] * x[p]
-        if want_jac:
-            _add(vals, posmap, h, p, 2 * c * x[p])
+def _momentum(x, want_jac, links, pipes, fits, pat, vals, loss):
+    """Fitting losses: header runs at holes, elbows and reducers, tees and crosses."""
+    fade = fits.fade
     # straight header junctions with holes: Crane's run loss of a dividing tee
-    for e in range(run.shape[0]):
-        node, pa, pb = run[e, 0], run[e, 1], run[e, 2]
+    for e in range(fits.run_node.size):
+        node, pa, pb = fits.run_node[e], fits.run_a[e], fits.run_b[e]
         qa, qb = x[pa], x[pb]
-        into_a = qa if link_to[pa] == node else -qa
-        into_b = qb if link_to[pb] == node else -qb
+        into_a = qa if links.link_to[pa] == node else -qa
+        into_b = qb if links.link_to[pb] == node else -qb
         if into_a > 0 and into_b < 0:
             comb, out = pa, pb
         elif into_b > 0 and into_a < 0:
@@ -463,114 +746,140 @@ def _momentum(
         else:
             continue
         q_comb = abs(x[comb])
-        qbr = max(q_comb - abs(x[out]), 0.0)
-        coef = run_m[e] * pipe[comb, 8]
+        q_out = abs(x[out])
+        if q_comb <= 1e-30:
+            continue
+        # the holes' share of the combined flow, Crane's run K at that share
+        share = max(1.0 - q_out / q_comb, 0.0)
+        k, dk = crane_k_smooth(RUN_DIVERGING, fits.run_beta2[e], 90.0, 0.0, share)
+        vq2 = fits.strength * pipes.vh_coeff[comb] * q_comb * q_comb
         # the loss fades in over the first few per cent of the combined flow, as a tee
         # leg's does, instead of jumping in at zero flow (a dead end or a stagnation
         # point between two feeds, whose flow Newton only ever approaches)
-        scale = fade * max(q_comb, 1e-30)
+        floored = q_comb < fits.fade_floor_m3_s
+        scale = fade * max(q_comb, fits.fade_floor_m3_s)
         th = math.tanh(x[out] / scale)
-        loss[out] += th * coef * qbr * qbr
+        loss[out] += th * k * vq2
         if want_jac:
             s_out, s_comb = np.sign(x[out]), np.sign(x[comb])
             sech2 = 1.0 - th * th
-            d_comb = th * 2 * coef * qbr * s_comb
-            if q_comb > 1e-30:
-                d_comb -= sech2 * x[out] / (scale * q_comb) * s_comb * coef * qbr * qbr
-            _add(vals, posmap, out, comb, d_comb)
-            d_out = -th * 2 * coef * qbr * s_out + sech2 / scale * coef * qbr * qbr
-            _add(vals, posmap, out, out, d_out)
+            dshare_dcomb = q_out / (q_comb * q_comb) if share > 0.0 else 0.0
+            dshare_dout = -1.0 / q_comb if share > 0.0 else 0.0
+            d_comb = th * (dk * dshare_dcomb * vq2 + k * 2 * vq2 / q_comb)
+            if not floored:
+                d_comb -= sech2 * x[out] / (scale * q_comb) * k * vq2
+            _add(vals, pat, out, comb, d_comb * s_comb)
+            d_out = th * dk * dshare_dout * vq2 * s_out + sech2 / scale * k * vq2
+            _add(vals, pat, out, out, d_out)
     # elbows and reducers
-    for e in range(two.shape[0]):
-        a, b, small = two[e, 0], two[e, 1], two[e, 2]
-        a_into, k_ab, k_ba, vh = two_f[e, 0], two_f[e, 1], two_f[e, 2], two_f[e, 3]
-        if x[a] * a_into >= 0:
-            out, k = b, k_ab
+    for e in range(fits.two_a.size):
+        a, b, small = fits.two_a[e], fits.two_b[e], fits.two_small[e]
+        if x[a] * fits.two_a_into[e] >= 0:
+            out, k = b, fits.two_k_ab[e]
         else:
-            out, k = a, k_ba
+            out, k = a, fits.two_k_ba[e]
+        vh = fits.strength * fits.two_vh[e]
         qs = x[small]
         q_in = abs(x[b if out == a else a])
-        scale = fade * max(q_in, 1e-30)
+        scale = fade * max(q_in, fits.fade_floor_m3_s)
         th = math.tanh(x[out] / scale)  # 1 unless holes at the fitting take nearly all
         loss[out] += th * k * vh * qs * qs
         if want_jac:
-            _add(vals, posmap, out, small, th * 2 * k * vh * qs)
-            _add(vals, posmap, out, out, (1.0 - th * th) / scale * k * vh * qs * qs)
+            _add(vals, pat, out, small, th * 2 * k * vh * qs)
+            _add(vals, pat, out, out, (1.0 - th * th) / scale * k * vh * qs * qs)
     # tees and crosses
-    for t in range(tee_ptr.size - 1):
-        _tee(x, want_jac, fade, t, tee_ptr, tee_leg, tee_pair_ptr, tee_pair_f,
-             posmap, vals, loss)  # fmt: skip
+    for t in range(fits.tee_ptr.size - 1):
+        _tee(x, want_jac, fits, t, pat, vals, loss)
 
 
 @njit(cache=True)
-def _tee(x, want_jac, fade, t, tee_ptr, tee_leg, tee_pair_ptr, tee_pair_f,
-         posmap, vals, loss):  # fmt: skip
+def _tee(x, want_jac, fits, t, pat, vals, loss):
     """Crane's losses of one tee or cross, blended smoothly across a change of pattern.
 
-    When the leg with the least flow passes through zero the tee switches between
-    dividing and combining, and Crane's two sets of coefficients charge different
-    losses to the other legs (a jump in head of order the velocity head).  While that
-    leg flows *in*, the loss is therefore ``w L(Q) + (1 - w) L(Q with that leg's flow
-    set to 0)``, with ``w = tanh(|Q_min| / (fade Q_max))``: Crane's wherever the leg
-    carries more than a few per cent of the largest flow, and continuous with the
-    dividing tee (whose losses tend to those with the leg shut) where it reverses.
+    A tee's pattern (which legs flow in, which out) switches when its smallest leg's
+    flow passes through zero.  Both patterns are evaluated with that leg taken once as
+    flowing out and once as flowing in, and blended with ``s = (1 + tanh(u / (fade
+    Q_max))) / 2``, u the leg's outward flow: Crane's for the actual pattern wherever
+    the leg carries more than a few per cent of the largest flow, smooth in between.
+    Because negative coefficients are credited, both patterns give a shut leg nearly the
+    same head (the static head of the main stream: Crane's diverging branch K at zero
+    share is G = 1.0-1.1, the converging one -C = -0.9 to -1.0), so the blend bridges a
+    difference of at most 0.15 velocity heads instead of forcing the loss through zero.
     """
-    l0 = tee_ptr[t]
-    nleg = tee_ptr[t + 1] - l0
+    fade = fits.fade
+    tee_leg = fits.tee_leg
+    l0 = fits.tee_ptr[t]
+    nleg = fits.tee_ptr[t + 1] - l0
     qs = np.empty(nleg)
+    dirs = np.empty(nleg)
     q_max = 0.0
-    z = 0
+    z, m = 0, 0
     for i in range(nleg):
         qs[i] = x[tee_leg[l0 + i, 0]]
-        q_max = max(q_max, abs(qs[i]))
+        dirs[i] = 1.0 if tee_leg[l0 + i, 1] * qs[i] > 0 else -1.0
         if abs(qs[i]) < abs(qs[z]):
             z = i
+        if abs(qs[i]) > abs(qs[m]):
+            m = i
+        q_max = max(q_max, abs(qs[i]))
     if q_max == 0.0:
         return
+    p0 = fits.tee_pair_ptr[t]
+    floor = fits.fade_floor_m3_s
+    scale = fade * max(q_max, floor)
+    u = -tee_leg[l0 + z, 1] * qs[z]  # the smallest leg's outward flow
+    arg = u / scale
     lc = np.zeros(nleg)
     jc = np.zeros((nleg, nleg))
-    _tee_local(qs, fade, l0, nleg, tee_leg, tee_pair_ptr[t], tee_pair_f, lc, jc)
-    scale = fade * q_max
-    # dividing, Crane's losses tend to those with the leg shut as its flow falls (its
-    # own loss fades in, see _tee_local); combining, they do not
-    w = math.tanh(abs(qs[z]) / scale) if tee_leg[l0 + z, 1] * qs[z] > 0 else 1.0
-    if w < 1.0:
-        q_z = qs[z]
-        qs[z] = 0.0
-        ll = np.zeros(nleg)
-        jl = np.zeros((nleg, nleg))
-        _tee_local(qs, fade, l0, nleg, tee_leg, tee_pair_ptr[t], tee_pair_f, ll, jl)
-        qs[z] = q_z
-        dw = (1.0 - w * w) / scale * np.sign(q_z)
-        # the largest leg sets the width of the blend
-        m = 0
+    if arg > 12.0 or arg < -12.0:
+        _tee_local(qs, dirs, fits.strength, l0, nleg, tee_leg, p0, fits.tee_pair, lc, jc)
+    else:
+        th = math.tanh(arg)
+        sw = 0.5 * (1.0 + th)
+        dirs[z] = -1.0
+        lo = np.zeros(nleg)
+        jo = np.zeros((nleg, nleg))
+        _tee_local(qs, dirs, fits.strength, l0, nleg, tee_leg, p0, fits.tee_pair, lo, jo)
+        dirs[z] = 1.0
+        li = np.zeros(nleg)
+        ji = np.zeros((nleg, nleg))
+        _tee_local(qs, dirs, fits.strength, l0, nleg, tee_leg, p0, fits.tee_pair, li, ji)
+        dsw = 0.5 * (1.0 - th * th)
+        dsw_dz = dsw / scale * (-tee_leg[l0 + z, 1])
+        dsw_dm = 0.0
+        if q_max > floor:
+            dsw_dm = -dsw * arg / max(q_max, floor) * np.sign(qs[m])
         for i in range(nleg):
-            if abs(qs[i]) > abs(qs[m]):
-                m = i
-        dw_m = -(1.0 - w * w) * abs(q_z) / (scale * q_max) * np.sign(qs[m])
-        for i in range(nleg):
-            diff = lc[i] - ll[i]
+            diff = lo[i] - li[i]
             for j in range(nleg):
-                jc[i, j] = w * jc[i, j] + (1.0 - w) * (0.0 if j == z else jl[i, j])
-            jc[i, z] += dw * diff
-            jc[i, m] += dw_m * diff
-            lc[i] = w * lc[i] + (1.0 - w) * ll[i]
+                jc[i, j] = sw * jo[i, j] + (1.0 - sw) * ji[i, j]
+            jc[i, z] += dsw_dz * diff
+            jc[i, m] += dsw_dm * diff
+            lc[i] = sw * lo[i] + (1.0 - sw) * li[i]
     for i in range(nleg):
         pi = tee_leg[l0 + i, 0]
         loss[pi] += lc[i]
         if want_jac:
             for j in range(nleg):
                 if jc[i, j] != 0.0:
-                    _add(vals, posmap, pi, tee_leg[l0 + j, 0], jc[i, j])
+                    _add(vals, pat, pi, tee_leg[l0 + j, 0], jc[i, j])
 
 
 @njit(cache=True)
-def _tee_local(qs, fade, l0, nleg, tee_leg, p0, tee_pair_f, out, jac):
-    """Crane's loss charged to each leg at leg flows ``qs`` (see fittings), and d/dQ."""
+def _tee_local(qs, dirs, strength, l0, nleg, tee_leg, p0, tee_pair, out, jac):
+    """Crane's loss charged to each leg for the pattern ``dirs`` (+1 in, -1 out), and d/dQ.
+
+    The combined-stream convention (see fittings): each leg on the side of the single
+    stream-carrying leg's opposite is charged ``K V_comb^2/2g`` in its flow direction.
+    Negative coefficients (a run's pressure regain, the ejector effect on a small
+    combining branch) are credited as Crane's total-pressure measurements give them.
+    Shares use the legs' flow magnitudes, so a pattern may be evaluated for a leg whose
+    flow has (just) the other sign; the loss's sign follows the pattern, not the flow.
+    """
     n_in = 0
     comb_in, comb_out = -1, -1
     for i in range(nleg):
-        if tee_leg[l0 + i, 1] * qs[i] > 0:
+        if dirs[i] > 0:
             n_in += 1
             comb_in = i
         else:
@@ -585,59 +894,54 @@ def _tee_local(qs, fade, l0, nleg, tee_leg, p0, tee_pair_f, out, jac):
     # the run: of the other legs, the one most nearly opposite the combined leg
     run, run_cos = -1, 2.0
     for i in range(nleg):
-        if i == comb or (tee_leg[l0 + i, 1] * qs[i] > 0) == diverging:
+        if i == comb or (dirs[i] > 0) == diverging:
             continue
-        cs = tee_pair_f[p0 + comb * nleg + i, 0]
+        cs = tee_pair[p0 + comb * nleg + i, PAIR_COS]
         if cs < run_cos:
             run, run_cos = i, cs
     first_other = -1
     for i in range(nleg):
-        if i == comb or i == run or (tee_leg[l0 + i, 1] * qs[i] > 0) == diverging:
+        if i == comb or i == run or (dirs[i] > 0) == diverging:
             continue
         first_other = i
         break
-    q_comb = abs(qs[comb])
-    vh = tee_pair_f[p0 + comb * nleg + comb, 4]
+    vh = strength * tee_pair[p0 + comb * nleg + comb, PAIR_VH]
     vq2 = vh * qs[comb] * qs[comb]
     dvq2 = 2 * vh * qs[comb]
-    scale = fade * max(q_comb, 1e-30)
     q_run = abs(qs[run])
     for o in range(nleg):
-        if o == comb or (tee_leg[l0 + o, 1] * qs[o] > 0) == diverging:
+        if o == comb or (dirs[o] > 0) == diverging:
             continue
         br = o if o != run else first_other
         q_br = abs(qs[br])
         total = q_run + q_br
         pair = p0 + comb * nleg + br
         if total > 0.0:
-            kind = (0 if o != run else 1) if diverging else (2 if o != run else 3)
-            k, dk = crane_k(kind, tee_pair_f[pair, 1], tee_pair_f[pair, 2],
-                            tee_pair_f[pair, 3 if kind == 2 else 5], q_br / total)  # fmt: skip
+            if diverging:
+                kind = BRANCH_DIVERGING if o != run else RUN_DIVERGING
+            else:
+                kind = BRANCH_CONVERGING if o != run else RUN_CONVERGING
+            f_angle = tee_pair[pair, PAIR_F_BRANCH if kind == BRANCH_CONVERGING else PAIR_F_RUN]
+            k, dk = crane_k_smooth(
+                kind, tee_pair[pair, PAIR_BETA2], tee_pair[pair, PAIR_ANGLE], f_angle, q_br / total
+            )
         else:
             k, dk = 0.0, 0.0
-        if k < 0:
-            # charged by its magnitude, as the model always has: Crane's negative K's
-            # (a run's regain, a small combining branch) are not credited as a gain
-            k, dk = -k, -dk
-        # Crane's diverging and converging branch K's disagree at zero branch flow: each
-        # outgoing leg's loss fades in over a few per cent of the combined flow
-        th = math.tanh(qs[o] / scale)
-        out[o] = k * vq2 * th
+        # the loss in the leg's flow direction, written in its link's orientation
+        sgn = dirs[o] * tee_leg[l0 + o, 1]
+        out[o] = k * vq2 * sgn
         # d/dQ of Q_branch / (Q_run + Q_branch) through |Q_run| and |Q_branch|
         if total > 0.0:
-            kv = dk * vq2 * th / (total * total)
+            kv = dk * vq2 * sgn / (total * total)
             jac[o, br] += kv * q_run * np.sign(qs[br])
             jac[o, run] -= kv * q_br * np.sign(qs[run])
-        sech2 = 1.0 - th * th
-        jac[o, o] += k * vq2 * sech2 / scale
-        jac[o, comb] += k * dvq2 * th
-        if q_comb > 1e-30:
-            jac[o, comb] -= k * vq2 * sech2 * qs[o] / (scale * q_comb) * np.sign(qs[comb])
+        jac[o, comb] += k * dvq2 * sgn
 
 
 # ---------------------------------------------------------------- Newton
 @njit(cache=True)
 def _merit(r, nl, q_scale):
+    """Sum of squares of the link errors (m) and the junction errors per unit flow."""
     s = 0.0
     for i in range(nl):
         s += r[i] * r[i]
@@ -648,118 +952,131 @@ def _merit(r, nl, q_scale):
 
 
 @njit(cache=True)
-def _q_scale(x, n_p, n_h):
+def _q_scale(x, links):
     s = 0.0
-    for i in range(n_p, n_p + n_h):
+    for i in range(links.n_pipes, links.n_pipes + links.n_holes):
         s += abs(x[i])
     return max(s, 1e-9)
 
 
 @njit(cache=True)
-def newton(
-    x,
-    max_it,
-    tol_head,
-    tol_flow_rel,
-    tol_loose,
-    momentum,
-    friction_start,
-    ints,
-    flts,
-    link_from,
-    link_to,
-    fixed_head,
-    demand,
-    pipe,
-    hole,
-    pump_pts,
-    hv,
-    hv_w,
-    run,
-    run_m,
-    two,
-    two_f,
-    tee_ptr,
-    tee_leg,
-    tee_pair_ptr,
-    tee_pair_f,
-    const_pos,
-    const_val,
-    posmap,
-    perm,
-    row_ptr,
-    col,
-    diag,
-):
-    """Newton with a backtracking line search on ``x`` = [Q; H] (modified in place).
+def _errors(r, nl):
+    fmax = 0.0
+    for i in range(nl):
+        fmax = max(fmax, abs(r[i]))
+    gmax = 0.0
+    for i in range(nl, r.size):
+        gmax = max(gmax, abs(r[i]))
+    return fmax, gmax
 
-    With ``friction_start`` the friction-only equations are solved first, to
-    ``tol_loose``, as the starting point of the momentum ones.  Returns (status,
-    iterations, largest head error).
+
+@njit(cache=True)
+def _direction(vals, work, r, pat, rhs, w, dx, n_links):
+    """Newton's direction dx from J dx = -r; False if the matrix is singular."""
+    n = r.size
+    for i in range(n):
+        rhs[i] = -r[pat.perm[i]]
+    work[:] = vals
+    ok = _lu_solve(work, pat.row_ptr, pat.col, pat.diag, rhs, w)
+    if not ok and n <= DENSE_FALLBACK_MAX:
+        for i in range(n):
+            rhs[i] = -r[pat.perm[i]]
+        ok = _dense_solve(vals, pat.row_ptr, pat.col, rhs)
+    if not ok:
+        # a link whose loss is (nearly) flat in its flow: stiffen every link diagonal by
+        # a millionth of the largest, a Levenberg-Marquardt step in the flows
+        big = 0.0
+        for k in range(n_links):
+            big = max(big, abs(vals[pat.diag[pat.inv[k]]]))
+        work[:] = vals
+        for k in range(n_links):
+            work[pat.diag[pat.inv[k]]] -= 1e-6 * big
+        for i in range(n):
+            rhs[i] = -r[pat.perm[i]]
+        ok = _lu_solve(work, pat.row_ptr, pat.col, pat.diag, rhs, w)
+    if not ok:
+        return False
+    for i in range(n):
+        dx[pat.perm[i]] = rhs[i]
+    return True
+
+
+@njit(cache=True)
+def newton(x, momentum, friction_start, stop, links, pipes, holes, fits, pat):
+    """Globalised Newton on ``x`` = [Q; H] (modified in place).
+
+    Each Newton direction is searched along by backtracking (quadratic interpolation,
+    Armijo's sufficient decrease of the merit function) and a partial step is a step
+    like any other: convergence is judged on the equations' errors after every step
+    (every link equation within ``tol_head_m``, every junction within ``tol_flow_rel``
+    of the hole flow), not on the step length.  Where no step down to ``STEP_MIN``
+    decreases the merit function the best step tried is taken, or, if none decreased
+    it, the full step (the way across a kink of the merit function).  With ``friction_start`` the
+    friction-only equations are solved first, to ``tol_loose``, as the starting point
+    of the momentum ones.  Returns (status, iterations, largest head error).
     """
-    nl, n_p, n_h = ints[0], ints[2], ints[3]
+    nl = links.n_links
     n = x.size
-    vals = np.zeros(row_ptr[n])
-    work = np.empty(row_ptr[n])
+    vals = np.zeros(pat.row_ptr[n])
+    work = np.empty(pat.row_ptr[n])
     r = np.empty(n)
     r_new = np.empty(n)
     rhs = np.empty(n)
     w = np.zeros(n)
     x_new = np.empty(n)
+    dx = np.empty(n)
     phase_mom = momentum and not friction_start
-    args = (ints, flts, link_from, link_to, fixed_head, demand, pipe, hole, pump_pts, hv,
-            hv_w, run, run_m, two, two_f, tee_ptr, tee_leg, tee_pair_ptr, tee_pair_f,
-            const_pos, const_val, posmap)  # fmt: skip
-    residual(x, True, phase_mom, *args, vals, r)
-    q_scale = _q_scale(x, n_p, n_h)
+    residual(x, True, phase_mom, links, pipes, holes, fits, pat, vals, r)
     fmax = 0.0
-    for it in range(1, max_it + 1):
-        for i in range(n):
-            rhs[i] = -r[perm[i]]
-        work[:] = vals
-        ok = _lu_solve(work, row_ptr, col, diag, rhs, w)
-        if not ok:
-            for i in range(n):
-                rhs[i] = -r[perm[i]]
-            if not _dense_solve(vals, row_ptr, col, rhs):
-                return SINGULAR, it, 0.0
-        dx = np.empty(n)
-        for i in range(n):
-            dx[perm[i]] = rhs[i]
-        for i in range(n):
-            if not math.isfinite(dx[i]):
-                return NON_FINITE, it, 0.0
-        merit0 = _merit(r, nl, q_scale)
-        step = 1.0
-        for i in range(n):
-            x_new[i] = x[i] + dx[i]
-        residual(x_new, True, phase_mom, *args, vals, r_new)
-        while merit0 > 1e-24 and _merit(r_new, nl, q_scale) > merit0 * (1 - 1e-4 * step):
-            if step < 0.01:  # no descent along Newton's direction: take the step anyway
-                break
-            step *= 0.5
-            for i in range(n):
-                x_new[i] = x[i] + step * dx[i]
-            residual(x_new, True, phase_mom, *args, vals, r_new)
-        dq_max = 0.0
-        for i in range(nl):
-            dq_max = max(dq_max, abs(step * dx[i]))
-        x[:] = x_new
-        r[:] = r_new
-        q_scale = _q_scale(x, n_p, n_h)
-        fmax = 0.0
-        for i in range(nl):
-            fmax = max(fmax, abs(r[i]))
-        if not phase_mom:
-            if momentum and step == 1.0 and dq_max <= tol_loose * q_scale:
-                phase_mom = True  # friction-only start reached: switch on the momentum terms
-                residual(x, True, True, *args, vals, r)
-                continue
-        if step == 1.0 and (
-            (dq_max <= tol_flow_rel * q_scale and fmax <= tol_head) or fmax <= tol_head * 1e-3
-        ):
+    for it in range(stop.max_iterations + 1):
+        q_scale = _q_scale(x, links)
+        fmax, gmax = _errors(r, nl)
+        if not (math.isfinite(fmax) and math.isfinite(gmax)):
+            return NON_FINITE, it, fmax
+        if fmax <= stop.tol_head_m and gmax <= stop.tol_flow_rel * q_scale:
             if phase_mom or not momentum:
                 return OK, it, fmax
-            phase_mom = True
-            residual(x, True, True, *args, vals, r)
-    return NOT_CONVERGED, max_it, fmax
+        if it == stop.max_iterations:
+            break
+        if not _direction(vals, work, r, pat, rhs, w, dx, nl):
+            return SINGULAR, it, fmax
+        for i in range(n):
+            if not math.isfinite(dx[i]):
+                return NON_FINITE, it, fmax
+        if not phase_mom:
+            dq_max = 0.0
+            for i in range(nl):
+                dq_max = max(dq_max, abs(dx[i]))
+            if dq_max <= stop.tol_loose * q_scale:
+                # friction-only start reached: switch on the momentum terms
+                phase_mom = True
+                residual(x, True, True, links, pipes, holes, fits, pat, vals, r)
+                continue
+        merit0 = _merit(r, nl, q_scale)
+        step = 1.0
+        best_step, best_merit = 0.0, merit0
+        while True:
+            for i in range(n):
+                x_new[i] = x[i] + step * dx[i]
+            residual(x_new, True, phase_mom, links, pipes, holes, fits, pat, vals, r_new)
+            merit = _merit(r_new, nl, q_scale)
+            if merit <= merit0 * (1.0 - ARMIJO * step):
+                break
+            if merit < best_merit:
+                best_step, best_merit = step, merit
+            if step <= STEP_MIN:
+                # no sufficient decrease: the best step tried if it helped at all, else
+                # the full step (the way across a kink of the merit function)
+                step = best_step if best_step > 0.0 else 1.0
+                for i in range(n):
+                    x_new[i] = x[i] + step * dx[i]
+                residual(x_new, True, phase_mom, links, pipes, holes, fits, pat, vals, r_new)
+                break
+            # the minimum of the quadratic through merit(0), its slope -2 merit0 and
+            # merit(step), kept within a tenth and a half of the step
+            denom = merit - merit0 + 2.0 * merit0 * step
+            trial = merit0 * step * step / denom if denom > 0.0 else 0.5 * step
+            step = max(min(max(trial, 0.1 * step), 0.5 * step), STEP_MIN)
+        x[:] = x_new
+        r[:] = r_new
+    return NOT_CONVERGED, stop.max_iterations, fmax

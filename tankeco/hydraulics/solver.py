@@ -14,17 +14,24 @@ charges the combined stream).  The iteration runs compiled
 (:mod:`tankeco.hydraulics.newton_kernel`): exact derivatives, and the matrix factored by sparse
 LU in a static minimum-degree pivot order computed once per topology (cached, so the
 tuner's candidates of one shape share it).  Because every junction row is linear, each
-full Newton step conserves flow at every junction to rounding error.  The momentum mode
-starts like EPANET (even hole flows); should Newton fail from there it starts again from
-the friction-only solution.
+full Newton step conserves flow at every junction to rounding error.  Newton is
+globalised by a line search that may finish on partial steps (see
+:func:`tankeco.hydraulics.newton_kernel.newton`).  The momentum mode starts like EPANET
+(even hole flows); should Newton fail from there it starts again from the friction-only
+solution, and as a last resort follows the solution from the friction-only network as
+the momentum terms are switched on in steps (:meth:`Solver._continuation`).
 
 Modes (``SolveOptions.mode``):
 
-* ``"momentum"`` (default): total heads with velocity heads: a hole discharges under the
-  static head ``H - V^2/2g`` of the header at its junction (mean of the V^2 of the
-  header pipes there, a dead end counting as V = 0), so the static pressure rises along
-  a dividing header as its flow leaves through the holes (pressure regain); tees, elbows
-  and reducers add their fitting losses (:mod:`tankeco.hydraulics.fittings`).
+* ``"momentum"`` (default): total heads with velocity heads.  A hole sees the header's
+  velocity head at its junction (mean of the V^2 of the header pipes there, a dead end
+  counting as V = 0) and discharges by Rawn et al.'s (1960) port law, its Cd falling
+  as that velocity head grows (``port="rawn"``, see
+  :func:`tankeco.hydraulics.newton_kernel.port_head`), or with a constant Cd on the
+  static head ``H - V^2/2g`` (``port="constant"``); either way the static pressure
+  rises along a dividing header as its flow leaves through the holes (pressure regain).
+  Tees, elbows and reducers add their fitting losses
+  (:mod:`tankeco.hydraulics.fittings`), Crane's negative coefficients credited.
 * ``"friction"``: EPANET-like: pipe friction, constant minor losses and the orifice of
   each hole only.
 """
@@ -37,7 +44,7 @@ from typing import Literal
 
 import numpy as np
 
-from tankeco.errors import UserError
+from tankeco.errors import ConvergenceError, ScenarioError
 from tankeco.hydraulics import fittings as fit
 from tankeco.hydraulics import losses
 from tankeco.hydraulics import newton_kernel as kernel
@@ -47,23 +54,45 @@ from tankeco.hydraulics.network import Compiled, Network
 #: friction-only solution, converged to this relative flow step
 FRICTION_START_TOL = 1e-3
 
-_I2 = np.zeros((0, 2), dtype=np.int64)
+#: the last resort of the momentum mode: fitting losses switched on in steps of this
+#: share (see :meth:`Solver._continuation`), halved after a failure down to the minimum
+CONTINUATION_STEP = 0.25
+CONTINUATION_MIN_STEP = 1.0 / 64
+
+#: Rawn, Bowerman & Brooks (1960): a sharp-edged port's Cd = 0.63 - 0.58 V^2/(2 g E);
+#: relative to the port's own Cd at rest the slope is 0.58 / 0.63
+RAWN_CD_SLOPE = 0.58 / 0.63
+
+#: the largest network solved: unknowns (links + junctions), about 3 per hole.  The
+#: factor of a ladder grows about linearly (a 10 000-hole ladder: ~30 000 unknowns,
+#: 0.3 million non-zeros in momentum mode, see docs/hydraulics.md); beyond this bound
+#: (~65 000 holes) the solver refuses in one line rather than risk the machine's memory.
+MAX_UNKNOWNS = 200_000
 
 
-class HydraulicsError(UserError):
-    """The network could not be solved (one line, exit code 2)."""
+class HydraulicsError(ConvergenceError):
+    """The hydraulic Newton did not converge on a valid layout (not the user's fault).
+
+    One line, exit code 3.  Layouts that cannot be built or cannot carry flow are
+    :class:`~tankeco.errors.ScenarioError` (a user error, exit code 2) raised by
+    :mod:`tankeco.hydraulics.network` before any solve.
+    """
 
 
 @dataclass(frozen=True)
 class SolveOptions:
-    """How to solve: physics mode, head-loss formula, stopping rules."""
+    """How to solve: physics mode, head-loss formula, port law, stopping rules."""
 
     mode: Literal["momentum", "friction"] = "momentum"
     headloss: Literal["darcy-weisbach", "hazen-williams"] = "darcy-weisbach"
-    max_iterations: int = 60
+    #: momentum mode: ``"rawn"`` (Cd falls with the header's velocity head, see
+    #: :func:`tankeco.hydraulics.newton_kernel.port_head`) or ``"constant"`` (constant
+    #: Cd on the static head, the model EPANET comparisons need); friction mode ignores it
+    port: Literal["rawn", "constant"] = "rawn"
+    max_iterations: int = 100
     #: stop when no link equation is off by more than this (m) ...
     tol_head_m: float = 1e-9
-    #: ... and no flow changed by more than this fraction of the pump flow
+    #: ... and no junction's balance by more than this fraction of the pump flow
     tol_flow_rel: float = 1e-10
 
 
@@ -102,26 +131,12 @@ def _junction_residual(c: Compiled, q: np.ndarray) -> np.ndarray:
     return inflow - outflow - c.demand_m3_s
 
 
-@dataclass(frozen=True)
-class _Structure:
-    """Pattern of the Newton matrix and its static LU order (built once per topology)."""
-
-    n: int
-    const_pos: np.ndarray
-    const_val: np.ndarray
-    posmap: np.ndarray
-    perm: np.ndarray
-    row_ptr: np.ndarray
-    col: np.ndarray
-    diag: np.ndarray
-
-
-_STRUCTURES: dict[tuple, _Structure] = {}
+_STRUCTURES: dict[tuple, kernel.Pattern] = {}
 _STRUCTURE_CACHE_SIZE = 64
 
 
-def _structure(c: Compiled, momentum: bool) -> _Structure:
-    """The matrix structure of a topology (cached: the tuner re-solves the same shapes)."""
+def _structure(c: Compiled, momentum: bool) -> kernel.Pattern:
+    """The matrix pattern of a topology (cached: the tuner re-solves the same shapes)."""
     key = (momentum, c.n_junctions, c.link_from.tobytes(), c.link_to.tobytes())
     st = _STRUCTURES.get(key)
     if st is None:
@@ -132,7 +147,8 @@ def _structure(c: Compiled, momentum: bool) -> _Structure:
     return st
 
 
-def _build_structure(c: Compiled, momentum: bool) -> _Structure:
+def _build_structure(c: Compiled, momentum: bool) -> kernel.Pattern:
+    """Non-zeros of the Newton matrix (sparse throughout) and its static LU order."""
     nl, nj = c.n_links, c.n_junctions
     n = nl + nj
     links = np.arange(nl)
@@ -160,15 +176,13 @@ def _build_structure(c: Compiled, momentum: bool) -> _Structure:
         offset = np.arange(reps.sum()) - np.repeat(np.cumsum(reps) - reps, reps)
         rows.append(a)
         cols.append(inc_link[first + offset])
-    all_rows = np.concatenate(rows + const_rows)
-    all_cols = np.concatenate(cols + const_cols)
+    all_rows = np.concatenate(rows + const_rows).astype(np.int64)
+    all_cols = np.concatenate(cols + const_cols).astype(np.int64)
     perm, inv, row_ptr, col, diag = kernel.symbolic(n, nl, all_rows, all_cols)
-    posmap = np.full((n, n), -1, dtype=np.int64)
-    posmap[all_rows, all_cols] = kernel.positions(inv, row_ptr, col, all_rows, all_cols)
-    const_r, const_c = np.concatenate(const_rows), np.concatenate(const_cols)
-    return _Structure(
-        n, posmap[const_r, const_c], np.concatenate(vals), posmap, perm, row_ptr, col, diag
-    )
+    const_r = np.concatenate(const_rows).astype(np.int64)
+    const_c = np.concatenate(const_cols).astype(np.int64)
+    const_pos = kernel.positions(inv, row_ptr, col, const_r, const_c)
+    return kernel.Pattern(n, perm, inv, row_ptr, col, diag, const_pos, np.concatenate(vals))
 
 
 class Solver:
@@ -176,72 +190,116 @@ class Solver:
 
     def __init__(self, network: Network, options: SolveOptions | None = None):
         self.net = network
-        self.opt = options or SolveOptions()
+        self.opt = opt = options or SolveOptions()
         self.c = c = network.compiled
-        momentum = self.opt.mode == "momentum"
+        if c.n_links + c.n_junctions > MAX_UNKNOWNS:
+            raise ScenarioError(
+                "holes",
+                c.n_holes,
+                f"a network of {c.n_links + c.n_junctions} unknowns (links and junctions) "
+                f"is beyond the solver's limit of {MAX_UNKNOWNS}; drill fewer holes "
+                "(a wider spacing) or split the filter",
+            )
+        momentum = opt.mode == "momentum"
         self.fittings = fit.classify(network, c) if momentum else fit.classify_none()
         self.structure = _structure(c, momentum)
         vh = losses.velocity_head_coeff(c.area_m2)
         nu = network.fluid.nu_m2_s
         ed = c.roughness_m / c.diameter_m
-        self._pipe = np.column_stack(
-            [
-                c.length_m,
-                c.diameter_m,
-                c.area_m2,
-                ed,
-                32.0 * nu * c.length_m / (losses.G_M_S2 * c.diameter_m**2 * c.area_m2),
-                [kernel.clamond(kernel.RE_TURBULENT, float(e)) for e in ed],
-                losses.HW_COEFF_SI * c.length_m / (c.hw_c**1.852 * c.diameter_m**4.871),
-                c.minor_k,
-                vh,
-            ]
-        ).reshape(-1, 9)
-        self._k_hole = 1.0 / (2 * losses.G_M_S2 * c.hole_cd**2 * c.hole_area_m2**2)
+        self.pipes = kernel.Pipes(
+            length_m=c.length_m,
+            diameter_m=c.diameter_m,
+            area_m2=c.area_m2,
+            rel_roughness=ed,
+            laminar_r=32.0 * nu * c.length_m / (losses.G_M_S2 * c.diameter_m**2 * c.area_m2),
+            f_turbulent_start=np.array([kernel.clamond(kernel.RE_TURBULENT, float(e)) for e in ed]),
+            hw_r=losses.HW_COEFF_SI * c.length_m / (c.hw_c**1.852 * c.diameter_m**4.871),
+            minor_k=c.minor_k,
+            vh_coeff=np.asarray(vh, dtype=float),
+        )
         curve = network.pump.curve
-        pump_kind, pump_pts, pump_abc = 0, np.zeros((0, 2)), (0.0, 0.0, 1.0)
+        pump_kind, pump_pts, pump_abc = kernel.PUMP_POWER, np.zeros((0, 2)), (0.0, 0.0, 1.0)
         if curve is not None:
             if curve.points_q_m3_s:
-                pump_kind = 2
+                pump_kind = kernel.PUMP_POINTS
                 pump_pts = np.column_stack([curve.points_q_m3_s, curve.points_h_m])
             else:
-                pump_kind, pump_abc = 1, (curve.a_m, curve.b, curve.c)
-        self._ints = np.array(
-            [
-                c.n_links,
-                c.n_junctions,
-                c.n_pipes,
-                c.n_holes,
-                int(c.has_pump_link),
-                pump_kind,
-                int(self.opt.headloss == "hazen-williams"),
-            ],
-            dtype=np.int64,
+                pump_abc = (float(curve.a_m), float(curve.b), float(curve.c))
+        self.links = kernel.Links(
+            n_links=int(c.n_links),
+            n_junctions=int(c.n_junctions),
+            n_pipes=int(c.n_pipes),
+            n_holes=int(c.n_holes),
+            has_pump=bool(c.has_pump_link),
+            pump_kind=int(pump_kind),
+            hazen_williams=opt.headloss == "hazen-williams",
+            nu_m2_s=float(nu),
+            pump_a_m=pump_abc[0],
+            pump_b=pump_abc[1],
+            pump_c=pump_abc[2],
+            link_from=c.link_from,
+            link_to=c.link_to,
+            fixed_head_m=c.fixed_head_m,
+            demand_m3_s=c.demand_m3_s,
+            pump_points=np.ascontiguousarray(pump_pts, dtype=float).reshape(-1, 2),
         )
-        self._flts = np.array([nu, fit.REVERSAL_FADE, *pump_abc])
-        self._pump_pts = pump_pts
-        self._hole_vref = self._hole_vref_arrays() if momentum else (_I2, np.zeros(0))
+        self._k_hole = 1.0 / (2 * losses.G_M_S2 * c.hole_cd**2 * c.hole_area_m2**2)
+        self._vref = self._hole_vref_arrays() if momentum else _no_vref()
+        self._cd_slope = RAWN_CD_SLOPE if (momentum and opt.port == "rawn") else 0.0
         f = self.fittings
-        two = f.two
-        self._run = np.column_stack(
-            [f.hole_run.node, f.hole_run.pipe_a, f.hole_run.pipe_b]
-        ).reshape(-1, 3)
-        self._two = np.column_stack([two.a, two.b, two.small]).reshape(-1, 3)
-        self._two_f = np.column_stack([two.a_into, two.k_ab, two.k_ba, two.vh_small]).reshape(-1, 4)
-        self._tees = fit.tee_arrays(f.tees)
+        two, t = f.two, fit.tee_arrays(f.tees)
+        self.fits = kernel.Fits(
+            fade=fit.REVERSAL_FADE,
+            fade_floor_m3_s=float(
+                fit.FADE_FLOOR_HOLE_SHARE * self._nominal_flow_m3_s() / c.n_holes
+            ),
+            strength=1.0,
+            run_node=f.hole_run.node,
+            run_a=f.hole_run.pipe_a,
+            run_b=f.hole_run.pipe_b,
+            run_beta2=f.hole_run.beta2,
+            two_a=two.a,
+            two_b=two.b,
+            two_small=two.small,
+            two_a_into=two.a_into,
+            two_k_ab=two.k_ab,
+            two_k_ba=two.k_ba,
+            two_vh=two.vh_small,
+            tee_ptr=t.ptr,
+            tee_leg=t.leg,
+            tee_pair_ptr=t.pair_ptr,
+            tee_pair=t.pair,
+        )
 
     # ------------------------------------------------------------ structure
-    def _hole_vref_arrays(self) -> tuple[np.ndarray, np.ndarray]:
-        """((hole link, pipe) rows, weight): the header velocity head a hole sees."""
+    def _hole_vref_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(hole, header pipe, weight): the header velocity head each hole sees.
+
+        The mean of the V^2/2g of the pipes at the hole's junction, a dead end counting
+        as a pipe at rest (weight 1/2 for a hole at a cap).
+        """
         c = self.c
-        hl, pp, w = [], [], []
-        for h in range(c.n_holes):
-            pipes = c.node_pipes[c.hole_node[h]]
-            for p in pipes:
-                hl.append(c.n_pipes + h)
-                pp.append(p)
-                w.append(1.0 / max(len(pipes), 2))
-        return np.array([hl, pp], dtype=np.int64).T.reshape(-1, 2), np.array(w, dtype=float)
+        counts = np.array([len(c.node_pipes[n]) for n in c.hole_node], dtype=np.int64)
+        hole = np.repeat(np.arange(c.n_holes, dtype=np.int64), counts)
+        pipe = (
+            np.concatenate([c.node_pipes[n] for n in c.hole_node]).astype(np.int64)
+            if hole.size
+            else np.zeros(0, dtype=np.int64)
+        )
+        weight = 1.0 / np.maximum(counts, 2)[hole] if hole.size else np.zeros(0)
+        return hole, pipe, np.asarray(weight, dtype=float)
+
+    def _holes(self, bed_c1: np.ndarray | None, bed_c2: np.ndarray | None) -> kernel.Holes:
+        zeros = np.zeros(self.c.n_holes)
+        return kernel.Holes(
+            orifice_k=self._k_hole,
+            bed_c1=zeros if bed_c1 is None else np.asarray(bed_c1, dtype=float),
+            bed_c2=zeros if bed_c2 is None else np.asarray(bed_c2, dtype=float),
+            cd_slope=float(self._cd_slope),
+            vref_hole=self._vref[0],
+            vref_pipe=self._vref[1],
+            vref_weight=self._vref[2],
+        )
 
     # ------------------------------------------------------------ Newton
     def solve(
@@ -250,26 +308,27 @@ class Solver:
         bed_c2: np.ndarray | None = None,
         initial: Solution | None = None,
     ) -> Solution:
-        """Solve for flows and heads; ``bed_c1/c2`` give each hole's bed loss a q + b q^2."""
+        """Solve for flows and heads; ``bed_c1/c2`` give each hole's bed loss a q + b q^2.
+
+        Raises :class:`HydraulicsError` (a model error, not the user's) naming why, in
+        one line, if Newton fails from every start.
+        """
         c, opt = self.c, self.opt
         nl = c.n_links
-        zeros = np.zeros(c.n_holes)
-        hole = np.column_stack(
-            [
-                self._k_hole,
-                zeros if bed_c1 is None else np.asarray(bed_c1, dtype=float),
-                zeros if bed_c2 is None else np.asarray(bed_c2, dtype=float),
-            ]
-        )
+        holes = self._holes(bed_c1, bed_c2)
         warm = initial is not None and initial.q_m3_s.shape == (nl,)
         x = self._start(initial if warm else None)
-        status, it, fmax = self._newton(x, hole, False)
-        if status != kernel.OK and opt.mode == "momentum" and not warm:
+        status, it, fmax = self._newton(x, holes, self.fits, friction_start=False)
+        if status != kernel.OK and opt.mode == "momentum":
             # a second start: the friction-only solution (Crane's coefficients switch
             # with the flow pattern, so Newton's path can matter)
             x = self._start(None)
-            status, it2, fmax = self._newton(x, hole, True)
-            it = min(it + it2, opt.max_iterations)
+            status, it2, fmax = self._newton(x, holes, self.fits, friction_start=True)
+            it += it2
+        if status != kernel.OK and opt.mode == "momentum":
+            x = self._start(None)
+            status, it3, fmax = self._continuation(x, holes)
+            it += it3
         if status == kernel.SINGULAR:
             raise HydraulicsError(
                 f"hydraulic solve failed at iteration {it}: singular network matrix; "
@@ -280,61 +339,82 @@ class Solver:
         if status != kernel.OK:
             raise HydraulicsError(
                 f"hydraulic solve did not converge in {opt.max_iterations} iterations "
-                f"(largest head error {fmax:.3g} m); check the pump curve against "
-                "the layout's losses, or try mode 'friction'"
+                f"(largest head error {fmax:.3g} m); this is a limit of the solver, "
+                "not of the layout: try mode 'friction' and report the layout"
             )
         return self._solution(x[:nl].copy(), x[nl:].copy(), it)
 
-    def _newton(self, x: np.ndarray, hole: np.ndarray, friction_start: bool) -> tuple:
+    def _newton(
+        self,
+        x: np.ndarray,
+        holes: kernel.Holes,
+        fits: kernel.Fits,
+        friction_start: bool,
+        momentum: bool | None = None,
+    ) -> tuple:
         """Run the compiled Newton iteration on ``x`` (in place): (status, iterations, error)."""
-        c, opt, st = self.c, self.opt, self.structure
-        t = self._tees
+        opt = self.opt
+        stop = kernel.Stop(
+            int(opt.max_iterations),
+            float(opt.tol_head_m),
+            float(opt.tol_flow_rel),
+            float(FRICTION_START_TOL),
+        )
         return kernel.newton(
             x,
-            opt.max_iterations,
-            opt.tol_head_m,
-            opt.tol_flow_rel,
-            FRICTION_START_TOL,
-            opt.mode == "momentum",
+            (opt.mode == "momentum") if momentum is None else momentum,
             friction_start,
-            self._ints,
-            self._flts,
-            c.link_from,
-            c.link_to,
-            c.fixed_head_m,
-            c.demand_m3_s,
-            self._pipe,
-            hole,
-            self._pump_pts,
-            self._hole_vref[0],
-            self._hole_vref[1],
-            self._run,
-            self.fittings.hole_run.m_coeff,
-            self._two,
-            self._two_f,
-            t.ptr,
-            t.leg,
-            t.pair_ptr,
-            t.pair,
-            st.const_pos,
-            st.const_val,
-            st.posmap,
-            st.perm,
-            st.row_ptr,
-            st.col,
-            st.diag,
+            stop,
+            self.links,
+            self.pipes,
+            holes,
+            fits,
+            self.structure,
         )
+
+    def _continuation(self, x: np.ndarray, holes: kernel.Holes) -> tuple:
+        """The momentum terms switched on gradually, from the friction-only solution.
+
+        Every fitting loss and every hole's header velocity head is scaled by a strength
+        s: 0 is the friction-only network, 1 the momentum model.  From the friction
+        solution s grows in steps of CONTINUATION_STEP (halved after a failed step, down
+        to CONTINUATION_MIN_STEP), each Newton solve starting from the previous solution,
+        so Newton follows the solution as the losses grow instead of jumping to it.
+        Returns (status, iterations, error) like :meth:`_newton`.
+        """
+        status, total, fmax = self._newton(x, holes, self.fits, False, momentum=False)
+        if status != kernel.OK:
+            return status, total, fmax
+        strength, step = 0.0, CONTINUATION_STEP
+        while strength < 1.0:
+            trial = min(1.0, strength + step)
+            fits = self.fits._replace(strength=trial)
+            scaled = holes._replace(vref_weight=holes.vref_weight * trial)
+            x_try = x.copy()
+            status, it, fmax = self._newton(x_try, scaled, fits, False, momentum=True)
+            total += it
+            if status == kernel.OK:
+                x[:] = x_try
+                strength = trial
+                step = min(2 * step, CONTINUATION_STEP)
+            else:
+                step /= 2
+                if step < CONTINUATION_MIN_STEP:
+                    return status, total, fmax
+        return kernel.OK, total, fmax
+
+    def _nominal_flow_m3_s(self) -> float:
+        """The fixed flow, or for a pump curve a nominal 1 m/s through the holes."""
+        pump = self.net.pump
+        if pump.flow_m3_s is not None:
+            return float(pump.flow_m3_s)
+        return float(np.sum(self.c.hole_area_m2)) * 1.0
 
     def _start(self, initial: Solution | None) -> np.ndarray:
         c = self.c
         if initial is not None:
             return np.concatenate([initial.q_m3_s, initial.head_m])
-        pump = self.net.pump
-        if pump.flow_m3_s is not None:
-            q_total = pump.flow_m3_s
-        else:
-            # a nominal flow: 1 m/s through the holes, at most the curve's zero-head flow
-            q_total = float(np.sum(c.hole_area_m2)) * 1.0
+        q_total = self._nominal_flow_m3_s()
         x = np.zeros(c.n_links + c.n_junctions)
         x[c.n_pipes : c.n_pipes + c.n_holes] = q_total / c.n_holes
         if c.has_pump_link:
@@ -345,12 +425,9 @@ class Solver:
         c = self.c
         vh = losses.velocity_head_coeff(c.area_m2)
         static = head[c.hole_node].copy()
-        (pairs, w) = self._hole_vref
+        hole, pipe, w = self._vref
         if w.size:
-            hl, pp = pairs[:, 0], pairs[:, 1]
-            static -= np.bincount(
-                hl - c.n_pipes, weights=w * vh[pp] * q[pp] ** 2, minlength=c.n_holes
-            )
+            static -= np.bincount(hole, weights=w * vh[pipe] * q[pipe] ** 2, minlength=c.n_holes)
         h_all = np.concatenate([head, c.fixed_head_m])
         if c.has_pump_link:
             pump_q = float(q[-1])
@@ -362,6 +439,11 @@ class Solver:
     @cached_property
     def net_outlet(self) -> int:
         return next(i for i, n in enumerate(self.net.nodes) if n.name == self.net.pump.outlet)
+
+
+def _no_vref() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    e = np.zeros(0, dtype=np.int64)
+    return e, e.copy(), np.zeros(0)
 
 
 def solve(

@@ -62,10 +62,15 @@ def plot_overlay(
         for d in ev_days:
             ax.axvline(d, color="0.8", lw=0.8, zorder=0)
         ax.set_ylabel(QUANTITIES[q].title, fontsize=8)
+        if q != "ph":  # concentrations from 0, so a limit line is never the axis itself
+            ax.set_ylim(bottom=0)
         ax.grid(alpha=0.3)
-    axes[0, 0].legend(loc="upper left", fontsize=7, ncol=5)
+    # above the first panel, never on the data
+    axes[0, 0].legend(
+        loc="lower left", bbox_to_anchor=(0.0, 1.02), fontsize=7, ncol=5, frameon=False
+    )
     axes[-1, 0].set_xlabel("day (0 = local midnight of the first day; grey lines: logged events)")
-    fig.suptitle("model vs measurements", fontsize=10)
+    fig.suptitle("model vs measurements", fontsize=10, y=1.0)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

@@ -61,3 +61,33 @@ def save(analyses: list[tuple[str, Analysis]], path: str | Path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def save_same_path_map(m, path: str | Path) -> None:
+    """Two panels: where same-path (Z) beats direct return (U), by CV and by low area.
+
+    ``m`` is a :class:`tankeco.plan.layout_tune.SamePathMap`.  Colour is the U layout's
+    figure minus the Z layout's (positive: same-path is more even), contours at zero.
+    """
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), squeeze=False)
+    x, y = m.bore_ratio, m.flow_l_h
+    panels = (
+        ("CV of hole flows: U minus Z", m.cv_u - m.cv_z, 1.0, ""),
+        ("under-flowed bed area: U minus Z", (m.low_u - m.low_z) * 100, 1.0, " (points)"),
+    )
+    for ax, (title, diff, _, unit) in zip(axes[0], panels, strict=True):
+        lim = float(np.nanmax(np.abs(diff))) if np.isfinite(diff).any() else 1.0
+        lim = lim or 1.0
+        im = ax.pcolormesh(x, y, diff, cmap="RdBu", vmin=-lim, vmax=lim, shading="nearest")
+        if np.nanmin(diff) < 0 < np.nanmax(diff):
+            ax.contour(x, y, diff, levels=[0.0], colors="k", linewidths=1.2)
+        ax.set_xlabel("rung bore / header bore")
+        ax.set_ylabel("pump flow (L/h)")
+        ax.set_title(
+            f"{title}{unit}\nheader {m.header_diameter_mm:g} mm; blue: same-path (Z) more even",
+            fontsize=9,
+        )
+        plt.colorbar(im, ax=ax, shrink=0.8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

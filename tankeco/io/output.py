@@ -35,8 +35,10 @@ def prepare_dir(out_dir: str | Path) -> Path:
     return path
 
 
-def write_results(results: Results, out_dir: str | Path) -> dict[str, Path]:
-    """Write the tables and the summary; returns the paths written."""
+def write_results(
+    results: Results, out_dir: str | Path, verdict: dict | None = None
+) -> dict[str, Path]:
+    """Write the tables and the summary (with the run's verdict); returns the paths written."""
     path = prepare_dir(out_dir)
     files = {
         "timeseries": path / "timeseries.csv",
@@ -51,6 +53,8 @@ def write_results(results: Results, out_dir: str | Path) -> dict[str, Path]:
         "water_balance": results.balance["water_l"],
         "solver": results.solver,
     }
+    if verdict is not None:
+        doc["verdict"] = verdict
     files["summary"].write_text(json.dumps(_clean(doc), indent=2) + "\n", encoding="utf-8")
     return files
 

@@ -27,7 +27,10 @@ def schedule_label(interval_d: float, fraction: float) -> str:
 
 
 def plot_plan(plan: WaterChangePlan, path: str | Path) -> Path:
-    """Candidates map, nitrate vs water used, recommended schedules' cycles."""
+    """Candidates map, nitrate vs water used, recommended schedules' cycles.
+
+    Legends sit below their panels and the nitrate axes start at 0 (issue 11, point 9).
+    """
     tab, lim = plan.table, plan.limits
     fig, (ax_map, ax_cost, ax_t) = plt.subplots(1, 3, figsize=(16, 5), constrained_layout=True)
 
@@ -55,7 +58,7 @@ def plot_plan(plan: WaterChangePlan, path: str | Path) -> Path:
     ax_map.set_xlabel("days between changes")
     ax_map.set_ylabel("water changed each time, %")
     ax_map.set_title("Candidate schedules")
-    ax_map.legend(fontsize=7, loc="upper left")
+    ax_map.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.14), frameon=False)
 
     ax_cost.scatter(
         sim["water_l_per_month"], sim["no3_peak"], color="tab:blue", label="simulated peak"
@@ -72,7 +75,8 @@ def plot_plan(plan: WaterChangePlan, path: str | Path) -> Path:
     ax_cost.set_xlabel("water used per month, L")
     ax_cost.set_ylabel("peak nitrate, mg N/L")
     ax_cost.set_title("Nitrate at the periodic steady state")
-    ax_cost.legend(fontsize=7)
+    ax_cost.set_ylim(bottom=0)
+    ax_cost.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.14), frameon=False)
 
     sim_rows = list(sim.index)
     t = plan.time_d - plan.window_start_d
@@ -84,8 +88,11 @@ def plot_plan(plan: WaterChangePlan, path: str | Path) -> Path:
     ax_t.set_xlabel("days into the steady-state window")
     ax_t.set_ylabel("nitrate, mg N/L")
     ax_t.set_title("Recommended schedules, one cycle")
+    ax_t.set_ylim(bottom=0)
     if len(rec):
-        ax_t.legend(fontsize=7)
+        ax_t.legend(
+            fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.14), frameon=False, ncol=2
+        )
     path = Path(path)
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -117,8 +124,10 @@ def plot_risk(risk: RiskResult, limits: WaterLimits, path: str | Path) -> Path:
             ax.plot(t, band[1], color="tab:blue", lw=1.2, label=f"median ({mid})")
             ax.axhline(limit, color="tab:red", ls=":", label="limit")
             ax.set_ylabel(unit)
+            ax.set_ylim(bottom=0)
             ax.set_title(f"{label}: P(breach) = {prob:.0%}", fontsize=9)
-        axes[k, 0].legend(fontsize=7, loc="upper left")
+        # beside the panels, never on the bands
+        axes[k, 1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     for ax in axes[-1]:
         ax.set_xlabel("day")
     fig.suptitle(

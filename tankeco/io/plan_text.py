@@ -6,6 +6,7 @@ import pandas as pd
 
 from tankeco.plan.risk import RiskResult
 from tankeco.plan.water_changes import WaterChangePlan
+from tankeco.units.molar import NO3_PER_NO3_N
 
 
 def _schedule(interval_d: float, fraction: float) -> str:
@@ -50,29 +51,72 @@ def format_plan(plan: WaterChangePlan, scenario) -> str:
         rows.append(
             {
                 "schedule": _schedule(r.interval_d, r.fraction),
-                "L/month": f"{r.water_l_per_month:.0f}",
-                "peak NO3-N": f"{r.no3_peak:.2f}",
-                "closed form": f"{r.no3_peak_closed_form:.2f}",
-                "(from feed)": f"{r.no3_peak_closed_form_feed:.2f}",
-                "low NO3-N": f"{r.no3_low:.2f}",
-                "closed form ": f"{r.no3_low_closed_form:.2f}",
-                "low alk": f"{r.alk_low:.0f}",
-                "low pH": f"{r.ph_low:.2f}",
-                "peak NH3-N": f"{r.nh3_peak:.4f}",
+                "water L/month": f"{r.water_l_per_month:.0f}",
+                "nitrate high-low": f"{r.no3_peak:.1f}-{r.no3_low:.1f}",
+                "= ppm NO3": f"{r.no3_peak * NO3_PER_NO3_N:.0f}-{r.no3_low * NO3_PER_NO3_N:.0f}",
+                "alk low": f"{r.alk_low:.0f}",
+                "pH low": f"{r.ph_low:.2f}",
+                "NH3-N peak": f"{r.nh3_peak:.4f}",
             }
         )
-    lines.append("recommended (fewest changes first; nitrate mg N/L, alkalinity mg/L CaCO3):")
+    lines.append(
+        "schedules that keep every limit in the steady state (fewest changes first;"
+        " nitrate mg N/L, alkalinity mg/L CaCO3; the closed-form checks are in"
+        " plan_recommended.csv):"
+    )
     lines.append(pd.DataFrame(rows).to_string(index=False))
     return "\n".join(lines)
 
 
-def format_risk(risk: RiskResult) -> str:
-    """Probability of breaking each limit, per schedule."""
+def risk_verdicts(rec: pd.DataFrame, max_risk: float) -> list[str]:
+    """One word per schedule: ``ok`` when the Monte Carlo's P(any breach) <= ``max_risk``."""
+    if "p_any" not in rec:
+        return ["not assessed"] * len(rec)
+    return [
+        "not assessed" if pd.isna(p) else ("ok" if p <= max_risk else "UNSAFE")
+        for p in rec["p_any"]
+    ]
+
+
+def format_recommendation(rec: pd.DataFrame, max_risk: float) -> str:
+    """The one schedule to follow, or why none is recommended: never an unsafe one silently.
+
+    A schedule that keeps the limits in the steady state can still break them most of the
+    time once kinetics, feeding, a missed change and outages vary (the Monte Carlo).  Only
+    a schedule at or below ``max_risk`` is recommended; otherwise the text says so.
+    """
+    if rec.empty:
+        return "recommendation: none (no schedule keeps every limit)"
+    verdicts = risk_verdicts(rec, max_risk)
+    for r, v in zip(rec.itertuples(), verdicts, strict=True):
+        if v == "ok":
+            return (
+                f"recommendation: {_schedule(r.interval_d, r.fraction).strip()}"
+                f" (risk of breaking a limit {r.p_any:.0%}, at most {max_risk:.0%} allowed)"
+            )
+    if all(v == "not assessed" for v in verdicts):
+        r = rec.iloc[0]
+        return (
+            f"recommendation: {_schedule(r.interval_d, r.fraction).strip()}, NOT assessed for"
+            " risk (--mc 0): it keeps the limits only if nothing varies"
+        )
+    best = rec.loc[rec["p_any"].idxmin()]
+    return (
+        f"recommendation: NONE is safe: the lowest risk is {best.p_any:.0%}"
+        f" ({_schedule(best.interval_d, best.fraction).strip()}), above the {max_risk:.0%}"
+        " allowed (--max-risk); change more often, feed less, or accept the risk knowingly"
+    )
+
+
+def format_risk(risk: RiskResult, max_risk: float) -> str:
+    """Probability of breaking each limit, per schedule, with its verdict against max_risk."""
     rows = []
-    for r in risk.schedules.itertuples():
+    verdicts = risk_verdicts(risk.schedules, max_risk)
+    for r, verdict in zip(risk.schedules.itertuples(), verdicts, strict=True):
         rows.append(
             {
                 "schedule": _schedule(r.interval_d, r.fraction),
+                "verdict": verdict,
                 "P(NO3)": f"{r.p_no3:.0%}",
                 "P(NH3)": f"{r.p_nh3:.0%}",
                 "P(NO2)": f"{r.p_no2:.0%}",

@@ -4,6 +4,12 @@ Six panels share the time axis: ammonia (total and free), nitrite, nitrate, oxyg
 column and the worst bed zone), pH with alkalinity, and the nitrifier biomass.  Water
 changes are dashed verticals on every panel, feedings and doses are ticks on the ammonia
 panel, pump outages are shaded, and the limits from :mod:`tankeco.scenario.thresholds` are lines.
+
+Read at a glance (issue 11, point 9): every legend sits right of its panel, never on the
+data; concentration axes start at 0 so a limit line is never the axis itself; the water
+column's oxygen is drawn over the bed's (dashed) so both stay visible; alkalinity and the
+water changes have legend entries; the log axis is labelled in plain numbers; the title
+names the scenario and any --set overrides.
 """
 
 from __future__ import annotations
@@ -15,6 +21,9 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter  # noqa: E402
 
 from tankeco.scenario import thresholds as limits  # noqa: E402
 from tankeco.sim.results import Results  # noqa: E402
@@ -35,10 +44,21 @@ def _outage_spans(ts) -> list[tuple[float, float]]:
     return spans
 
 
+def _legend_outside(ax, handles: list, offset: float = 1.01) -> None:
+    """The legend to the right of the panel, where it can never cover a curve."""
+    ax.legend(
+        handles=handles, loc="upper left", bbox_to_anchor=(offset, 1.0), fontsize=8,
+        frameon=False, borderaxespad=0.0,
+    )  # fmt: skip
+
+
 def plot_report(results: Results, path: str | Path, title: str | None = None) -> Path:
     ts, ev, s = results.timeseries, results.events, results.summary
     t = ts["time_d"].to_numpy()
-    fig, axes = plt.subplots(6, 1, figsize=(11, 13), sharex=True, constrained_layout=True)
+    # fixed margins, room for the legends on the right: constrained layout cost half the
+    # figure's time (it measures every tick label twice) for a layout that never changes
+    fig, axes = plt.subplots(6, 1, figsize=(12, 13), sharex=True)
+    fig.subplots_adjust(left=0.07, right=0.79, top=0.94, bottom=0.04, hspace=0.32)
     ax_nh, ax_no2, ax_no3, ax_o2, ax_ph, ax_bio = axes
 
     ax_nh.plot(t, ts["tan_mg_l"], color="tab:orange", lw=1.2, label="total ammonia (TAN)")
@@ -72,8 +92,8 @@ def plot_report(results: Results, path: str | Path, title: str | None = None) ->
     ax_no3.set_ylabel("mg NO3-N/L")
     ax_no3.set_title("Nitrate (x 4.43 = ppm NO3 on a test kit)")
 
-    ax_o2.plot(t, ts["do_mg_l"], color="tab:blue", lw=1.2, label="water column")
-    ax_o2.plot(t, ts["bed_do_min_mg_l"], color="tab:cyan", lw=1.0, label="worst bed zone")
+    ax_o2.plot(t, ts["bed_do_min_mg_l"], color="tab:cyan", lw=2.2, ls="--", label="worst bed zone")
+    ax_o2.plot(t, ts["do_mg_l"], color="tab:blue", lw=1.0, label="water column", zorder=3)
     ax_o2.axhline(limits.DO_MIN_MG_L, color="tab:blue", ls=":", lw=1, label="fish stress 5")
     ax_o2.set_ylabel("mg O2/L")
     ax_o2.set_ylim(bottom=0)
@@ -89,17 +109,29 @@ def plot_report(results: Results, path: str | Path, title: str | None = None) ->
     ax_bio.plot(t, ts["aob_g"] * 1000, color="tab:orange", lw=1.2, label="ammonia oxidisers")
     ax_bio.plot(t, ts["nob_g"] * 1000, color="tab:purple", lw=1.2, label="nitrite oxidisers")
     ax_bio.set_yscale("log")
+    # ticks at 1-2-5 steps in plain numbers (was "2x10^1"), also on less than a decade
+    ax_bio.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    ax_bio.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
+    ax_bio.yaxis.set_minor_formatter(NullFormatter())
     ax_bio.set_ylabel("mg VSS in bed")
     ax_bio.set_title("Nitrifying biofilm")
     ax_bio.set_xlabel("day")
 
+    for ax in (ax_nh, ax_no2, ax_no3, ax_o2):
+        ax.set_ylim(bottom=0)
+    outages = _outage_spans(ts)
+    changes = ev.loc[ev["event"] == "water_change", "time_d"].to_numpy()
+    extra: list = []
+    if changes.size:
+        extra.append(Line2D([], [], color="tab:blue", ls="--", lw=0.6, label="water change"))
+    if outages:
+        extra.append(Patch(color="red", alpha=0.12, label="pump off"))
     for ax in axes:
-        for a, b in _outage_spans(ts):
+        for a, b in outages:
             ax.axvspan(a, b, color="red", alpha=0.12, lw=0)
-        for tw in ev.loc[ev["event"] == "water_change", "time_d"]:
+        for tw in changes:
             ax.axvline(tw, color="tab:blue", ls="--", lw=0.6, alpha=0.6)
         ax.grid(alpha=0.3)
-        ax.legend(loc="upper right", fontsize=8, framealpha=0.8)
     feeds = ev.loc[ev["event"] == "feeding", "time_d"].to_numpy()
     doses = ev.loc[ev["event"] == "dosing", "time_d"].to_numpy()
     top = ax_nh.get_ylim()[1]
@@ -111,7 +143,11 @@ def plot_report(results: Results, path: str | Path, title: str | None = None) ->
         ax_nh.plot(
             doses, np.full(doses.size, top * 0.97), "v", color="black", ms=4, label="ammonia dose"
         )
-    ax_nh.legend(loc="upper right", fontsize=8, framealpha=0.8)
+    for ax in (ax_nh, ax_no2, ax_no3, ax_o2, ax_bio):
+        handles, _ = ax.get_legend_handles_labels()
+        _legend_outside(ax, handles + extra)
+    handles = ax_ph.get_legend_handles_labels()[0] + ax_alk.get_legend_handles_labels()[0]
+    _legend_outside(ax_ph, handles + extra, offset=1.09)
     done = s.get("cycle_completed_day")
     sub = f"cycled on day {done:.0f}" if done is not None else ""
     heading = title or f"tankeco: {s.get('scenario', '')}, {s['days']:g} days"

@@ -4,16 +4,33 @@ from __future__ import annotations
 
 from tankeco.scenario import thresholds as limits
 from tankeco.sim.results import Results
-from tankeco.units.molar import NO3_PER_NO3_N
+from tankeco.units.kits import kit_for
+from tankeco.units.quantities import lookup, to_canonical
+
+#: The hobby kit whose card units the summary also reads in (the API master kit: ammonia
+#: card as NH3, nitrite as NO2, nitrate as NO3; see tankeco.units.kits).
+KIT = "api"
 
 
-def format_summary(results: Results, elapsed_s: float | None = None) -> str:
+def on_kit(quantity: str, value_n_mg_l: float) -> str:
+    """``= 0.57 mg/L NH3 on the api card``: a value as N in the unit the kit's card reads.
+
+    The conversions are linear (molar masses), so the card unit's factor to canonical is
+    ``to_canonical(q, 1, unit)`` and the card value is the canonical one divided by it.
+    """
+    card = kit_for(KIT, quantity)
+    factor = to_canonical(lookup(quantity), 1.0, card.unit)
+    return f"= {value_n_mg_l / factor:.3g} {card.unit} on the {KIT} card"
+
+
+def format_summary(results: Results, elapsed_s: float | None = None, compile_s: float = 0.0) -> str:
+    """The summary table; ``compile_s`` (the first run's numba compile) is reported apart."""
     s, nb = results.summary, results.balance["nitrogen_mg"]
     rows = [
         (
             "peak total ammonia",
             f"{s['peak_tan_mg_l']['value']:.3f} mg N/L",
-            f"day {s['peak_tan_mg_l']['day']:.1f}",
+            f"day {s['peak_tan_mg_l']['day']:.1f}; " + on_kit("tan_n", s["peak_tan_mg_l"]["value"]),
         ),
         (
             "peak free ammonia NH3",
@@ -23,7 +40,8 @@ def format_summary(results: Results, elapsed_s: float | None = None) -> str:
         (
             "peak nitrite",
             f"{s['peak_no2_n_mg_l']['value']:.3f} mg N/L",
-            f"day {s['peak_no2_n_mg_l']['day']:.1f}",
+            f"day {s['peak_no2_n_mg_l']['day']:.1f}; "
+            + on_kit("no2_n", s["peak_no2_n_mg_l"]["value"]),
         ),
         (
             "days above NH3 limit",
@@ -38,7 +56,7 @@ def format_summary(results: Results, elapsed_s: float | None = None) -> str:
         (
             "nitrate at the end",
             f"{s['no3_n_end_mg_l']:.2f} mg N/L",
-            f"= {s['no3_n_end_mg_l'] * NO3_PER_NO3_N:.0f} ppm NO3; max {s['no3_n_max_mg_l']:.2f}",
+            on_kit("no3_n", s["no3_n_end_mg_l"]) + f"; max {s['no3_n_max_mg_l']:.2f} mg N/L",
         ),
         (
             "lowest oxygen (water / bed)",
@@ -87,7 +105,9 @@ def format_summary(results: Results, elapsed_s: float | None = None) -> str:
     width = max(len(r[0]) for r in rows)
     vwidth = max(len(r[1]) for r in rows)
     head = f"{s['scenario']}: {s['days']:g} days"
-    if elapsed_s is not None:
+    if elapsed_s is not None and compile_s > 1.0:
+        head += f" (simulated in {elapsed_s - compile_s:.2f} s after compiling {compile_s:.0f} s)"
+    elif elapsed_s is not None:
         head += f" (simulated in {elapsed_s:.2f} s)"
     lines = [head, "-" * len(head)]
     lines += [f"{a:<{width}}  {b:>{vwidth}}  {c}".rstrip() for a, b, c in rows]

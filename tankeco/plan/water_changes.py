@@ -33,6 +33,7 @@ import pandas as pd
 
 from tankeco.plan.closed_form import periodic_steady_state, water_per_month_l
 from tankeco.plan.limits import WaterLimits
+from tankeco.scenario import thresholds
 from tankeco.scenario.loading import apply_overrides
 from tankeco.sim.engine import Tank, geometry_of
 from tankeco.sim.ensemble import run_ensemble
@@ -41,7 +42,7 @@ from tankeco.sim.ensemble import run_ensemble
 DEFAULT_INTERVALS_D = (1.0, 2.0, 3.0, 4.0, 5.0, 7.0, 10.0, 14.0)
 DEFAULT_FRACTIONS = (0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.75)
 #: hobby practice: larger changes swing temperature and chemistry in one go
-DEFAULT_MAX_FRACTION = 0.5
+DEFAULT_MAX_FRACTION = thresholds.MAX_SINGLE_CHANGE_FRACTION
 #: a candidate is simulated unless the closed form misses a limit by more than this factor
 DEFAULT_SCREEN_FACTOR = 1.25
 #: least spin-up before the evaluation window, d; and the longest run the planner makes

@@ -56,6 +56,12 @@ def load_scenario(path: str | Path | None = None, overrides: Sequence[str] = ())
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise UserError(f"{path}: not valid TOML: not UTF-8 text (byte {exc.start})") from None
+    if all(not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines()):
+        # An empty file used to run as the seed tank with no animals: a different tank.
+        raise UserError(
+            f"{path}: the scenario file is empty; allowed: a scenario TOML (copy"
+            " sims/seed_tank.toml), or no file for the embedded seed tank"
+        )
     scenario = parse_scenario(text, source=str(path), overrides=overrides)
     return _anchor_layout(scenario, path.parent)
 

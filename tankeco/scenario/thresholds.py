@@ -37,6 +37,13 @@ ANOXIC_DO_MG_L = 1.0
 #: keep recirculating systems at 50-150 mg/L.  40 mg/L is the floor the planner defaults to.
 ALK_MIN_MG_L_CACO3 = 40.0
 
+#: Largest share of the water a single change should replace, as a fraction.  No study
+#: gives a number; this is the estimate of hobby practice the planner already used: a
+#: larger change swings temperature, pH, hardness and chlorine in one go.  Advice that
+#: needs more is a series of changes on consecutive days (``compare.alerts``, whose
+#: ``max_fraction`` argument overrides it); ``plan water-changes --max-fraction`` too.
+MAX_SINGLE_CHANGE_FRACTION = 0.5
+
 #: pH floor: the US EPA freshwater aquatic-life criterion is pH 6.5-9 (US EPA 1986,
 #: Quality Criteria for Water, EPA 440/5-86-001, "Gold Book").
 PH_MIN = 6.5

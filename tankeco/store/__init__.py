@@ -8,14 +8,17 @@ Open one with :func:`open_store` and a URL:
 
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from tankeco.errors import UserError
-from tankeco.store.base import Store
+from tankeco.store.base import Store, StoreUnavailable
 from tankeco.store.records import (
     NO_SEQ,
+    QUARANTINE_KEEP_BYTES,
     Aggregate,
     Batch,
+    DiscoveryConfig,
     Event,
     ManualEntry,
     QuarantineRecord,
@@ -38,23 +41,44 @@ __all__ = [
     "Store",
     "WriteResult",
     "open_store",
+    "QUARANTINE_KEEP_BYTES",
+    "DiscoveryConfig",
+    "StoreUnavailable",
 ]
 
 ALLOWED = "sqlite:///PATH or postgresql://HOST:PORT/DB"
 
+#: The first 16 bytes of every SQLite 3 database file (sqlite.org/fileformat.html, 1.3).
+SQLITE_HEADER = b"SQLite format 3\x00"
 
-def open_store(url: str) -> Store:
-    """Open (and create if needed) the store the URL names."""
+
+def open_store(url: str, *, create: bool = True) -> Store:
+    """Open the store the URL names; with ``create=False`` a missing SQLite file is an error.
+
+    Commands that only read or add to an existing store (``bridge status``, ``export``,
+    ``log``, ``compare``, ``dashboard``) pass ``create=False``: a mistyped path must say so,
+    not leave a new empty database behind and report "no messages yet".  A path that is a
+    directory or a file that is not an SQLite database is refused either way.
+    """
     parts = urlsplit(url)
     if parts.scheme == "sqlite":
         from tankeco.store.sqlite import SQLiteStore
 
-        path = url[len("sqlite://") :]
-        if path.startswith("/"):
-            path = path[1:] or ""
+        if not url.startswith("sqlite:///"):
+            raise UserError(
+                f"--store {url!r}: an SQLite URL has three slashes before a relative path"
+                f" (sqlite:///{url[len('sqlite://') :]}); use {ALLOWED}"
+            )
+        path = url[len("sqlite:///") :]
         if not path:
             raise UserError(f"--store {url!r}: no file path; use {ALLOWED}")
-        return SQLiteStore(path, url=url)
+        _check_sqlite_path(url, Path(path), create)
+        import sqlite3
+
+        try:
+            return SQLiteStore(path, url=url)
+        except sqlite3.DatabaseError as exc:
+            raise UserError(f"--store {url!r}: cannot open the database ({exc})") from None
     if parts.scheme in ("postgresql", "postgres"):
         from tankeco.store.postgres import PostgresStore
 
@@ -64,3 +88,23 @@ def open_store(url: str) -> Store:
         conninfo = urlunsplit((parts.scheme, parts.netloc, parts.path, rest, parts.fragment))
         return PostgresStore(conninfo, schema=schema, url=url)
     raise UserError(f"--store {url!r}: unknown kind of store; use {ALLOWED}")
+
+
+def _check_sqlite_path(url: str, path: Path, create: bool) -> None:
+    """One-line errors for a path that is missing (when not creating), a folder or not SQLite."""
+    if path.is_dir():
+        raise UserError(f"--store {url!r}: {path} is a directory; name a database file in it")
+    if not path.exists():
+        if create:
+            return
+        raise UserError(
+            f"--store {url!r}: no such database file ({path.resolve()}); check the path, or"
+            " start one with 'tankeco bridge' (which creates it)"
+        )
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(len(SQLITE_HEADER))
+    except OSError as exc:
+        raise UserError(f"--store {url!r}: cannot read {path} ({exc.strerror})") from None
+    if head and head != SQLITE_HEADER:
+        raise UserError(f"--store {url!r}: {path} is not an SQLite database")

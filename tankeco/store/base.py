@@ -7,11 +7,14 @@ URL, with the same test suite proving both behave alike.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Protocol, runtime_checkable
 
+from tankeco.errors import TankecoError
 from tankeco.store.records import (
     Aggregate,
     Batch,
+    DiscoveryConfig,
     Event,
     ManualEntry,
     QuarantineRecord,
@@ -20,6 +23,15 @@ from tankeco.store.records import (
     SensorState,
     WriteResult,
 )
+
+
+class StoreUnavailable(TankecoError):
+    """The database is away (connection lost, file locked, disk full): nothing was written.
+
+    Not the data's fault: the caller keeps what it holds and tries again later; the store
+    reconnects by itself on the next call.  Any other exception from :meth:`Store.write`
+    means a row of the batch cannot be stored.
+    """
 
 
 @runtime_checkable
@@ -42,6 +54,27 @@ class Store(Protocol):
         until_ms: int | None = None,
     ) -> list[Reading]:
         """Readings in time order, optionally filtered."""
+        ...
+
+    def iter_readings(
+        self, *, tank: str | None = None, since_ms: int | None = None, page: int = 10_000
+    ) -> Iterator[Reading]:
+        """Readings in time order, fetched a page at a time (for export)."""
+        ...
+
+    def iter_quarantined(
+        self, *, since_ms: int | None = None, page: int = 1000
+    ) -> Iterator[QuarantineRecord]:
+        """Quarantined messages in the order received, fetched a page at a time."""
+        ...
+
+    def readings_after(
+        self, after_id: int, *, tank: str | None = None, limit: int = 5000
+    ) -> tuple[list[Reading], int]:
+        """Readings stored after row ``after_id`` (in storing order) and the new cursor.
+
+        ``after_id=-1`` asks only for the cursor (the last row now), with no rows.
+        """
         ...
 
     def aggregates(
@@ -85,6 +118,14 @@ class Store(Protocol):
 
     def apply_retention(self, *, older_than_ms: int, bucket_s: int) -> RetentionResult:
         """Fold raw readings older than the cutoff into ``bucket_s`` aggregates and drop them."""
+        ...
+
+    def discovery_configs(self) -> list[DiscoveryConfig]:
+        """Home Assistant discovery configs kept by the bridge, by topic."""
+        ...
+
+    def text_problem(self, text: str) -> str | None:
+        """What in ``text`` this store cannot hold (say, a lone surrogate), or None."""
         ...
 
     def close(self) -> None:

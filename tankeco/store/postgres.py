@@ -17,6 +17,7 @@ import psycopg
 from psycopg import sql
 
 from tankeco.errors import UserError
+from tankeco.store.base import StoreUnavailable
 from tankeco.store.sqlbase import POSTGRES, SqlStore
 
 #: Advisory lock held while creating schema objects (key: b"tankeco" as an integer).
@@ -40,19 +41,44 @@ class PostgresStore(SqlStore):
     dialect = POSTGRES
 
     def __init__(self, conninfo: str, *, schema: str | None = None, url: str | None = None):
+        self.conninfo = conninfo
+        self.schema = valid_schema_name(schema) if schema is not None else None
         try:
-            conn = psycopg.connect(conninfo, autocommit=True, connect_timeout=10)
+            super().__init__(url or conninfo)
+        except StoreUnavailable as exc:
+            raise UserError(f"cannot connect to PostgreSQL at {conninfo}: {exc}") from None
+
+    def _connect(self) -> psycopg.Connection[Any]:
+        try:
+            conn = psycopg.connect(
+                self.conninfo,
+                autocommit=True,
+                connect_timeout=10,
+                application_name=f"tankeco {self.schema or ''}".strip()[:63],
+            )
         except psycopg.OperationalError as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise UserError(f"cannot connect to PostgreSQL at {conninfo}: {first}") from None
-        self.schema = schema
-        if schema is not None:
-            ident = sql.Identifier(valid_schema_name(schema))
-            with conn.transaction():
-                conn.execute(_DDL_LOCK)
-                conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(ident))
+            raise StoreUnavailable(first) from None
+        if self.schema is not None:
+            ident = sql.Identifier(self.schema)
+            exists = conn.execute(
+                "SELECT 1 FROM pg_namespace WHERE nspname = %s", (self.schema,)
+            ).fetchone()
+            if not exists:  # CREATE SCHEMA needs a right a least-privilege role lacks
+                with conn.transaction():
+                    conn.execute(_DDL_LOCK)
+                    conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(ident))
             conn.execute(sql.SQL("SET search_path TO {}").format(ident))
-        super().__init__(conn, url or conninfo)
+        return conn
+
+    def _is_unavailable(self, exc: BaseException) -> bool:
+        # OperationalError: connection lost, server shutting down, admin termination
+        # (pg_terminate_backend), too many connections; InterfaceError: connection closed.
+        return isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError)
+
+    def _has_table(self, cur: Any, name: str) -> bool:
+        cur.execute("SELECT to_regclass(%s)", (name,))
+        return cur.fetchone()[0] is not None
 
     def _lock_for_ddl(self, cur: Any) -> None:
         # Two bridge workers starting together would otherwise race on CREATE ... IF NOT
@@ -69,6 +95,8 @@ class PostgresStore(SqlStore):
         """Remove this store's schema and everything in it (tests clean up with this)."""
         if self.schema is None:
             raise ValueError("drop_schema needs a store opened with ?schema=NAME")
+        if self._conn is None:
+            self._conn = self._connect()
         self._conn.execute(
             sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(self.schema))
         )

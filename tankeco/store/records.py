@@ -9,11 +9,27 @@ the unit string stored next to them so an exported row explains itself.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 
 #: ``seq`` stored for sources that do not number their messages (ESPHome, Tasmota):
 #: a concrete value, not NULL, so the unique constraint still de-duplicates them.
 NO_SEQ = -1
+
+#: Largest part of a quarantined payload that is stored, in bytes (the rest is described
+#: by its size and SHA-256): enough to read what a device sent, bounded under a flood.
+QUARANTINE_KEEP_BYTES = 4096
+
+
+def escape_text(text: str) -> str:
+    """``text`` with what no store can hold escaped: lone surrogates and U+0000.
+
+    Used for the topic and detail of quarantine rows, so the row explaining a bad message
+    can always be written (``"\\ud800"`` and ``"\\x00"`` instead of the characters).
+    """
+    if text.isascii() and "\x00" not in text:
+        return text
+    return text.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
 
 
 @dataclass(frozen=True)
@@ -45,6 +61,11 @@ class Event:
     unit: str
     note: str = ""
     source: str = ""
+    #: For a message the broker sent again (MQTT DUP flag): an identical event (same tank,
+    #: kind and content) stored at or after this time is this message, not a new one.
+    #: Needed because an event without its own ``ts`` takes the receive time, which
+    #: differs on redelivery.  Not stored.
+    dedup_since_ms: int | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -67,17 +88,65 @@ class ManualEntry:
     off_card: bool = False
     note: str = ""
     source: str = ""
+    #: As :attr:`Event.dedup_since_ms`: set for a redelivered message, not stored.
+    dedup_since_ms: int | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
 class QuarantineRecord:
-    """A message that was not let in, with the exact bytes received and why."""
+    """A message that was not let in, with its bytes (or a bounded prefix of them) and why.
+
+    ``payload`` is the payload as received, cut to at most
+    :data:`QUARANTINE_KEEP_BYTES`; ``payload_size`` and ``payload_sha256`` describe the
+    whole payload, so an oversize message can still be identified without storing it.
+    """
 
     received_ms: int
     topic: str
     payload: bytes
     reason: str
     detail: str = ""
+    payload_size: int = -1
+    payload_sha256: str = ""
+    #: As :attr:`Event.dedup_since_ms`: a redelivered message already quarantined (same
+    #: topic and SHA-256) at or after this time is not quarantined twice.  Not stored.
+    dedup_since_ms: int | None = field(default=None, compare=False, repr=False)
+
+    @classmethod
+    def of(
+        cls,
+        received_ms: int,
+        topic: str,
+        payload: bytes,
+        reason: str,
+        detail: str = "",
+        dedup_since_ms: int | None = None,
+    ) -> QuarantineRecord:
+        """A record keeping a bounded prefix, the full size and the SHA-256 of ``payload``."""
+        return cls(
+            received_ms,
+            escape_text(topic),
+            bytes(payload[:QUARANTINE_KEEP_BYTES]),
+            reason,
+            escape_text(detail),
+            len(payload),
+            hashlib.sha256(payload).hexdigest(),
+            dedup_since_ms,
+        )
+
+
+@dataclass(frozen=True)
+class DiscoveryConfig:
+    """A Home Assistant discovery config the bridge acted on, kept so a restart re-reads it.
+
+    Brokers do not send retained messages again to a resumed session, so without this a
+    restarted bridge would no longer know which state topics belong to which sensor.
+    An empty ``payload`` removes the config (HA's convention).
+    """
+
+    topic: str
+    payload: bytes
+    received_ms: int
 
 
 @dataclass(frozen=True)
@@ -123,6 +192,7 @@ class Batch:
     manual: list[ManualEntry] = field(default_factory=list)
     quarantine: list[QuarantineRecord] = field(default_factory=list)
     sensor_states: list[SensorState] = field(default_factory=list)
+    discovery: list[DiscoveryConfig] = field(default_factory=list)
     counters: dict[str, int] = field(default_factory=dict)
 
     def __len__(self) -> int:
@@ -132,6 +202,31 @@ class Batch:
             + len(self.manual)
             + len(self.quarantine)
             + len(self.sensor_states)
+            + len(self.discovery)
+        )
+
+    def mark(self) -> tuple[int, int, int, int, int, int]:
+        """Where each list ends now: taken after each message so a batch can be split."""
+        return (
+            len(self.readings),
+            len(self.events),
+            len(self.manual),
+            len(self.quarantine),
+            len(self.sensor_states),
+            len(self.discovery),
+        )
+
+    def between(
+        self, start: tuple[int, int, int, int, int, int], end: tuple[int, int, int, int, int, int]
+    ) -> Batch:
+        """The rows added between two :meth:`mark` s (without counters)."""
+        return Batch(
+            self.readings[start[0] : end[0]],
+            self.events[start[1] : end[1]],
+            self.manual[start[2] : end[2]],
+            self.quarantine[start[3] : end[3]],
+            self.sensor_states[start[4] : end[4]],
+            self.discovery[start[5] : end[5]],
         )
 
     def count(self, name: str, n: int = 1) -> None:
@@ -148,6 +243,9 @@ class WriteResult:
     events_inserted: int = 0
     manual_inserted: int = 0
     quarantined: int = 0
+    #: Events and manual entries already stored (a redelivery or a repeat of the message).
+    events_duplicate: int = 0
+    manual_duplicate: int = 0
 
 
 @dataclass(frozen=True)

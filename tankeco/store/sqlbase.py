@@ -9,13 +9,18 @@ placeholder style, which are constants of this module.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import hashlib
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from tankeco.errors import UserError
+from tankeco.store.base import StoreUnavailable
 from tankeco.store.records import (
     Aggregate,
     Batch,
+    DiscoveryConfig,
     Event,
     ManualEntry,
     QuarantineRecord,
@@ -35,22 +40,27 @@ class Dialect:
     id_column: str
     float_type: str
     blob_type: str
+    #: Whether text columns can hold U+0000 (SQLite can, PostgreSQL cannot).
+    allows_nul: bool
 
     def sql(self, text: str) -> str:
         """Turn a ``?``-parameter statement into this dialect's placeholder style."""
         return text if self.placeholder == "?" else text.replace("?", self.placeholder)
 
 
-SQLITE = Dialect("sqlite", "?", "INTEGER PRIMARY KEY AUTOINCREMENT", "REAL", "BLOB")
+SQLITE = Dialect("sqlite", "?", "INTEGER PRIMARY KEY AUTOINCREMENT", "REAL", "BLOB", True)
 POSTGRES = Dialect(
     "postgresql",
     "%s",
     "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY",
     "DOUBLE PRECISION",
     "BYTEA",
+    False,
 )
 
-SCHEMA_VERSION = 1
+#: 2: events and manual entries keyed by their content (``ident``), quarantine keeps the
+#: size and SHA-256 of the payload, Home Assistant discovery configs are kept.
+SCHEMA_VERSION = 2
 
 
 def ddl(d: Dialect) -> list[str]:
@@ -77,19 +87,27 @@ def ddl(d: Dialect) -> list[str]:
             id {d.id_column},
             ts_ms BIGINT NOT NULL, site TEXT NOT NULL, tank TEXT NOT NULL, kind TEXT NOT NULL,
             amount {f}, unit TEXT NOT NULL, note TEXT NOT NULL, source TEXT NOT NULL,
-            CONSTRAINT events_dedup UNIQUE (site, tank, kind, ts_ms))""",
+            ident TEXT NOT NULL,
+            CONSTRAINT events_dedup2 UNIQUE (site, tank, kind, ts_ms, ident))""",
+        "CREATE INDEX IF NOT EXISTS events_ident ON events (site, tank, ident, ts_ms)",
         f"""CREATE TABLE IF NOT EXISTS manual_entries (
             id {d.id_column},
             ts_ms BIGINT NOT NULL, site TEXT NOT NULL, tank TEXT NOT NULL,
             quantity TEXT NOT NULL, value {f} NOT NULL, unit TEXT NOT NULL,
             value_entered {f} NOT NULL, unit_entered TEXT NOT NULL, kit TEXT NOT NULL,
             off_card INTEGER NOT NULL, note TEXT NOT NULL, source TEXT NOT NULL,
-            CONSTRAINT manual_dedup UNIQUE (site, tank, quantity, ts_ms))""",
+            ident TEXT NOT NULL,
+            CONSTRAINT manual_dedup2 UNIQUE (site, tank, quantity, ts_ms, ident))""",
+        "CREATE INDEX IF NOT EXISTS manual_ident ON manual_entries (site, tank, ident, ts_ms)",
         f"""CREATE TABLE IF NOT EXISTS quarantine (
             id {d.id_column},
             received_ms BIGINT NOT NULL, topic TEXT NOT NULL, payload {b} NOT NULL,
-            reason TEXT NOT NULL, detail TEXT NOT NULL)""",
+            reason TEXT NOT NULL, detail TEXT NOT NULL,
+            payload_size BIGINT NOT NULL DEFAULT -1, payload_sha256 TEXT NOT NULL DEFAULT '')""",
+        f"""CREATE TABLE IF NOT EXISTS ha_discovery (
+            topic TEXT PRIMARY KEY, payload {b} NOT NULL, received_ms BIGINT NOT NULL)""",
         "CREATE INDEX IF NOT EXISTS quarantine_received ON quarantine (received_ms)",
+        "CREATE INDEX IF NOT EXISTS quarantine_sha256 ON quarantine (payload_sha256)",
         """CREATE TABLE IF NOT EXISTS bridge_counters (
             name TEXT PRIMARY KEY, value BIGINT NOT NULL)""",
         """CREATE TABLE IF NOT EXISTS sensor_state (
@@ -105,15 +123,37 @@ _INSERT_READING = """INSERT INTO readings
     (ts_ms, site, tank, sensor, quantity, value, unit, quality, source, seq, received_ms)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
     ON CONFLICT (site, tank, sensor, ts_ms, seq) DO NOTHING"""
-_INSERT_EVENT = """INSERT INTO events (ts_ms, site, tank, kind, amount, unit, note, source)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (site, tank, kind, ts_ms) DO NOTHING"""
-_INSERT_MANUAL = """INSERT INTO manual_entries
-    (ts_ms, site, tank, quantity, value, unit, value_entered, unit_entered, kit, off_card,
-     note, source)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-    ON CONFLICT (site, tank, quantity, ts_ms) DO NOTHING"""
-_INSERT_QUARANTINE = """INSERT INTO quarantine (received_ms, topic, payload, reason, detail)
-    VALUES (?, ?, ?, ?, ?)"""
+_EVENT_COLUMNS = "ts_ms, site, tank, kind, amount, unit, note, source, ident"
+_INSERT_EVENT = f"""INSERT INTO events ({_EVENT_COLUMNS})
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (site, tank, kind, ts_ms, ident) DO NOTHING"""
+#: A redelivered event: skipped if an identical one is stored at or after the given time.
+_INSERT_EVENT_REDELIVERED = """INSERT INTO events ({cols})
+    SELECT ?, ?, ?, ?, CAST(? AS {f}), ?, ?, ?, ?
+    WHERE NOT EXISTS (SELECT 1 FROM events
+                      WHERE site = ? AND tank = ? AND ident = ? AND ts_ms >= ?)
+    ON CONFLICT (site, tank, kind, ts_ms, ident) DO NOTHING"""
+_MANUAL_COLUMNS = """ts_ms, site, tank, quantity, value, unit, value_entered, unit_entered, kit,
+    off_card, note, source, ident"""
+_INSERT_MANUAL = f"""INSERT INTO manual_entries ({_MANUAL_COLUMNS})
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT (site, tank, quantity, ts_ms, ident) DO NOTHING"""
+_INSERT_MANUAL_REDELIVERED = """INSERT INTO manual_entries ({cols})
+    SELECT ?, ?, ?, ?, CAST(? AS {f}), ?, CAST(? AS {f}), ?, ?, ?, ?, ?, ?
+    WHERE NOT EXISTS (SELECT 1 FROM manual_entries
+                      WHERE site = ? AND tank = ? AND ident = ? AND ts_ms >= ?)
+    ON CONFLICT (site, tank, quantity, ts_ms, ident) DO NOTHING"""
+_INSERT_QUARANTINE = """INSERT INTO quarantine
+    (received_ms, topic, payload, reason, detail, payload_size, payload_sha256)
+    VALUES (?, ?, ?, ?, ?, ?, ?)"""
+_INSERT_QUARANTINE_REDELIVERED = """INSERT INTO quarantine
+    (received_ms, topic, payload, reason, detail, payload_size, payload_sha256)
+    SELECT ?, ?, ?, ?, ?, ?, ?
+    WHERE NOT EXISTS (SELECT 1 FROM quarantine
+                      WHERE payload_sha256 = ? AND topic = ? AND received_ms >= ?)"""
+_UPSERT_DISCOVERY = """INSERT INTO ha_discovery (topic, payload, received_ms) VALUES (?, ?, ?)
+    ON CONFLICT (topic) DO UPDATE SET payload = excluded.payload,
+      received_ms = excluded.received_ms"""
+_DELETE_DISCOVERY = "DELETE FROM ha_discovery WHERE topic = ?"
 _BUMP_COUNTER = """INSERT INTO bridge_counters (name, value) VALUES (?, ?)
     ON CONFLICT (name) DO UPDATE SET value = bridge_counters.value + excluded.value"""
 _UPSERT_SENSOR = """INSERT INTO sensor_state (site, tank, sensor, last_seen_ms, status, meta_json)
@@ -153,31 +193,143 @@ def _where(filters: Iterable[tuple[str, Any]]) -> tuple[str, list[Any]]:
     return (" WHERE " + " AND ".join(parts)) if parts else "", params
 
 
+def content_ident(*parts: object) -> str:
+    """A short, stable hash of a record's content (``repr`` of each part, SHA-256, 96 bits).
+
+    Events and manual entries are keyed by (tank, kind or quantity, time, this), so two
+    different entries in the same millisecond are both kept while the same entry sent
+    twice is stored once.
+    """
+    return hashlib.sha256(repr(parts).encode("utf-8", "backslashreplace")).hexdigest()[:24]
+
+
+def event_ident(e: Event) -> str:
+    return content_ident(e.kind, e.amount, e.unit, e.note, e.source)
+
+
+def manual_ident(m: ManualEntry) -> str:
+    return content_ident(m.quantity, m.value_entered, m.unit_entered, m.kit, m.note, m.source)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0][:300] if text else type(exc).__name__
+
+
 class SqlStore:
     """The :class:`~tankeco.store.base.Store` implementation over a DB-API connection.
 
-    Subclasses open the connection and say which :class:`Dialect` it speaks; everything
-    else, including the transaction around each batch, lives here.
+    Subclasses open the connection (:meth:`_connect`), say which :class:`Dialect` it
+    speaks and which errors mean "the database is away" (:meth:`_is_unavailable`);
+    everything else, including the transaction around each batch, lives here.
+
+    A connection that fails with such an error is dropped and opened again on the next
+    call (the caller sees :class:`StoreUnavailable` once and retries with backoff), so a
+    PostgreSQL restart, failover or ``pg_terminate_backend`` never needs a person.
     """
 
     dialect: Dialect
     url: str
 
-    def __init__(self, conn: Any, url: str) -> None:
-        self._conn = conn
+    def __init__(self, url: str) -> None:
         self.url = url
-        self._create_schema()
+        self._conn: Any = self._connect()
+        self._prepare_schema()
 
     # -- plumbing -------------------------------------------------------------------
-    def _create_schema(self) -> None:
-        with self._transaction() as cur:
+    def _connect(self) -> Any:
+        """Open a connection ready for use (backend-specific)."""
+        raise NotImplementedError
+
+    def _is_unavailable(self, exc: BaseException) -> bool:
+        """True if ``exc`` means the database (not the data) is the problem."""
+        raise NotImplementedError
+
+    def _has_table(self, cur: Any, name: str) -> bool:
+        """Whether a table of this store exists yet (backend-specific catalog query)."""
+        raise NotImplementedError
+
+    def _drop_connection(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            try:
+                conn.close()
+            except Exception:  # noqa: BLE001 - the connection is already broken
+                pass
+
+    @contextmanager
+    def _tx(self) -> Iterator[Any]:
+        """One transaction on a live connection; reconnects, and maps outages."""
+        if self._conn is None:
+            try:
+                self._conn = self._connect()
+            except Exception as exc:
+                raise StoreUnavailable(f"{self.url}: {_first_line(exc)}") from exc
+        try:
+            with self._transaction() as cur:
+                yield cur
+        except StoreUnavailable:
+            raise
+        except Exception as exc:
+            if self._is_unavailable(exc):
+                self._drop_connection()
+                raise StoreUnavailable(f"{self.url}: {_first_line(exc)}") from exc
+            raise
+
+    def _schema_version(self, cur: Any) -> int | None:
+        if not self._has_table(cur, "store_meta"):
+            return None
+        cur.execute(
+            self.dialect.sql("SELECT value FROM store_meta WHERE name = ?"), ("schema_version",)
+        )
+        row = cur.fetchone()
+        return int(row[0]) if row else None
+
+    def _prepare_schema(self) -> None:
+        """Create or migrate the tables; run no DDL at all when they are current.
+
+        Running none lets a least-privilege role (INSERT/SELECT only) open a store that
+        its owner created.
+        """
+        with self._tx() as cur:
+            version = self._schema_version(cur)
+        if version == SCHEMA_VERSION:
+            return
+        if version is not None and version > SCHEMA_VERSION:
+            raise UserError(
+                f"store {self.url}: schema version {version} is newer than this tankeco"
+                f" reads ({SCHEMA_VERSION}); upgrade tankeco"
+            )
+        with self._tx() as cur:
             self._lock_for_ddl(cur)
+            version = self._schema_version(cur)
+            if version == SCHEMA_VERSION:
+                return
+            if version == 1:
+                cur.execute("ALTER TABLE events RENAME TO events_v1")
+                cur.execute("ALTER TABLE manual_entries RENAME TO manual_entries_v1")
+                for col in (
+                    "payload_size BIGINT NOT NULL DEFAULT -1",
+                    "payload_sha256 TEXT NOT NULL DEFAULT ''",
+                ):
+                    cur.execute(f"ALTER TABLE quarantine ADD COLUMN {col}")
             for stmt in ddl(self.dialect):
                 cur.execute(stmt)
+            if version == 1:
+                # Old rows keep their id as identity: they were unique under the old key.
+                for table, cols in (
+                    ("events", _EVENT_COLUMNS),
+                    ("manual_entries", _MANUAL_COLUMNS),
+                ):
+                    old = cols.replace("ident", "'v1:' || CAST(id AS TEXT)")
+                    cur.execute(
+                        f"INSERT INTO {table} ({cols}) SELECT {old} FROM {table}_v1 ORDER BY id"
+                    )
+                    cur.execute(f"DROP TABLE {table}_v1")
             cur.execute(
                 self.dialect.sql(
                     "INSERT INTO store_meta (name, value) VALUES (?, ?)"
-                    " ON CONFLICT (name) DO NOTHING"
+                    " ON CONFLICT (name) DO UPDATE SET value = excluded.value"
                 ),
                 ("schema_version", str(SCHEMA_VERSION)),
             )
@@ -197,13 +349,44 @@ class SqlStore:
         return max(cur.rowcount, 0)
 
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        with self._transaction() as cur:
-            cur.execute(self.dialect.sql(sql), tuple(params))
-            return list(cur.fetchall())
+        """Run a read; after an outage it is tried once more on a new connection."""
+        for attempt in (1, 2):
+            try:
+                with self._tx() as cur:
+                    cur.execute(self.dialect.sql(sql), tuple(params))
+                    return list(cur.fetchall())
+            except StoreUnavailable:
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def text_problem(self, text: str) -> str | None:
+        """What in ``text`` this store cannot hold, or None.
+
+        SQLite stores UTF-8, which has no encoding for a lone surrogate (U+D800-U+DFFF,
+        what a JSON ``"\\ud800"`` escape decodes to); PostgreSQL also refuses U+0000 in
+        ``text`` (PostgreSQL documentation, "Character Types": "the character with code
+        zero cannot be stored").
+        """
+        if text.isascii():
+            if self.dialect.allows_nul or "\x00" not in text:
+                return None
+            return f"U+0000 at position {text.index(chr(0))} (PostgreSQL cannot store it)"
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            return f"lone surrogate U+{ord(text[exc.start]):04X} at position {exc.start}"
+        if not self.dialect.allows_nul and "\x00" in text:
+            return f"U+0000 at position {text.index(chr(0))} (PostgreSQL cannot store it)"
+        return None
 
     # -- writing --------------------------------------------------------------------
     def write(self, batch: Batch) -> WriteResult:
-        """Write the batch in one transaction and bump the counters that describe it."""
+        """Write the batch in one transaction and bump the counters that describe it.
+
+        Raises :class:`StoreUnavailable` (nothing written, try again later) when the
+        database is away, and the driver's own error when a row cannot be stored.
+        """
         counters = dict(batch.counters)
         last_seen: dict[tuple[str, str, str], int] = {}
         for r in batch.readings:
@@ -213,11 +396,38 @@ class SqlStore:
                 last_seen[key] = seen
         states = [SensorState(s, t, n, ms) for (s, t, n), ms in last_seen.items()]
         states.extend(batch.sensor_states)
-        for q in batch.quarantine:
-            counters["quarantined"] = counters.get("quarantined", 0) + 1
-            name = f"quarantined:{q.reason}"
-            counters[name] = counters.get(name, 0) + 1
-        with self._transaction() as cur:
+        f = self.dialect.float_type
+        events_new = [
+            (e.ts_ms, e.site, e.tank, e.kind, e.amount, e.unit, e.note, e.source, event_ident(e))
+            for e in batch.events
+            if e.dedup_since_ms is None
+        ]
+        events_again = [
+            (e.ts_ms, e.site, e.tank, e.kind, e.amount, e.unit, e.note, e.source, ident,
+             e.site, e.tank, ident, e.dedup_since_ms)
+            for e in batch.events
+            if e.dedup_since_ms is not None
+            for ident in (event_ident(e),)
+        ]  # fmt: skip
+        manual_new = [
+            (
+                m.ts_ms, m.site, m.tank, m.quantity, m.value, m.unit, m.value_entered,
+                m.unit_entered, m.kit, int(m.off_card), m.note, m.source, manual_ident(m),
+            )
+            for m in batch.manual
+            if m.dedup_since_ms is None
+        ]  # fmt: skip
+        manual_again = [
+            (
+                m.ts_ms, m.site, m.tank, m.quantity, m.value, m.unit, m.value_entered,
+                m.unit_entered, m.kit, int(m.off_card), m.note, m.source, ident,
+                m.site, m.tank, ident, m.dedup_since_ms,
+            )
+            for m in batch.manual
+            if m.dedup_since_ms is not None
+            for ident in (manual_ident(m),)
+        ]  # fmt: skip
+        with self._tx() as cur:
             inserted = self._executemany(
                 cur,
                 _INSERT_READING,
@@ -229,38 +439,57 @@ class SqlStore:
                     for r in batch.readings
                 ],
             )  # fmt: skip
-            events = self._executemany(
-                cur,
-                _INSERT_EVENT,
-                [
-                    (e.ts_ms, e.site, e.tank, e.kind, e.amount, e.unit, e.note, e.source)
-                    for e in batch.events
-                ],
+            events = self._executemany(cur, _INSERT_EVENT, events_new)
+            events += self._executemany(
+                cur, _INSERT_EVENT_REDELIVERED.format(cols=_EVENT_COLUMNS, f=f), events_again
             )
-            manual = self._executemany(
-                cur,
-                _INSERT_MANUAL,
-                [
-                    (
-                        m.ts_ms, m.site, m.tank, m.quantity, m.value, m.unit, m.value_entered,
-                        m.unit_entered, m.kit, int(m.off_card), m.note, m.source,
-                    )
-                    for m in batch.manual
-                ],
-            )  # fmt: skip
+            manual = self._executemany(cur, _INSERT_MANUAL, manual_new)
+            manual += self._executemany(
+                cur, _INSERT_MANUAL_REDELIVERED.format(cols=_MANUAL_COLUMNS, f=f), manual_again
+            )
+            quarantined = [q for q in batch.quarantine if q.dedup_since_ms is None]
             self._executemany(
                 cur,
                 _INSERT_QUARANTINE,
                 [
-                    (q.received_ms, q.topic, bytes(q.payload), q.reason, q.detail)
-                    for q in batch.quarantine
+                    (q.received_ms, q.topic, bytes(q.payload), q.reason, q.detail,
+                     q.payload_size, q.payload_sha256)
+                    for q in quarantined
                 ],
+            )  # fmt: skip
+            for q in batch.quarantine:  # redelivered: only if not quarantined already
+                if q.dedup_since_ms is not None and self._executemany(
+                    cur,
+                    _INSERT_QUARANTINE_REDELIVERED,
+                    [
+                        (q.received_ms, q.topic, bytes(q.payload), q.reason, q.detail,
+                         q.payload_size, q.payload_sha256, q.payload_sha256, q.topic,
+                         q.dedup_since_ms)
+                    ],
+                ):  # fmt: skip
+                    quarantined.append(q)
+            for q in quarantined:
+                counters["quarantined"] = counters.get("quarantined", 0) + 1
+                name = f"quarantined:{q.reason}"
+                counters[name] = counters.get(name, 0) + 1
+            latest = {d.topic: d for d in batch.discovery}
+            self._executemany(
+                cur,
+                _UPSERT_DISCOVERY,
+                [(d.topic, bytes(d.payload), d.received_ms) for d in latest.values() if d.payload],
+            )
+            self._executemany(
+                cur, _DELETE_DISCOVERY, [(d.topic,) for d in latest.values() if not d.payload]
             )
             duplicate = len(batch.readings) - inserted
+            events_dup = len(batch.events) - events
+            manual_dup = len(batch.manual) - manual
             counters["accepted"] = counters.get("accepted", 0) + inserted
             counters["duplicate"] = counters.get("duplicate", 0) + duplicate
             counters["events"] = counters.get("events", 0) + events
+            counters["events_duplicate"] = counters.get("events_duplicate", 0) + events_dup
             counters["manual"] = counters.get("manual", 0) + manual
+            counters["manual_duplicate"] = counters.get("manual_duplicate", 0) + manual_dup
             self._executemany(cur, _BUMP_COUNTER, sorted((k, v) for k, v in counters.items() if v))
             self._executemany(
                 cur,
@@ -270,7 +499,13 @@ class SqlStore:
                     for s in _merge_states(states)
                 ),
             )
-        return WriteResult(inserted, duplicate, events, manual, len(batch.quarantine))
+        return WriteResult(
+            inserted, duplicate, events, manual, len(quarantined), events_dup, manual_dup
+        )
+
+    def discovery_configs(self) -> list[DiscoveryConfig]:
+        rows = self._query("SELECT topic, payload, received_ms FROM ha_discovery ORDER BY topic")
+        return [DiscoveryConfig(r[0], bytes(r[1]), int(r[2])) for r in rows]
 
     # -- reading --------------------------------------------------------------------
     def readings(
@@ -297,6 +532,74 @@ class SqlStore:
             params,
         )
         return [Reading(*row) for row in rows]
+
+    def iter_readings(
+        self, *, tank: str | None = None, since_ms: int | None = None, page: int = 10_000
+    ) -> Iterator[Reading]:
+        """Readings in time order, read ``page`` rows at a time (keyset on time, id).
+
+        For export: a million readings never sit in memory at once, and each page is one
+        short query (no transaction held open while the caller writes a file).
+        """
+        last: tuple[int, int] | None = None
+        while True:
+            conds = [("tank = ?", tank), ("ts_ms >= ?", since_ms)]
+            where, params = _where(conds)
+            if last is not None:
+                where += (" AND " if where else " WHERE ") + "(ts_ms > ? OR (ts_ms = ? AND id > ?))"
+                params += [last[0], last[0], last[1]]
+            rows = self._query(
+                "SELECT ts_ms, site, tank, sensor, quantity, value, unit, quality, source, seq,"
+                " received_ms, id FROM readings" + where + " ORDER BY ts_ms, id LIMIT ?",
+                [*params, int(page)],
+            )
+            for row in rows:
+                yield Reading(*row[:11])
+            if len(rows) < page:
+                return
+            last = (int(rows[-1][0]), int(rows[-1][11]))
+
+    def iter_quarantined(
+        self, *, since_ms: int | None = None, page: int = 1000
+    ) -> Iterator[QuarantineRecord]:
+        """Quarantined messages in the order received, ``page`` rows at a time."""
+        last_id = 0
+        while True:
+            where, params = _where([("received_ms >= ?", since_ms), ("id > ?", last_id)])
+            rows = self._query(
+                "SELECT received_ms, topic, payload, reason, detail, payload_size,"
+                " payload_sha256, id FROM quarantine" + where + " ORDER BY id LIMIT ?",
+                [*params, int(page)],
+            )
+            for r in rows:
+                yield QuarantineRecord(r[0], r[1], bytes(r[2]), r[3], r[4], r[5], r[6])
+            if len(rows) < page:
+                return
+            last_id = int(rows[-1][7])
+
+    def readings_after(
+        self, after_id: int, *, tank: str | None = None, limit: int = 5000
+    ) -> tuple[list[Reading], int]:
+        """Rows with an id above the cursor, in id order, at most ``limit`` of them.
+
+        What the live dashboard polls: each poll reads only rows it has not seen, through
+        the primary key, instead of re-reading a time window.  Ids grow in commit order
+        with one writer (SQLite always; one bridge on PostgreSQL).  With several
+        PostgreSQL writers a row can commit after one with a higher id: the live stream
+        then misses it and the chart shows it at its next refresh.
+        """
+        if after_id < 0:
+            ((last,),) = self._query("SELECT COALESCE(MAX(id), 0) FROM readings")
+            return [], int(last)
+        where, params = _where([("id > ?", after_id), ("tank = ?", tank)])
+        rows = self._query(
+            "SELECT ts_ms, site, tank, sensor, quantity, value, unit, quality, source, seq,"
+            " received_ms, id FROM readings" + where + " ORDER BY id LIMIT ?",
+            [*params, int(limit)],
+        )
+        if not rows:
+            return [], after_id
+        return [Reading(*row[:11]) for row in rows], int(rows[-1][11])
 
     def aggregates(
         self, *, tank: str | None = None, since_ms: int | None = None
@@ -363,12 +666,11 @@ class SqlStore:
     def quarantined(self, *, since_ms: int | None = None) -> list[QuarantineRecord]:
         where, params = _where([("received_ms >= ?", since_ms)])
         rows = self._query(
-            "SELECT received_ms, topic, payload, reason, detail FROM quarantine"
-            + where
-            + " ORDER BY id",
+            "SELECT received_ms, topic, payload, reason, detail, payload_size, payload_sha256"
+            " FROM quarantine" + where + " ORDER BY id",
             params,
         )
-        return [QuarantineRecord(r[0], r[1], bytes(r[2]), r[3], r[4]) for r in rows]
+        return [QuarantineRecord(r[0], r[1], bytes(r[2]), r[3], r[4], r[5], r[6]) for r in rows]
 
     def counters(self) -> dict[str, int]:
         return {n: int(v) for n, v in self._query("SELECT name, value FROM bridge_counters")}
@@ -386,7 +688,7 @@ class SqlStore:
         if bucket_s <= 0:
             raise ValueError(f"bucket_s = {bucket_s}: must be a positive number of seconds")
         bucket_ms = bucket_s * 1000
-        with self._transaction() as cur:
+        with self._tx() as cur:
             cur.execute(
                 self.dialect.sql("SELECT COUNT(*) FROM readings WHERE ts_ms < ?"), (older_than_ms,)
             )
@@ -400,7 +702,7 @@ class SqlStore:
         return RetentionResult(int(n_rows), int(buckets))
 
     def close(self) -> None:
-        self._conn.close()
+        self._drop_connection()
 
 
 def _merge_states(states: Iterable[SensorState]) -> list[SensorState]:

@@ -11,6 +11,7 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from tankeco.store.sqlbase import SQLITE, SqlStore
 
@@ -27,14 +28,29 @@ class SQLiteStore(SqlStore):
         path = Path(path)
         if str(path) != ":memory:":
             path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        super().__init__(url or f"sqlite:///{path}")
+
+    def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(
-            str(path), isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False
+            str(self.path),
+            isolation_level=None,
+            timeout=BUSY_TIMEOUT_MS / 1000,
+            check_same_thread=False,
         )
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_MS)}")
-        self.path = path
-        super().__init__(conn, url or f"sqlite:///{path}")
+        return conn
+
+    def _is_unavailable(self, exc: BaseException) -> bool:
+        # OperationalError is what SQLite raises for a locked or busy file, a full disk,
+        # an I/O error or a file that went away; reopening is the cure for the last two.
+        return isinstance(exc, sqlite3.OperationalError | sqlite3.InterfaceError)
+
+    def _has_table(self, cur: Any, name: str) -> bool:
+        cur.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,))
+        return cur.fetchone() is not None
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Cursor]:
@@ -43,7 +59,10 @@ class SQLiteStore(SqlStore):
         try:
             yield cur
         except BaseException:
-            cur.execute("ROLLBACK")
+            try:
+                cur.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass  # the transaction is already gone (connection lost)
             raise
         else:
             cur.execute("COMMIT")

@@ -1,4 +1,5 @@
-"""Sustained ingestion through Mosquitto into SQLite with QoS 1, against a bare subscriber.
+"""Sustained ingestion through Mosquitto with QoS 1, into SQLite and PostgreSQL, against a
+bare paho subscriber measured in the same run (issue 13: at least 0.7x, under 100 MB).
 
 Run with ``python3 -m pytest tests/benchmarks --benchmark-only``.  Method, for both the
 bridge and the bare paho subscriber: create the persistent session, go away, let the
@@ -23,8 +24,10 @@ from tests.integration.helpers import ROOT, BridgeProcess, Publisher, native_pay
 
 N_MESSAGES = size(30_000, 1_000)  # TANKECO_BENCH_FAST=1: a short burst
 RECEIVE_MAXIMUM = 1000  # the bridge's default for --batch-size 500
-TARGET_MSG_S = 5_000
-MEMORY_LIMIT_MB = 150
+#: Bridge rate / bare paho rate, both measured in the same run (absolute rates depend on
+#: the machine and its load; the ratio is what the bridge itself costs).
+TARGET_RATIO = 0.7
+MEMORY_LIMIT_MB = 100
 
 
 def queue_messages(port: int, n: int) -> None:
@@ -60,8 +63,7 @@ def peak_rss_mb(pid: int) -> float:
     raise AssertionError("no VmHWM in /proc")
 
 
-def bridge_run(broker: Mosquitto, tmp: Path) -> tuple[float, float]:
-    store = f"sqlite:///{tmp / 'bench.db'}"
+def bridge_run(broker: Mosquitto, tmp: Path, store: str) -> tuple[float, float]:
     args = ["--broker", broker.url, "--store", store, "--client-id", "bench-bridge",
             "--session-expiry", "300"]  # fmt: skip
     first = BridgeProcess(tmp, args, "setup")
@@ -93,7 +95,11 @@ def bridge_run(broker: Mosquitto, tmp: Path) -> tuple[float, float]:
 
 @pytest.mark.integration
 @pytest.mark.slow
-def test_bridge_sustains_5000_msg_s_into_sqlite(benchmark, tmp_path: Path) -> None:  # noqa: ANN001
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_bridge_keeps_up_with_a_bare_subscriber(benchmark, tmp_path: Path, backend: str) -> None:  # noqa: ANN001
+    from tests.conftest import drop_pg_schema, pg_store_url
+
+    store = f"sqlite:///{tmp_path / 'bench.db'}" if backend == "sqlite" else pg_store_url()
     broker_bare = Mosquitto(tmp_path / "broker-bare").start()
     try:
         bare = bare_rate(broker_bare)
@@ -104,13 +110,18 @@ def test_bridge_sustains_5000_msg_s_into_sqlite(benchmark, tmp_path: Path) -> No
         result: dict[str, float] = {}
 
         def run() -> None:
-            result["rate"], result["rss"] = bridge_run(broker, tmp_path)
+            result["rate"], result["rss"] = bridge_run(broker, tmp_path, store)
 
         benchmark.pedantic(run, rounds=1, iterations=1)
     finally:
         broker.stop()
+        if backend == "postgresql":
+            from tankeco.store import open_store
+
+            drop_pg_schema(open_store(store))
     ratio = result["rate"] / bare
     benchmark.extra_info.update(
+        backend=backend,
         messages=N_MESSAGES,
         bridge_msg_s=round(result["rate"]),
         bare_paho_msg_s=round(bare),
@@ -118,8 +129,8 @@ def test_bridge_sustains_5000_msg_s_into_sqlite(benchmark, tmp_path: Path) -> No
         bridge_peak_rss_mb=round(result["rss"], 1),
     )
     print(
-        f"\nbridge {result['rate']:.0f} msg/s, bare paho {bare:.0f} msg/s, "
+        f"\n{backend}: bridge {result['rate']:.0f} msg/s, bare paho {bare:.0f} msg/s, "
         f"ratio {ratio:.2f}, bridge peak RSS {result['rss']:.1f} MB"
     )
-    target(result["rate"] >= TARGET_MSG_S, f"bridge >= {TARGET_MSG_S} msg/s")
     target(result["rss"] < MEMORY_LIMIT_MB, f"bridge peak RSS < {MEMORY_LIMIT_MB} MB")
+    target(ratio >= TARGET_RATIO, f"bridge >= {TARGET_RATIO} x a bare paho subscriber")

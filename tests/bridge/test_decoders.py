@@ -1,3 +1,4 @@
+import hashlib
 import json
 import tomllib
 
@@ -6,7 +7,7 @@ import pytest
 from tankeco import reasons
 from tankeco.bridge.ingest import Ingestor, Message
 from tankeco.bridge.mapping import parse_mapping
-from tankeco.store import Batch
+from tankeco.store import QUARANTINE_KEEP_BYTES, Batch
 from tests.bridge.helpers import NOW_MS, TOPIC, iso, native
 from tests.bridge.test_mapping import EXAMPLE
 
@@ -57,7 +58,9 @@ def test_native_state_rejections_keep_topic_and_raw_bytes(
     b = ingest(ing, TOPIC, payload)
     assert not b.readings
     (q,) = b.quarantine
-    assert (q.reason, q.topic, q.payload, q.received_ms) == (reason, TOPIC, payload, NOW_MS)
+    kept = payload[:QUARANTINE_KEEP_BYTES]  # the whole payload when it is small
+    assert (q.reason, q.topic, q.payload, q.received_ms) == (reason, TOPIC, kept, NOW_MS)
+    assert (q.payload_size, q.payload_sha256) == (len(payload), hashlib.sha256(payload).hexdigest())
 
 
 def test_native_meta_status_manual_events(ing: Ingestor) -> None:

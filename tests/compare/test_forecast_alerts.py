@@ -95,12 +95,39 @@ def test_nitrate_alert_names_the_change_and_the_day():
     assert a.code == "nitrate_will_pass_limit"
     assert "in about 5 days" in a.message
     # at the deadline nitrate is 9.5; a week more at 1/d needs (9.5 + 7 - 10) / 7.5 = 87 %
-    assert "change 90% by day14.5" in a.message
+    # in one go, more than the 50 % a tank takes at once (issue 11, point 3: it said
+    # "change 90%"); now a series of daily changes of at most 50 % (9.5 -> 5.75 -> ...).
+    assert "change 50% by day14.5" in a.message and "90%" not in a.message
     assert alerts.water_change_countdown_d(fc) == pytest.approx(5.0 + 1 / 24, abs=0.05)
     over = alerts.nitrate(_fake_forecast(no3 + 10), lambda d: "x")
     assert over[0].code == "nitrate_above_limit" and "today" in over[0].message
     assert alerts.nitrate(_fake_forecast(np.full(48, 3.0)), lambda d: "x") == []
     assert math.isinf(alerts.water_change_countdown_d(_fake_forecast(np.full(48, 3.0))))
+
+
+def test_change_series_never_exceeds_the_safe_single_change():
+    """20 mg N/L, tap 2, rising 0.5/d, limit 10: one change would be 75 % (the test below).
+
+    Hand calculation with c' = c - f (c - tap) and +0.5 a day between changes, target
+    10 - 0.5 * 7 = 6.5: 50 % -> 11.0; +0.5 = 11.5; need (11.5-6.5)/9.5 = 53 % -> 50 %
+    -> 6.75; +0.5 = 7.25; need (7.25-6.5)/5.25 = 14.3 % -> 15 % -> 6.4625 <= 6.5.
+    """
+    s = alerts.change_series(20.0, 0.5, 2.0, 10.0, 7.0)
+    assert s.fractions == (0.5, 0.5, 0.15)
+    assert s.after_mg_l == pytest.approx((11.0, 6.75, 6.4625))
+    assert s.enough
+    assert max(alerts.change_series(80.0, 2.0, 2.0, 10.0).fractions) <= 0.5
+    assert max(alerts.change_series(20.0, 0.5, 2.0, 10.0, max_fraction=0.3).fractions) <= 0.3
+    text = s.describe("today")
+    assert text.startswith("change 50% today, then 50% and 15% on the next 2 days")
+
+
+def test_nitrate_far_above_the_limit_gets_a_series_not_90_percent():
+    """The dashboard said "nitrate 29.2 mg N/L is above the limit now - change 90% today"."""
+    fc = _fake_forecast(np.full(48, 29.2))
+    (a,) = alerts.nitrate(fc, lambda d: "x")
+    assert a.code == "nitrate_above_limit"
+    assert "90%" not in a.message and "change 50% today, then" in a.message
 
 
 def test_recommended_fraction_keeps_a_week_of_margin():

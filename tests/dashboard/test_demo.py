@@ -66,6 +66,9 @@ def test_demo_serves_live_readings_and_stops_everything_on_sigterm(tmp_path):
         if broker_port:
             with socket.socket() as s:
                 assert s.connect_ex(("127.0.0.1", broker_port)) != 0
+        # issue 13: the demo's temporary directory (store, broker data) is removed
+        workdir = re.search(r"bridge into sqlite:///(/\S+)/demo\.db", log.read_text())
+        assert workdir and not Path(workdir.group(1)).exists()
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -1,6 +1,7 @@
 """Small stand-ins for the MicroPython modules the node firmware imports.
 
-They model only what the firmware relies on (and how it fails: OSError from the network),
+They model only what the firmware relies on (and how it fails: OSError from the network,
+MQTTException from umqtt),
 so the real firmware code runs unchanged on CPython.
 """
 
@@ -53,31 +54,82 @@ class DS18X20:
         return self.temps.pop(0) if len(self.temps) > 1 else self.temps[0]
 
 
+class MQTTException(Exception):
+    """umqtt.simple's own error: a refused CONNACK (its return code) or a protocol error."""
+
+
+class Socket:
+    """What the firmware does with the client's socket: a timeout, and close."""
+
+    def __init__(self) -> None:
+        self.timeout: float | None = None
+        self.closed = False
+
+    def settimeout(self, seconds: float) -> None:
+        self.timeout = seconds
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class WDT:
+    """machine.WDT: counts feeds."""
+
+    def __init__(self, id: int = 0, timeout: int = 5000) -> None:
+        self.timeout = timeout
+        self.feeds = 0
+
+    def feed(self) -> None:
+        self.feeds += 1
+
+
 class MQTTClient:
-    """Records publishes; ``broker_up`` False makes connect and publish raise OSError."""
+    """Records publishes; ``broker_up`` False makes connect and publish raise OSError.
+
+    ``fail`` (class attribute) makes the named method raise that exception instead, to
+    test each way umqtt.simple fails: ``{"connect": MQTTException(5)}`` is a refused
+    login, ``{"publish": OSError(110, "ETIMEDOUT")}`` a socket timeout.
+    """
 
     broker_up = True
+    fail: dict[str, BaseException] = {}
     instances: list[MQTTClient] = []
 
     def __init__(self, client_id: str, server: str, port: int = 1883, **kw: object) -> None:
         self.client_id, self.server, self.port, self.kw = client_id, server, port, kw
         self.published: list[tuple[str, bytes, bool, int]] = []
         self.will: tuple[str, bytes, bool, int] | None = None
+        self.sock: Socket | None = None
+        self.pings = 0
         MQTTClient.instances.append(self)
+
+    def _maybe_fail(self, method: str) -> None:
+        if method in MQTTClient.fail:
+            raise MQTTClient.fail[method]
+
+    def ping(self) -> None:
+        self._maybe_fail("ping")
+        if not MQTTClient.broker_up:
+            raise OSError(104, "ECONNRESET")
+        self.pings += 1
 
     def set_last_will(self, topic: str, msg: bytes, retain: bool = False, qos: int = 0) -> None:
         self.will = (topic, msg, retain, qos)
 
     def connect(self) -> None:
+        self.sock = Socket()
+        self._maybe_fail("connect")
         if not MQTTClient.broker_up:
             raise OSError(113, "ECONNABORTED")
 
     def publish(self, topic: str, msg: bytes, retain: bool = False, qos: int = 0) -> None:
+        self._maybe_fail("publish")
         if not MQTTClient.broker_up:
             raise OSError(104, "ECONNRESET")
         self.published.append((topic, msg, retain, qos))
 
     def check_msg(self) -> None:
+        self._maybe_fail("check_msg")
         if not MQTTClient.broker_up:
             raise OSError(104, "ECONNRESET")
 
@@ -95,6 +147,7 @@ def modules() -> dict[str, types.ModuleType]:
     machine = types.ModuleType("machine")
     machine.Pin = Pin  # type: ignore[attr-defined]
     machine.ADC = ADC  # type: ignore[attr-defined]
+    machine.WDT = WDT  # type: ignore[attr-defined]
     onewire = types.ModuleType("onewire")
     onewire.OneWire = OneWire  # type: ignore[attr-defined]
     ds18x20 = types.ModuleType("ds18x20")
@@ -102,6 +155,7 @@ def modules() -> dict[str, types.ModuleType]:
     umqtt = types.ModuleType("umqtt")
     simple = types.ModuleType("umqtt.simple")
     simple.MQTTClient = MQTTClient  # type: ignore[attr-defined]
+    simple.MQTTException = MQTTException  # type: ignore[attr-defined]
     umqtt.simple = simple  # type: ignore[attr-defined]
     ntptime = types.ModuleType("ntptime")
     ntptime.settime = lambda: None  # type: ignore[attr-defined]

@@ -44,6 +44,7 @@ def fw(monkeypatch: pytest.MonkeyPatch) -> Iterator[types.ModuleType]:
     sys.modules.pop("main", None)
     fakes.MQTTClient.broker_up = True
     fakes.MQTTClient.instances = []
+    fakes.MQTTClient.fail = {}
     node_mod = importlib.import_module("tankeco_node")
     monkeypatch.setattr(node_mod, "sleep_ms", lambda ms: None)
     yield node_mod
@@ -167,3 +168,61 @@ def test_calibration_helpers(fw: types.ModuleType) -> None:
 def test_iso_time_format(fw: types.ModuleType) -> None:
     assert fw.iso_utc(1_795_686_717.512) == "2026-11-26T09:51:57.512Z"
     assert fw.iso_utc(1_795_686_717.9996) == "2026-11-26T09:51:58.000Z"
+
+
+@pytest.mark.parametrize(
+    "method,error",
+    [
+        ("connect", fakes.MQTTException(5)),  # CONNACK "not authorised"
+        ("connect", OSError(110, "ETIMEDOUT")),  # socket timeout while connecting
+        ("publish", fakes.MQTTException(1)),
+        ("publish", OSError(110, "ETIMEDOUT")),
+        ("check_msg", fakes.MQTTException(2)),
+        ("ping", OSError(104, "ECONNRESET")),
+    ],
+)
+def test_every_network_failure_only_takes_the_node_offline(
+    fw: types.ModuleType, method: str, error: BaseException
+) -> None:
+    """Issue 13, point 10. Before: an MQTTException (only OSError was caught) ended the loop."""
+    node = make_node(fw, keepalive_s=60)
+    node.step()
+    fakes.MQTTClient.fail = {method: error}
+    if method == "connect":
+        node.disconnect()  # the broker went away: the next loop reconnects
+    if method == "ping":
+        node.last_sent_ms -= 31_000  # a ping is due
+        node.keepalive()  # must not raise
+    else:
+        for _ in range(3):
+            node.step()  # must not raise
+    assert not node.connected and node.errors >= 1
+    fakes.MQTTClient.fail = {}
+    node.step()
+    assert node.connected  # back by itself on the next loop
+    old = [c for c in fakes.MQTTClient.instances[:-1] if c.sock is not None]
+    assert all(c.sock.closed for c in old)  # failed sockets are closed, not leaked
+
+
+def test_sockets_time_out_and_a_quiet_node_pings(fw: types.ModuleType) -> None:
+    node = make_node(fw, socket_timeout_s=7, keepalive_s=60)
+    node.step()
+    client = fakes.MQTTClient.instances[-1]
+    assert client.sock.timeout == 7
+    assert client.kw["keepalive"] == 60
+    pings = client.pings
+    node.keepalive()
+    assert client.pings == pings  # just sent readings: no ping needed
+    node.last_sent_ms -= 31_000  # half the keepalive without sending
+    node.keepalive()
+    assert client.pings == pings + 1
+
+
+def test_the_watchdog_is_fed_every_loop_and_every_second_of_sleep(fw: types.ModuleType) -> None:
+    node = make_node(fw, watchdog_ms=30_000)
+    assert isinstance(node.wdt, fakes.WDT) and node.wdt.timeout == 30_000
+    node.step()
+    after_step = node.wdt.feeds
+    assert after_step >= 2
+    node.sleep(5_500)  # sleep_ms is a no-op in the tests: 6 chunks of at most 1 s
+    assert node.wdt.feeds == after_step + 6

@@ -3,6 +3,10 @@
 A hole becomes a 0.1 mm long pipe of the hole's bore with minor loss 1/Cd^2 into a
 reservoir at head 0 (checked in wntr 1.5: emitters only work in EPANET, leaks only in the
 WNTR simulator); a fixed-flow pump becomes a negative demand at its outlet.
+
+EPANET's VISCOSITY option is relative to its internal base, 1.1e-5 ft^2/s
+(``#define VISCOS 1.1E-5``, "kinematic viscosity of water @ 20 deg C (sq ft/sec)", in
+EPANET 2.2's ``src/types.h``), i.e. 1.0219e-6 m^2/s, not to 1e-6 m^2/s.
 """
 
 from __future__ import annotations
@@ -13,6 +17,9 @@ import wntr
 from tankeco.hydraulics.network import Network
 
 HOLE_PIPE_LENGTH_M = 1e-4
+
+#: EPANET's reference kinematic viscosity, 1.1e-5 ft^2/s in m^2/s
+EPANET_VISCOSITY_BASE_M2_S = 1.1e-5 * 0.3048**2
 
 
 def epanet_hole_flows_l_h(net: Network, headloss: str, workdir) -> np.ndarray:
@@ -30,7 +37,7 @@ def build(net: Network, headloss: str) -> wntr.network.WaterNetworkModel:
     wn.options.hydraulic.headloss = "H-W" if headloss == "hazen-williams" else "D-W"
     wn.options.hydraulic.accuracy = 1e-6
     wn.options.hydraulic.trials = 500
-    wn.options.hydraulic.viscosity = net.fluid.nu_m2_s / 1.0e-6
+    wn.options.hydraulic.viscosity = net.fluid.nu_m2_s / EPANET_VISCOSITY_BASE_M2_S
     wn.options.time.duration = 0
     for i, n in enumerate(net.nodes):
         demand = float(-c.demand_m3_s[i])

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tankeco.errors import ConvergenceError, UserError
 from tankeco.hydraulics.analysis import analyse
 from tankeco.hydraulics.layout_file import load_layout, parse_layout
 from tankeco.hydraulics.solver import HydraulicsError, SolveOptions, Solver
@@ -105,6 +106,10 @@ BAD = {
         "length_cm",
     ),
     "pump_cannot_lift": (BASE.replace('outlet = "P"', 'outlet = "P"\nlift_m = 1.5'), "lift"),
+    "overlapping_holes": (
+        BASE.replace("hole_spacing_cm = 5", "hole_spacing_cm = 0.3") + "[hole]\ndiameter_mm = 6\n",
+        "overlaps",
+    ),
     "unknown_fitting": (
         BASE.replace('name = "A"', 'name = "A"\nfitting = "bellow"'),
         "unknown fitting",
@@ -128,8 +133,71 @@ def test_base_of_bad_cases_is_valid():
     assert len(parse_layout(BASE).network().holes) > 0
 
 
-def test_non_convergence_is_a_one_line_user_error():
+def test_non_convergence_is_a_one_line_model_error_not_the_users():
     net = load_layout(SEED).network()
     with pytest.raises(HydraulicsError) as info:
         Solver(net, SolveOptions(max_iterations=1)).solve()
     assert "did not converge" in str(info.value) and "\n" not in str(info.value)
+    assert isinstance(info.value, ConvergenceError) and not isinstance(info.value, UserError)
+
+
+def test_compare_ranks_by_the_stated_metric():
+    ring = ROOT / "sims" / "layouts" / "ring.toml"
+    poor = ROOT / "sims" / "layouts" / "poor_one_end.toml"
+    proc = _run("compare", str(poor), str(SEED), str(ring), "--json")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert "under-flowed bed area" in data["ranking"]
+    rows = sorted(data["layouts"].values(), key=lambda s: s["rank"])
+    keys = [(round(s["low_flow_area_share"], 3), s["cv"]) for s in rows]
+    assert keys == sorted(keys)
+    text = _run("compare", str(poor), str(SEED), str(ring)).stdout
+    assert text.splitlines()[0].startswith("ranked by under-flowed bed area")
+
+
+def test_tune_lists_every_candidate_it_could_not_evaluate(tmp_path):
+    """Holes up to 14 mm in 12 mm rungs: the too-wide ones are listed with the reason."""
+    out = tmp_path / "best.toml"
+    proc = _run(
+        "tune",
+        str(SEED),
+        "--vary",
+        "hole.diameter_mm=3:14",
+        "--samples",
+        "12",
+        "--series",
+        "any",
+        "--out",
+        str(out),
+    )
+    assert proc.returncode == 0, proc.stderr
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("not evaluated:")]
+    summary = next(ln for ln in proc.stdout.splitlines() if ln.startswith("evaluated "))
+    evaluated = int(summary.split()[1])
+    assert len(lines) + evaluated == 12 and lines
+    assert all("inner diameter" in ln for ln in lines)
+    assert f"({len(lines)} could not be evaluated" in summary
+    assert "over the start layout" in proc.stdout
+
+
+def test_tune_prescribes_standard_drills_and_pipes(tmp_path):
+    out = tmp_path / "best.toml"
+    proc = _run(
+        "tune",
+        str(SEED),
+        "--vary",
+        "hole.diameter_mm=3:6",
+        "--vary",
+        "pipe.header_diameter_mm=12:22",
+        "--samples",
+        "10",
+        "--series",
+        "metric",
+        "--out",
+        str(out),
+    )
+    assert proc.returncode == 0, proc.stderr
+    best = load_layout(out)
+    assert best.hole.diameter_mm in (3.0, 3.5, 4.0, 4.5, 5.0, 5.5, 6.0)
+    assert round(best.pipe.header_diameter_mm, 6) in (13.6, 17.0, 21.2)
+    assert "mm drill" in proc.stdout and "PVC-U d" in proc.stdout

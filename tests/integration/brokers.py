@@ -2,7 +2,8 @@
 
 The system broker on 127.0.0.1:1883 belongs to the machine and is never stopped; tests
 that need to take the broker down, or need auth or TLS, start their own here on a free
-port, with persistence on so queued QoS 1 messages survive a restart like in production.
+port, from the shipped configuration (persistence on, so queued QoS 1 messages survive a
+restart like in production).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import subprocess
 import time
 from pathlib import Path
 
+from tankeco.bridge.broker import mosquitto_conf_for
 from tests.needs import missing
 
 MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
@@ -45,23 +47,21 @@ class Mosquitto:
         self.port = free_port()
         self.conf = self.dir / "mosquitto.conf"
         self.log = self.dir / "mosquitto.log"
-        self.conf.write_text(
-            f"""# throwaway test broker
-user {getpass.getuser()}
-listener {self.port} 127.0.0.1
-allow_anonymous {"true" if allow_anonymous else "false"}
-persistence true
-persistence_location {self.dir}/
-autosave_interval 1
-max_queued_messages 0
-max_inflight_messages 0
+        # The shipped configuration (tankeco/data/mosquitto.conf), as the demo uses it:
+        # the tests prove what keepers install, not settings of their own.
+        text = mosquitto_conf_for(
+            self.port,
+            self.dir,
+            f"""user {getpass.getuser()}
 log_dest file {self.log}
 log_type error
 log_type warning
 {extra}
 """,
-            encoding="utf-8",
         )
+        if not allow_anonymous:
+            text = text.replace("\nallow_anonymous true", "\nallow_anonymous false")
+        self.conf.write_text(text, encoding="utf-8")
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property

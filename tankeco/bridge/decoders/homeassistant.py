@@ -93,6 +93,10 @@ class Registry:
                 return e
         return None
 
+    def knows_config(self, topic: str) -> bool:
+        """Whether the config on ``topic`` was claimed by the mapping and is in use."""
+        return topic in self._config_to_state
+
     def on_config(
         self, topic: str, payload: bytes, max_bytes: int = MAX_PAYLOAD_BYTES
     ) -> list[str]:
