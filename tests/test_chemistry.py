@@ -453,3 +453,27 @@ def test_shapes(name: str) -> None:
     column = {k: np.array(SAMPLES[k][:2]) for k in keys}
     column[keys[0]] = np.array(SAMPLES[keys[0]])[:, None]
     assert np.shape(call(column)) == ((3, 2) if len(keys) > 1 else (3, 1))
+
+
+def test_cardinal_temperature_model_has_an_optimum_and_limits():
+    """Rosso et al. (1993) CTMI: 1 at the optimum, 0 at and beyond the limits, and the
+    nitrifiers' default cardinal temperatures no longer make them faster at 40 °C than at
+    their optimum (a pure Arrhenius term made AOB 2.8x faster at 40 than at 25 °C)."""
+    from tankeco.chemistry.temperature import cardinal_temperature_factor
+    from tankeco.scenario.params import defaults
+
+    assert cardinal_temperature_factor(35.0, 0.0, 35.0, 45.0) == pytest.approx(1.0)
+    assert cardinal_temperature_factor([0.0, 45.0, 50.0, -3.0], 0.0, 35.0, 45.0).tolist() == [
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+    ]
+    p = defaults()
+    for g in ("aob", "nob"):
+        card = (p[f"t_min_{g}_c"], p[f"t_opt_{g}_c"], p[f"t_max_{g}_c"])
+        f25, f40 = (float(cardinal_temperature_factor(t, *card)) for t in (25.0, 40.0))
+        assert f40 < 1.2 * f25
+        assert float(cardinal_temperature_factor(card[1] + 5.0, *card)) < 1.0
+    with pytest.raises(ValueError):
+        cardinal_temperature_factor(20.0, 30.0, 25.0, 40.0)

@@ -39,6 +39,8 @@ CASES: list[tuple[str, list[str], list[str], list[str]]] = [
     ("simulate-usage", ["simulate", "--dayz", "3"], ["--dayz"], []),
     # params
     ("params-none", ["params", "zzzz"], ["zzzz", "allowed"], []),
+    # model
+    ("model-nothing", ["model"], ["--matrix", "allowed"], []),
     # bridge
     (
         "bridge-status-missing",

@@ -119,3 +119,49 @@ def theta_from_activation_energy(
     ref_k = np.asarray(ref_temp_c, dtype=np.float64) + KELVIN_OFFSET
     ea = np.asarray(activation_energy_j_mol, dtype=np.float64)
     return _out(np.exp(ea / (GAS_CONSTANT_J_MOL_K * ref_k**2)))
+
+
+def cardinal_temperature_factor(
+    temp_c: ArrayLike, t_min_c: ArrayLike, t_opt_c: ArrayLike, t_max_c: ArrayLike
+) -> FloatOrArray:
+    """Growth-rate factor with an optimum and a decline: the cardinal temperature model
+    with inflection (CTMI), 1 at the optimum and 0 at and beyond the two limits.
+
+    .. math::
+
+        \\phi(T) = \\frac{(T - T_{max})(T - T_{min})^2}
+        {(T_{opt} - T_{min})\\left[(T_{opt} - T_{min})(T - T_{opt})
+        - (T_{opt} - T_{max})(T_{opt} + T_{min} - 2T)\\right]}
+
+    for :math:`T_{min} < T < T_{max}`, else 0.  Why not theta: an exponential has no
+    optimum, so it makes nitrifiers ever faster up to a temperature that kills them.
+
+    Parameters
+    ----------
+    temp_c : array-like
+        Water temperature, °C.
+    t_min_c, t_opt_c, t_max_c : array-like
+        Cardinal temperatures, °C, with ``t_min_c < t_opt_c < t_max_c``.
+
+    Returns
+    -------
+    Factor in [0, 1]; divide by its value at the reference temperature to carry a rate
+    given there to ``temp_c``.
+
+    References
+    ----------
+    Rosso, L., Lobry, J. R. & Flandrois, J. P. (1993) An unexpected correlation between
+    cardinal temperatures of microbial growth highlighted by a new model. J. Theor. Biol.
+    162:447-463 (eq. 5).
+    """
+    t = np.asarray(temp_c, dtype=np.float64)
+    lo = np.asarray(t_min_c, dtype=np.float64)
+    opt = np.asarray(t_opt_c, dtype=np.float64)
+    hi = np.asarray(t_max_c, dtype=np.float64)
+    if np.any(lo >= opt) or np.any(opt >= hi):
+        raise ValueError("cardinal temperatures must satisfy t_min < t_opt < t_max")
+    num = (t - hi) * (t - lo) ** 2
+    den = (opt - lo) * ((opt - lo) * (t - opt) - (opt - hi) * (opt + lo - 2.0 * t))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        phi = np.where((t > lo) & (t < hi), num / den, 0.0)
+    return _out(np.clip(phi, 0.0, 1.0))

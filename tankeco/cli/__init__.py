@@ -33,6 +33,7 @@ from tankeco.errors import ModelError, UserError
 COMMAND_MODULES: tuple[str, ...] = (
     "tankeco.cli.cmd_simulate",
     "tankeco.cli.cmd_params",
+    "tankeco.cli.cmd_model",
     "tankeco.cli.cmd_bridge",
     "tankeco.cli.cmd_log",
     "tankeco.cli.cmd_export",
@@ -51,6 +52,7 @@ tankeco: aquarium ecosystem simulator and monitor.
   tankeco simulate --days 90          forecast the nitrogen cycle of the seed tank
   tankeco simulate my_tank.toml       ... of your own tank (copy sims/seed_tank.toml)
   tankeco params                      every model parameter with unit, default and source
+  tankeco model --matrix              the Petersen matrix: processes, components, rates
   tankeco layout show LAYOUT.toml     per-hole flow and uniformity of a filter pipe layout
   tankeco plan water-changes          schedules that keep the limits, and their risk
   tankeco sweep --vary KEY=LOW:HIGH   many runs at once (locally or on Dask) to Parquet

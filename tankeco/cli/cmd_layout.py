@@ -342,6 +342,7 @@ def run_simulate(args: argparse.Namespace) -> int:
         "bed_do_min_mg_l",
         "denitrified_n_mg",
         "no3_n_end_mg_l",
+        "nitrification_capacity_bed_mg_n_d",
         "nitrification_capacity_mg_n_d",
     )
     if args.json:
@@ -354,7 +355,7 @@ def run_simulate(args: argparse.Namespace) -> int:
         width = max(len(n) for n, _ in runs)
         print(
             f"{'layout':<{width}}  pump L/h  zones L/h (min-max)  anoxic zone-d  bed O2 min"
-            "  N2 lost g  NO3-N end  nitrif. capacity mg N/d"
+            "  N2 lost g  NO3-N end  capacity mg N/d: bed  tank"
         )
         for n, r in runs:
             s = r.summary
@@ -363,7 +364,8 @@ def run_simulate(args: argparse.Namespace) -> int:
                 f"{n:<{width}}  {s['pump_flow_l_h']:8.0f}  {min(q):8.0f}-{max(q):<9.0f}"
                 f"  {s['anoxic_zone_days']:13.1f}  {s['bed_do_min_mg_l']:10.2f}"
                 f"  {s['denitrified_n_mg'] / 1000:9.2f}  {s['no3_n_end_mg_l']:9.1f}"
-                f"  {s['nitrification_capacity_mg_n_d']:8.0f}"
+                f"  {s['nitrification_capacity_bed_mg_n_d']:20.0f}"
+                f"  {s['nitrification_capacity_mg_n_d']:4.0f}"
             )
     if args.png:
         from tankeco.io.layout_report import plot_layout_runs

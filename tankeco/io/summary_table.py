@@ -79,8 +79,10 @@ def format_summary(results: Results, elapsed_s: float | None = None, compile_s: 
     )
     rows.append(
         (
-            "bed nitrification capacity",
-            f"{s['nitrification_capacity_mg_n_d'] / 1000:.1f} g N/d",
+            "nitrification capacity",
+            f"{s['nitrification_capacity_mg_n_d'] / 1000:.2f} g N/d",
+            f"steady, TAN held at {s['nitrification_capacity_tan_mg_l']:g} mg/L; the bed alone "
+            f"{s['nitrification_capacity_bed_mg_n_d'] / 1000:.1f} g N/d with O2 to spare; "
             f"lowest porosity {s['bed_porosity_min']:.3f}",
         )
     )

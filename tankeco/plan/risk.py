@@ -7,7 +7,14 @@ makes the schedules' risks comparable with few draws):
 * **kinetics** - the parameters in :data:`KINETIC_PARAMETERS`, each drawn inside its
   range in :mod:`tankeco.scenario.params` from a triangular distribution with its mode at the
   default, on the logarithm of the value where the range is positive (rates and
-  half-saturation constants are known to within factors, not within milligrams);
+  half-saturation constants are known to within factors, not within milligrams), and
+  **conditioned on the tank being cycled**: a draw is kept only if the bed's steady film
+  (:mod:`tankeco.sim.biofilm`) carries the tank's mean load with ammonia and nitrite
+  below a kit's first colour step (``CYCLED_MG_L``), as the keeper of a mature tank
+  reads them; others are drawn again (rejection sampling, so the kept draws follow the
+  prior restricted to what the tank is observed to do).  Without this, draws of slow
+  growth and fast decay describe a bed that could never have cycled, and every schedule
+  looked risky;
 * **feeding** - every feeding's amount lognormal around the portion written in the
   scenario, coefficient of variation ``mc_feed_cv``;
 * **a missed water change** - each scheduled change skipped with probability
@@ -38,12 +45,16 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from tankeco.errors import UserError
 from tankeco.plan.limits import WaterLimits
 from tankeco.scenario.loading import apply_overrides
 from tankeco.scenario.params import PARAMETERS
 from tankeco.scenario.schema import RandomOutages
+from tankeco.scenario.thresholds import CYCLED_MG_L
 from tankeco.sim import schedule as sched
+from tankeco.sim.biofilm import film_kinetics, water_factors
 from tankeco.sim.ensemble import Member, run_ensemble
+from tankeco.sim.petersen import C
 from tankeco.sim.schedule import record_schedule
 
 #: kinetic parameters drawn in every Monte Carlo draw
@@ -93,10 +104,51 @@ class RiskResult:
 
 
 @dataclass(frozen=True)
+class CycledTank:
+    """What a draw must reproduce: the tank's mean TAN load per m2 of pebble (g N/m2/d),
+    at its temperature, in air-saturated tap water."""
+
+    load_g_m2_d: float
+    temp_c: float
+    o2_mg_l: float
+    tap_ph: float
+    tap_alk_mg_l_caco3: float
+
+    @classmethod
+    def of(cls, scenario) -> CycledTank:
+        from tankeco.sim.engine import Tank
+
+        tank = Tank(scenario, 1e-6)
+        n_feed, _, _ = tank.daily_loads()
+        load_mg_d = n_feed + tank.dosing_n_mg_d()
+        media_m2 = float(tank.geo.zone_media_area_m2.sum())
+        return cls(
+            load_mg_d / 1000.0 / media_m2,
+            tank.temp_c,
+            float(tank.tap_mg_l[C.O2]),
+            float(scenario.tap.ph),
+            float(scenario.tap.alk_mg_l_caco3),
+        )
+
+    def agrees_with(self, params: dict[str, float]) -> bool:
+        """True if a bed with these parameters holds TAN and nitrite below the kit's first
+        step at steady state under the tank's load."""
+        f_aob, f_nob = water_factors(params, self.tap_ph, self.tap_alk_mg_l_caco3, CYCLED_MG_L)
+        film = film_kinetics(params, self.temp_c, f_aob, f_nob)
+        tan, no2, _, _ = film.steady(self.load_g_m2_d, self.o2_mg_l)
+        return tan < CYCLED_MG_L and no2 < CYCLED_MG_L
+
+
+#: draws tried for one accepted draw before the prior is declared inconsistent
+MAX_TRIES = 1000
+
+
+@dataclass(frozen=True)
 class Draw:
     """Everything random about one draw, shared by all schedules."""
 
     params: dict[str, float]
+    tries: int  # kinetic draws made until one agreed with a cycled tank
     feed_factors: list[np.ndarray]  # per feed routine, per feeding (in order)
     missed: np.ndarray  # per water change (in order): True = skipped
     outage_seed: int
@@ -110,7 +162,13 @@ def _triangular(rng: np.random.Generator, low: float, mode: float, high: float) 
 
 
 def draw(
-    seed: int, index: int, scenario, days: float, min_interval_d: float, p: dict[str, float]
+    seed: int,
+    index: int,
+    scenario,
+    days: float,
+    min_interval_d: float,
+    p: dict[str, float],
+    cycled: CycledTank | None = None,
 ) -> Draw:
     """The ``index``-th draw of the Monte Carlo seeded with ``seed``.
 
@@ -126,12 +184,25 @@ def draw(
         Shortest change interval among the schedules (how many changes to draw).
     p : dict
         Resolved parameters (the ``mc_*`` values).
+    cycled : CycledTank, optional
+        Keep only kinetics under which this tank is cycled (see the module notes).
     """
     rng = np.random.default_rng([seed, index])
-    params = {}
-    for name in KINETIC_PARAMETERS:
-        par = PARAMETERS[name]
-        params[name] = _triangular(rng, par.low, par.default, par.high)
+    tries = 0
+    while tries < MAX_TRIES:
+        tries += 1
+        params = {}
+        for name in KINETIC_PARAMETERS:
+            par = PARAMETERS[name]
+            params[name] = _triangular(rng, par.low, par.default, par.high)
+        if cycled is None or cycled.agrees_with({**p, **params}):
+            break
+    else:
+        raise UserError(
+            f"risk: none of {MAX_TRIES} draws of the kinetic parameters describes a cycled "
+            f"bed under this tank's load ({cycled.load_g_m2_d:.3g} g N/m2/d); allowed: a "
+            "tank whose bed can carry its load (check the stock, feeding and bed)"
+        )
     cv = p["mc_feed_cv"]
     sigma2 = math.log1p(cv * cv)
     factors = [
@@ -139,7 +210,7 @@ def draw(
         for f in scenario.feeds
     ]
     missed = rng.random(math.ceil(days / min_interval_d) + 2) < p["mc_missed_change_probability"]
-    return Draw(params, factors, missed, int(rng.integers(0, 2**31 - 1)))
+    return Draw(params, tries, factors, missed, int(rng.integers(0, 2**31 - 1)))
 
 
 def _schedule_scenario(scenario, spec: ScheduleSpec, zones: int):
@@ -226,7 +297,8 @@ def monte_carlo(
     days = float(scenario.simulation.days if days is None else days)
     p = scenario.parameters
     min_interval = min(s.interval_d for s in schedules)
-    draws = [draw(seed, j, scenario, days, min_interval, p) for j in range(n_draws)]
+    cycled = CycledTank.of(scenario)
+    draws = [draw(seed, j, scenario, days, min_interval, p, cycled) for j in range(n_draws)]
     members, keys, missed = [], [], []
     for k, spec in enumerate(schedules):
         base = _schedule_scenario(scenario, spec, zones)
@@ -244,6 +316,7 @@ def monte_carlo(
         table[f"breaks_{col}"] = breaks[col].to_numpy()
     table["breaks_any"] = breaks.any(axis=1).to_numpy()
     table["missed_changes"] = missed
+    table["kinetic_tries"] = [draws[j].tries for _, j in keys]
     for name in KINETIC_PARAMETERS:
         table[name] = [draws[j].params[name] for _, j in keys]
     rows = []

@@ -85,18 +85,6 @@ _TABLE: tuple[Parameter, ...] = (
         "true yield: 0.15 in Table 8-14 (transcription); Blackburne et al. (2007) measured 0.14",
     ),
     Parameter(
-        "theta_aob",
-        1.072,
-        "-",
-        1.0,
-        1.15,
-        ME5,
-        "Arrhenius factor of AOB growth, rate(T) = rate20 * theta**(T-20). 1.072 is the value "
-        "quoted for Table 8-14 (not read in the book) and equals Ea ~50 kJ/mol near 20 °C; "
-        "Vannecke & Volcke (2015) use Ea 68 kJ/mol, i.e. theta ~1.10. Nitrifying biofilms show "
-        "lower apparent theta, 1.024-1.026 (Nemeth et al. 2023 Front. Microbiol. 14:1114647).",
-    ),
-    Parameter(
         "ki_fa_aob_mg_l",
         50.0,
         "mg NH3/L",
@@ -165,15 +153,6 @@ _TABLE: tuple[Parameter, ...] = (
         ME5,
         "true yield; NOB value of Table 8-14 not verified. Blackburne et al. (2007) Water "
         "Environ. Res. 79:2437 measured 0.072 g VSS/g N for a Nitrobacter enrichment.",
-    ),
-    Parameter(
-        "theta_nob",
-        1.06,
-        "-",
-        1.0,
-        1.15,
-        "Vannecke & Volcke (2015) Biotechnol. Bioeng., doi:10.1002/bit.25680, appendix A1",
-        "Ea(NOB) = 44 kJ/mol; theta = exp(Ea/(R T^2)) = 1.063 at 20 °C",
     ),
     Parameter(
         "ki_fa_nob_mg_l",
@@ -245,31 +224,138 @@ _TABLE: tuple[Parameter, ...] = (
         "over pH 5.0-9.0 nitrification efficiency rose 13 % per pH unit; applied here as a "
         "linear fall below the optimum, clipped at 0",
     ),
+    # --- temperature response of the nitrifiers (cardinal temperatures, Rosso et al. 1993)
     Parameter(
-        "biofilm_capacity_g_vss_m2",
-        0.15,
-        "g VSS/m2",
-        0.01,
-        50.0,
-        "calibrated: the bed's most ammonia oxidised per m2 of pebble, mu_max_aob(25 C) / "
-        "y_aob x capacity = 1.27 g N/m2/d, equals Speece (1973) fixed-film nitrification "
-        "0.05368 T - 0.0859 g N/m2/d at 25 C (as quoted, not read; also 0.9 vs 0.99 at 20 C)",
-        "logistic cap on nitrifier growth; stands in for the diffusion limit of a real "
-        "biofilm, which a bulk Monod model does not have",
+        "t_min_aob_c",
+        0.0,
+        "°C",
+        -10.0,
+        10.0,
+        "estimate: the CTMI's extrapolated zero-growth temperature; ammonia oxidisers grow "
+        "down to 4-5 °C (Nitrosomonas cryotolerans, Jones et al. 1988, as quoted in an ISME "
+        "J. article, doi:10.1038/ismej.2016.179)",
+        "with t_opt 35 and t_max 45 the factor rises 1.09x per °C between 15 and 25 °C, the "
+        "theta of Vannecke & Volcke's Ea 68 kJ/mol (theta_from_activation_energy: 1.10)",
+    ),
+    Parameter(
+        "t_opt_aob_c",
+        35.0,
+        "°C",
+        25.0,
+        42.0,
+        "US EPA (1993) Manual: Nitrogen Control, EPA/625/R-93/010, as quoted: optimum 35 °C "
+        "for Nitrosomonas (not read); pure AOB cultures ~30 °C (Jiang & Bakken 1999, as "
+        "quoted in doi:10.1038/ismej.2016.179)",
+        "rate multiplier mu(T) = mu20 * phi(T) / phi(20), phi the CTMI",
+    ),
+    Parameter(
+        "t_max_aob_c",
+        45.0,
+        "°C",
+        36.0,
+        55.0,
+        "estimate: growth of most AOB strains stops above 40-45 °C (no measured CTMI found)",
+        "",
+    ),
+    Parameter(
+        "t_min_nob_c",
+        0.0,
+        "°C",
+        -10.0,
+        10.0,
+        "estimate, as t_min_aob_c",
+        "",
+    ),
+    Parameter(
+        "t_opt_nob_c",
+        32.0,
+        "°C",
+        25.0,
+        42.0,
+        "estimate: US EPA (1993), as quoted, gives 35-42 °C for Nitrobacter (not read); "
+        "aquarium NOB are Nitrospira (Hovanec et al. 1998), reported as more heat-sensitive; "
+        "no CTMI found",
+        "",
+    ),
+    Parameter(
+        "t_max_nob_c",
+        42.0,
+        "°C",
+        35.0,
+        55.0,
+        "estimate, as t_opt_nob_c",
+        "",
+    ),
+    # --- the biofilm (tankeco.sim.biofilm; docs/biofilm.md) ---------------------------
+    Parameter(
+        "x_film_g_vss_m3",
+        650.0,
+        "g VSS/m3",
+        100.0,
+        50000.0,
+        "calibrated: with the film diffusivities below, the oxygen-limited areal rate of a "
+        "steady film at 25 °C, air-saturated water and non-limiting TAN is Speece's (1973) "
+        "0.05368 T - 0.0859 = 1.26 g N/m2/d (tests/sim/test_biofilm.py)",
+        "active nitrifier biomass per volume of film. Whole films hold 10000-40000 g VSS/m3 "
+        "(Rittmann & McCarty 2001, as quoted); nitrifiers are a small part of an aquarium "
+        "film, and the value also absorbs the diffusion layer the model leaves out",
+    ),
+    Parameter(
+        "d_tan_m2_s",
+        1.957e-9,
+        "m2/s",
+        1e-10,
+        1e-8,
+        "CRC Handbook of Chemistry and Physics: NH4+ diffusion coefficient at infinite "
+        "dilution, 25 °C, 1.957e-9 m2/s",
+        "in water; the film's is film_diffusivity_ratio times this",
+    ),
+    Parameter(
+        "d_no2_m2_s",
+        1.912e-9,
+        "m2/s",
+        1e-10,
+        1e-8,
+        "CRC Handbook of Chemistry and Physics: NO2- diffusion coefficient at infinite "
+        "dilution, 25 °C, 1.912e-9 m2/s",
+        "",
+    ),
+    Parameter(
+        "film_diffusivity_ratio",
+        0.8,
+        "-",
+        0.2,
+        1.0,
+        "Williamson & McCarty (1976) J. Water Pollut. Control Fed. 48:281, as quoted in "
+        "Rittmann & McCarty (2001): D_f / D = 0.8 for small solutes in nitrifying films",
+        "applied to TAN, nitrite and oxygen alike",
+    ),
+    Parameter(
+        "b_detach_d",
+        0.05,
+        "1/d",
+        0.0,
+        0.5,
+        "estimate: Rittmann (1982) Biotechnol. Bioeng. 24:501 gives b_det = 0.0842 "
+        "sigma^0.58 /d (sigma the shear stress in dyn/cm2), as quoted in Rittmann & McCarty "
+        "(2001), not read; a slow up-flow bed has sigma well below 1 dyn/cm2",
+        "biofilm lost by shear, to organic waste in the zone; with decay it sets the steady "
+        "biomass m = Y J / (b + b_det)",
     ),
     Parameter(
         "seed_aob_mg_vss_m2",
-        0.05,
+        0.01,
         "mg VSS/m2",
         1e-6,
         100.0,
-        "calibrated: fishless cycling completes in 3-7 weeks (hobby start-up reports; "
-        "no published figure checked)",
-        "inoculum on new media (start.state = 'new')",
+        "calibrated: sims/fishless_cycling.toml completes its cycle on day 30, inside the 3-7 "
+        "weeks of hobby start-up reports (no published figure checked)",
+        "inoculum on new media (start.state = 'new'); the earlier 0.05 cycles in 19 days in "
+        "the biofilm formulation",
     ),
     Parameter(
         "seed_nob_mg_vss_m2",
-        0.05,
+        0.01,
         "mg VSS/m2",
         1e-6,
         100.0,
@@ -659,13 +745,27 @@ _TABLE: tuple[Parameter, ...] = (
         "N_50 is the half-saturation of the N response of photosynthesis; used here for uptake",
     ),
     Parameter(
-        "k_dic_plant_mg_l",
-        0.5,
+        "co2_compensation_plant_mg_c_l",
+        0.05,
+        "mg C/L",
+        0.0,
+        1.0,
+        "estimate: in pH-drift experiments freshwater macrophytes stop taking up carbon at "
+        "pH 9-11 depending on whether they use bicarbonate (Maberly & Spence 1983 J. Ecol. "
+        "71:705, not read); 0.05 mg C/L of free CO2 (4 umol/L) is pH ~9.2 at 150 mg "
+        "CaCO3/L",
+        "free CO2 below which plants take up no carbon (and so no N): photosynthesis cannot "
+        "push the pH past the compensation point",
+    ),
+    Parameter(
+        "k_co2_plant_mg_c_l",
+        0.1,
         "mg C/L",
         0.01,
-        10.0,
-        "estimate: keeps plant uptake from drawing on inorganic carbon that is not there",
-        "Monod factor on DIC for plant uptake",
+        5.0,
+        "estimate: half-saturation of carbon uptake above the compensation point; same "
+        "order as the compensation point (Maberly & Spence 1983, not read)",
+        "uptake factor (CO2 - comp) / (K + CO2 - comp)",
     ),
     Parameter(
         "plant_o2_per_n",

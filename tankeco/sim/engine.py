@@ -18,13 +18,16 @@ import numpy as np
 
 from tankeco.chemistry.carbonate import dic_from_alk_ph
 from tankeco.chemistry.oxygen import o2_saturation_mg_l
+from tankeco.chemistry.temperature import theta_factor
+from tankeco.errors import ScenarioError
 from tankeco.scenario.params import resolve
 from tankeco.sim import events
+from tankeco.sim.biofilm import film_kinetics, water_factors
 from tankeco.sim.driver import Run
 from tankeco.sim.filterbed import FilterBed
 from tankeco.sim.integrators import Tolerances, make_integrator
 from tankeco.sim.model import Forcing, Geometry, TankModel
-from tankeco.sim.petersen import DISSOLVED, C
+from tankeco.sim.petersen import ALK_PER_N, DISSOLVED, C
 from tankeco.sim.results import Results, build_results
 from tankeco.sim.schedule import record_schedule
 from tankeco.sim.state import Ledger, Samples, TankState
@@ -55,7 +58,6 @@ def _layout_network(scenario):
     """The scenario's pipe network and solver options, or (None, None) for an even split."""
     if scenario.filter.layout is None:
         return None, None
-    from tankeco.errors import ScenarioError
     from tankeco.hydraulics.layout_file import resolve_layout
 
     layout = resolve_layout(scenario.filter.layout)
@@ -199,41 +201,100 @@ class Tank:
             n_waste += n_feed * (uneaten + (1 - uneaten) * p[f"{feed.eaten_by}_faecal_n_fraction"])
         return n_load, cod, n_waste
 
+    def dosing_n_mg_d(self) -> float:
+        """Mean N a cycled tank takes from the scenario's ammonia dosing, mg N/d: in a
+        cycled tank TAN is below the threshold at every check, so every check doses the
+        water column up to the target."""
+        ds = self.scenario.dosing
+        if not ds.enabled:
+            return 0.0
+        return ds.target_tan_mg_l * self.v_nominal_l / ds.interval_d
+
+    def mature_film(self, n_load_mg_d: float) -> tuple[np.ndarray, ...]:
+        """Steady film of every zone for a mean TAN load (mg N/d), split over the zones as
+        the pump's flow is: (TAN, nitrite in g/m3; AOB, NOB in mg per zone).
+
+        Raises ScenarioError when the bed cannot carry the load at steady state (a tank
+        that cannot be mature)."""
+        p, tap = self.p, self.tap_mg_l
+        tap_ph = float(self.scenario.tap.ph)
+        f_aob, f_nob = water_factors(p, tap_ph, tap[C.ALK], max(tap[C.TAN], 0.05))
+        fk = film_kinetics(p, self.temp_c, f_aob, f_nob)
+        media = self.geo.zone_media_area_m2
+        out = np.zeros((4, len(media)))
+        for z, share in enumerate(self.filter.share):
+            load = n_load_mg_d * share / 1000.0 / media[z]
+            out[:, z] = fk.steady(load, tap[C.O2])
+        if not np.all(np.isfinite(out)):
+            raise ScenarioError(
+                "start.state",
+                "mature",
+                f"the bed cannot carry the tank's {n_load_mg_d:.0f} mg N/d at steady state "
+                "(see 'tankeco params' for the film's parameters); start it 'new'",
+            )
+        out[2:] *= 1000.0 * media
+        return out[0], out[1], out[2], out[3]
+
     def _initial_masses(self, forcing: Forcing) -> np.ndarray:
-        """Start state: a new tank (tap water, a trace of nitrifiers) or a mature one
-        (biomass and waste in balance with the mean load, nitrate at its periodic steady
-        state just after a water change)."""
+        """Start state: a new tank (tap water, a trace of nitrifiers) or a mature one:
+        every zone's film at its steady state for the mean load of feeding and dosing
+        (:meth:`mature_film`), waste in balance with the feeding, nitrate at its periodic
+        steady state just after a water change, and alkalinity lower than the tap's by
+        what oxidising that nitrate used (the charge balance: a closed tank keeps
+        ALK - TAN + NO2 + NO3, in equivalents)."""
         sc, p, model = self.scenario, self.p, self.model
         vol = model.volumes_l(forcing)
-        conc = np.tile(self.tap_mg_l, (model.ncompart, 1))
+        tap = self.tap_mg_l
+        conc = np.tile(tap, (model.ncompart, 1))
         mass = conc * vol[:, None]
         mass[:, C.XS_COD] = mass[:, C.XS_N] = 0.0
         media = self.geo.zone_media_area_m2
-        share = self.filter.share
+        alk = None
         if sc.start.state == "new":
             mass[1:, C.AOB] = p["seed_aob_mg_vss_m2"] * media
             mass[1:, C.NOB] = p["seed_nob_mg_vss_m2"] * media
-            tan, no2, no3 = 0.0, 0.0, self.tap_mg_l[C.NO3]
+            tan, no2, no3 = 0.0, 0.0, tap[C.NO3]
         else:
-            n_load, cod_load, n_waste = self.daily_loads()
-            ft = lambda th: th ** (self.temp_c - 20.0)  # noqa: E731
-            b_a = p["b_aob_d"] * ft(p["theta_decay"])
-            b_n = p["b_nob_d"] * ft(p["theta_decay"])
-            mass[1:, C.AOB] = p["y_aob_g_vss_g_n"] * n_load / b_a * share
-            mass[1:, C.NOB] = p["y_nob_g_vss_g_n"] * n_load / b_n * share
-            k_min = p["k_min_d"] * ft(p["theta_min"])
+            n_feed, cod_load, n_waste = self.daily_loads()
+            n_dose = self.dosing_n_mg_d()
+            n_load = n_feed + n_dose
+            tan_z, no2_z, aob_z, nob_z = self.mature_film(n_load)
+            mass[1:, C.AOB] = aob_z
+            mass[1:, C.NOB] = nob_z
+            k_min = p["k_min_d"] * float(theta_factor(self.temp_c, p["theta_min"]))
             deposit = self.model.deposition_share
             mass[1:, C.XS_COD] = cod_load / k_min * deposit
             mass[1:, C.XS_N] = n_waste / k_min * deposit
+            share = self.filter.share
+            tan, no2 = float(tan_z @ share), float(no2_z @ share)
             wc = sc.water_changes
-            tan, no2 = 0.05, 0.02
-            no3 = self.tap_mg_l[C.NO3]
+            no3 = tap[C.NO3]
             if wc.enabled:
                 no3 += (1 - wc.fraction) * n_load * wc.interval_d / (wc.fraction * vol[0])
+            # charge balance: excreted NH3 takes up a proton (+1 eq per N), nitrifying it
+            # releases two (-2): each mg N standing as nitrate cost one equivalent; dosed
+            # ammonium chloride brought its chloride too (-1 eq per N of it)
+            chloride = n_dose / n_load if sc.dosing.chemical == "ammonium_chloride" else 0.0
+            no3_given = no3 if sc.start.no3_n_mg_l is None else sc.start.no3_n_mg_l
+            tan_given = tan if sc.start.tan_mg_l is None else sc.start.tan_mg_l
+            no2_given = no2 if sc.start.no2_n_mg_l is None else sc.start.no2_n_mg_l
+            alk = tap[C.ALK] + ALK_PER_N * (
+                (tan_given - tap[C.TAN])
+                - (no2_given - tap[C.NO2])
+                - (no3_given - tap[C.NO3]) * (1.0 + chloride)
+            )
+            if alk <= 0 and sc.start.alk_mg_l_caco3 is None:
+                raise ScenarioError(
+                    "start.state",
+                    "mature",
+                    f"the tap's alkalinity ({tap[C.ALK]:g} mg/L CaCO3) cannot pay for the "
+                    f"steady nitrate ({no3_given:.1f} mg N/L); give start.alk_mg_l_caco3",
+                )
         if sc.start.alk_mg_l_caco3 is not None:
-            # a tank whose alkalinity has drifted from the tap's, at the tap's pH
             alk = sc.start.alk_mg_l_caco3
-            dic = float(dic_from_alk_ph(alk, sc.tap.ph, self.temp_c, self.tap_mg_l[C.TAN]))
+        if alk is not None:
+            # the carbonate system at the tap's pH with the start's alkalinity
+            dic = float(dic_from_alk_ph(alk, sc.tap.ph, self.temp_c, tap[C.TAN]))
             mass[:, C.ALK] = alk * vol
             mass[:, C.DIC] = dic * vol
         for comp, value, given in (

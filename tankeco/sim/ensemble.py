@@ -156,7 +156,8 @@ def _member_inputs(tank: Tank) -> batch.MemberInputs:
 #: what pads a shorter member's table to the batch's width, per field of Tables: a
 #: padded factor is exactly 1 and a padded process has a zero rate (see TankModel)
 _TABLE_PADDING = kernel.Tables(
-    inv_cap=0.0,
+    film=0.0,
+    area=0.0,
     f_comp=NCOMP,
     f_k=1.0,
     f_a=0.0,

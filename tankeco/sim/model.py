@@ -29,7 +29,9 @@ import numpy as np
 from tankeco.chemistry.ammonia import pka_ammonium
 from tankeco.chemistry.carbonate import carbonate_constants, co2_saturation_mg_c_l
 from tankeco.chemistry.oxygen import o2_saturation_mg_l
+from tankeco.chemistry.temperature import theta_factor
 from tankeco.sim import ros2_kernel as kernel
+from tankeco.sim.biofilm import film_kinetics
 from tankeco.sim.petersen import (
     BED_ONLY,
     DISSOLVED,
@@ -114,9 +116,12 @@ class TankModel:
         self.n_weights = n_content(self.p)
         self.o2_sat_mg_l = float(o2_saturation_mg_l(self.temp_c, self.p["pressure_kpa"]))
         self.co2_sat_mg_c_l = float(co2_saturation_mg_c_l(self.temp_c, self.p["pco2_air_uatm"]))
-        self.biofilm_capacity_mg = np.concatenate(
-            [[np.inf], self.p["biofilm_capacity_g_vss_m2"] * 1000.0 * geometry.zone_media_area_m2]
-        )
+        #: the film's constants at this temperature (:mod:`tankeco.sim.biofilm`)
+        self.film_kinetics = film_kinetics(self.p, self.temp_c)
+        #: pebble area and plan area of each compartment (0 for the water column), m2
+        self.area_m2 = np.zeros((2, self.ncompart))
+        self.area_m2[0, 1:] = geometry.zone_media_area_m2
+        self.area_m2[1, 1:] = geometry.zone_area_m2
         self._build_kinetic_tables()
         self._tables: kernel.Tables | None = None
         active = np.ones((self.ncompart, NCOMP), dtype=bool)
@@ -218,11 +223,26 @@ class TankModel:
         sc[kernel.KA_NH4] = 10.0 ** -float(pka_ammonium(self.temp_c))
         return sc
 
+    def film_constants(self) -> np.ndarray:
+        """The kernel's film constants (see the FILM_* index names in :mod:`kernel`)."""
+        p = self.p
+        film = np.zeros(kernel.N_FILM)
+        film[: len(self.film_kinetics.kin)] = self.film_kinetics.kin
+        film[kernel.FILM_K_ALK] = p["k_alk_mg_l_caco3"]
+        film[kernel.FILM_K_TAN_NUTRIENT] = p["k_tan_nutrient_mg_l"]
+        film[kernel.FILM_K_MIN] = p["k_min_d"] * float(theta_factor(self.temp_c, p["theta_min"]))
+        film[kernel.FILM_X_DEPOSIT] = p["deposit_solids_kg_m3"] * 1000.0
+        film[kernel.FILM_K_O2_HET] = p["k_o2_het_mg_l"]
+        film[kernel.FILM_CO2_COMP_PLANT] = p["co2_compensation_plant_mg_c_l"]
+        film[kernel.FILM_K_CO2_PLANT] = p["k_co2_plant_mg_c_l"]
+        return film
+
     def tables(self) -> kernel.Tables:
         """The Petersen tables in the kernel's layout (the one place they are packed)."""
         if self._tables is None:
             self._tables = kernel.Tables(
-                inv_cap=1.0 / self.biofilm_capacity_mg,
+                film=self.film_constants(),
+                area=self.area_m2,
                 f_comp=self.f_comp,
                 f_k=self.f_k,
                 f_a=self.f_a,

@@ -10,9 +10,15 @@ State variables are masses in each compartment (mg, or mg COD / mg VSS / mg C / 
 where the component says so); Monod factors use concentrations (mass / compartment water
 volume, mg/L).  Process rates are in (unit of the rate component)/d.
 
-Reading a row: ``aob_growth`` has rate ``mu_aob * f_T * f_pH * f_cap * I_FA(aob) *
+Reading a row: ``aob_growth`` has rate ``mu_aob(T) * f_pH * eta_aob * I_FA(aob) *
 TAN/(K+TAN) * O2/(K+O2) * ALK/(K+ALK) * AOB`` [mg VSS/d] and uses ``1/Y + i_N`` mg TAN,
-makes ``1/Y`` mg NO2-N, uses ``3.43/Y - 1.42`` mg O2 ... per mg VSS grown.
+makes ``1/Y`` mg NO2-N, uses ``3.43/Y - 1.42`` mg O2 ... per mg VSS grown.  ``eta_aob`` is
+the biofilm's effectiveness factor (:mod:`tankeco.sim.biofilm`): the share of that Monod
+rate the film's diffusion lets through.  ``tankeco model --matrix`` prints the table.
+
+Continuity: every row conserves nitrogen (:func:`n_content`), charge (:func:`charge_content`)
+and COD (:func:`cod_content`); the tests check each row.  The one exception is
+``fish_respiration``: the fish burn their own body's COD, which is outside the model.
 
 Sources for the structure: Henze et al. (1987) ASM1 (the matrix notation, hydrolysis and
 ammonification, anoxic factor); Metcalf & Eddy (2014) ch. 7-8 (two-step nitrification
@@ -31,6 +37,7 @@ from enum import IntEnum
 
 import numpy as np
 
+from tankeco.chemistry.temperature import cardinal_temperature_factor, theta_factor
 from tankeco.units.molar import (
     ALK_MG_CACO3_PER_MEQ,
     MOLAR_MASS_C_G_MOL,
@@ -59,6 +66,30 @@ class C(IntEnum):
     GUT_COD_TURTLE = 14
     PLANT_N = 15  # nitrogen taken up by plants, mg N
     N2 = 16  # nitrogen lost as N2 by denitrification (accumulates), mg N
+    CH4 = 17  # COD lost as methane by anaerobic decay (accumulates), mg COD
+
+
+#: unit of each component's mass in the state (the matrix's column headings)
+UNITS = {
+    C.TAN: "mg N",
+    C.NO2: "mg N",
+    C.NO3: "mg N",
+    C.UREA: "mg N",
+    C.O2: "mg O2",
+    C.ALK: "mg CaCO3",
+    C.DIC: "mg C",
+    C.XS_COD: "mg COD",
+    C.XS_N: "mg N",
+    C.AOB: "mg VSS",
+    C.NOB: "mg VSS",
+    C.GUT_N_FISH: "mg N",
+    C.GUT_COD_FISH: "mg COD",
+    C.GUT_N_TURTLE: "mg N",
+    C.GUT_COD_TURTLE: "mg COD",
+    C.PLANT_N: "mg N",
+    C.N2: "mg N",
+    C.CH4: "mg COD",
+}
 
 
 NCOMP = len(C)
@@ -78,16 +109,22 @@ WATER_ONLY = (
 #: Components that exist only in the bed zones (attached biofilm).
 BED_ONLY = (C.AOB, C.NOB)
 
-# Stoichiometric constants (Metcalf & Eddy 2014, ch. 8; ASM1)
-O2_PER_N_TO_NO2 = 3.43  # g O2 / g N oxidised NH4+ -> NO2-
-O2_PER_N_TO_NO3 = 1.14  # g O2 / g N oxidised NO2- -> NO3-
-COD_PER_VSS = 1.42  # g COD / g VSS (C5H7O2N)
-# 3.57 g CaCO3 per g N for one equivalent per mole N
-ALK_PER_N = ALK_MG_CACO3_PER_MEQ / MOLAR_MASS_N_G_MOL
-COD_PER_NO3_N = 2.86  # g COD oxidised per g NO3-N reduced to N2
-C_PER_COD = MOLAR_MASS_C_G_MOL / 32.0  # g C released as CO2 per g COD oxidised (CH2O basis)
-C_PER_VSS = 5 * MOLAR_MASS_C_G_MOL / 113.11  # g C fixed per g VSS (C5H7O2N)
-C_PER_UREA_N = MOLAR_MASS_C_G_MOL / (2 * MOLAR_MASS_N_G_MOL)  # one C per two N
+# Stoichiometric constants from the electrons each change of oxidation state moves
+# (Metcalf & Eddy 2014, ch. 8 print them rounded: 3.43, 1.14, 4.57, 2.86); exact ratios
+# so that the COD continuity of every row closes to round-off.
+_N, _O2, _C = MOLAR_MASS_N_G_MOL, 2 * MOLAR_MASS_O_G_MOL, MOLAR_MASS_C_G_MOL
+O2_PER_N_TO_NO2 = 1.5 * _O2 / _N  # 3.427 g O2 / g N: NH4+ (-III) -> NO2- (+III), 6 e-
+O2_PER_N_TO_NO3 = 0.5 * _O2 / _N  # 1.142 g O2 / g N: NO2- (+III) -> NO3- (+V), 2 e-
+COD_PER_NO3_N = 1.25 * _O2 / _N  # 2.856 g COD per g NO3-N reduced to N2 (5 e-)
+COD_PER_VSS = 1.42  # g COD / g VSS (C5H7O2N; Metcalf & Eddy 2014)
+ALK_PER_N = ALK_MG_CACO3_PER_MEQ / _N  # 3.57 g CaCO3 per g N: one equivalent per mole N
+C_PER_COD = _C / _O2  # g C released as CO2 per g COD oxidised (CH2O basis)
+C_PER_VSS = 5 * _C / 113.11  # g C fixed per g VSS (C5H7O2N)
+C_PER_UREA_N = _C / (2 * _N)  # one C per two N
+#: COD of each N form relative to ammonium (-III), g COD per g N (ASM continuity)
+COD_OF_NO2_N = -O2_PER_N_TO_NO2
+COD_OF_NO3_N = -(O2_PER_N_TO_NO2 + O2_PER_N_TO_NO3)
+COD_OF_N2_N = -0.75 * _O2 / _N  # N2 (0): 3 e- above ammonium
 
 
 class Where(IntEnum):
@@ -106,7 +143,7 @@ class Process:
 
     ``k`` is the rate constant at the tank's temperature (1/d, or mg/d when ``mass`` is
     None), ``monod`` and ``inhibit`` list (component, half-saturation in mg/L), ``env``
-    names environmental multipliers that depend on pH, biofilm crowding or light; they are
+    names environmental multipliers that depend on pH, the biofilm (eta) or light; they are
     recomputed at every evaluation but held fixed in the Jacobian.
     """
 
@@ -119,6 +156,28 @@ class Process:
     inhibit: tuple[tuple[C, float], ...] = ()
     env: tuple[str, ...] = ()
     description: str = field(default="", compare=False)
+    k_symbol: str = field(default="k", compare=False)
+
+    def rate_expression(self) -> str:
+        """The rate as an ASM modeller writes it, e.g. ``mu_aob(T)*f_ph*S_TAN/(K+S_TAN)*m_AOB``
+        (S_ a concentration in mg/L, m_ the mass in the compartment)."""
+        terms = [self.k_symbol, *self.env]
+        terms += [f"S_{c.name}/({k:g}+S_{c.name})" for c, k in self.monod]
+        terms += [f"{k:g}/({k:g}+S_{c.name})" for c, k in self.inhibit]
+        if self.mass is not None:
+            terms.append(f"m_{self.mass.name}")
+        return " * ".join(terms)
+
+    def rate_unit(self) -> str:
+        """Unit of the rate: the unit of the component it is proportional to, per day."""
+        return f"{UNITS[self.mass] if self.mass is not None else UNITS[self.reference]}/d"
+
+    @property
+    def reference(self) -> C:
+        """The component whose coefficient is +-1 (what the rate counts)."""
+        if self.mass is not None:
+            return self.mass
+        return next(c for c, v in self.stoich.items() if abs(abs(v) - 1.0) < 1e-12)
 
 
 def n_content(p: dict[str, float]) -> np.ndarray:
@@ -130,9 +189,56 @@ def n_content(p: dict[str, float]) -> np.ndarray:
     return w
 
 
-def theta_factor(temp_c: float, theta: float, ref_c: float = 20.0) -> float:
-    """Rate multiplier theta**(T - ref) (the usual van 't Hoff-Arrhenius form, M&E 2014)."""
-    return float(theta ** (temp_c - ref_c))
+def charge_content() -> np.ndarray:
+    """Charge of the ions no process makes or uses, per unit of each component (meq).
+
+    Electroneutrality with the model's alkalinity (carbonate, ammonia, OH-, H+) gives
+    sum(conservative cations - anions) = ALK - [NH4+ + NH3] + [NO2-] + [NO3-] in eq; a
+    transformation cannot change Na+, Ca2+ or Cl-, so this sum is what every row must keep
+    (Stumm & Morgan 1996, ch. 4: alkalinity as the conservative charge balance).
+    """
+    w = np.zeros(NCOMP)
+    w[C.ALK] = 1.0 / ALK_MG_CACO3_PER_MEQ
+    w[C.TAN] = -1.0 / MOLAR_MASS_N_G_MOL
+    w[C.NO2] = w[C.NO3] = 1.0 / MOLAR_MASS_N_G_MOL
+    return w
+
+
+def cod_content(p: dict[str, float]) -> np.ndarray:
+    """Oxygen demand per unit of each component (g COD per unit), the ASM continuity row.
+
+    Organic matter and biomass count their COD; oxygen counts -1; nitrogen counts the
+    oxygen it takes from ammonium (-III, 0) to its oxidation state: nitrite -3.43, nitrate
+    -4.57, N2 -1.71 g COD/g N (Henze et al. 1987).  Plant biomass
+    counts the oxygen its growth on ammonium releases per g N.
+    """
+    w = np.zeros(NCOMP)
+    for c in (C.XS_COD, C.GUT_COD_FISH, C.GUT_COD_TURTLE, C.CH4):
+        w[c] = 1.0
+    w[C.AOB] = w[C.NOB] = COD_PER_VSS
+    w[C.O2] = -1.0
+    w[C.NO2] = COD_OF_NO2_N
+    w[C.NO3] = COD_OF_NO3_N
+    w[C.N2] = COD_OF_N2_N
+    w[C.PLANT_N] = plant_cod_per_n(p)
+    return w
+
+
+def plant_cod_per_n(p: dict[str, float]) -> float:
+    """g COD of plant biomass per g N: the O2 released per g nitrate-N taken up, less the
+    O2 equivalent of reducing that nitrate to ammonium."""
+    return p["plant_o2_per_n"] + COD_OF_NO3_N
+
+
+def nitrifier_temperature_factors(p: dict[str, float], temp_c: float) -> tuple[float, float]:
+    """Growth-rate multipliers of AOB and NOB from 20 °C to ``temp_c`` (cardinal
+    temperature model, :func:`tankeco.chemistry.temperature.cardinal_temperature_factor`)."""
+    out = []
+    for g in ("aob", "nob"):
+        card = (p[f"t_min_{g}_c"], p[f"t_opt_{g}_c"], p[f"t_max_{g}_c"])
+        ref = float(cardinal_temperature_factor(20.0, *card))
+        out.append(float(cardinal_temperature_factor(temp_c, *card)) / ref)
+    return out[0], out[1]
 
 
 def build_processes(
@@ -147,10 +253,10 @@ def build_processes(
     """
     i_n = p["i_n_biomass_g_n_g_vss"]
     y_a, y_n = p["y_aob_g_vss_g_n"], p["y_nob_g_vss_g_n"]
-    ft_a = theta_factor(temp_c, p["theta_aob"])
-    ft_n = theta_factor(temp_c, p["theta_nob"])
-    ft_m = theta_factor(temp_c, p["theta_min"])
-    ft_resp = theta_factor(temp_c, p["theta_respiration"], ref_c=25.0)
+    ft_a, ft_n = nitrifier_temperature_factors(p, temp_c)
+    ft_m = float(theta_factor(temp_c, p["theta_min"]))
+    ft_decay = float(theta_factor(temp_c, p["theta_decay"]))
+    ft_resp = float(theta_factor(temp_c, p["theta_respiration"], 25.0))
     k_min = p["k_min_d"] * ft_m
     k_o_h, k_no3 = p["k_o2_het_mg_l"], p["k_no3_het_mg_l"]
     alk_n = ALK_PER_N
@@ -166,6 +272,17 @@ def build_processes(
         if total <= 0:
             return 1.0, 0.0, 0.0
         return tan / total, urea / total, faecal / total
+
+    def biomass_loss(guild: C, name: str, k: float, k_symbol: str, why: str) -> Process:
+        return Process(
+            name,
+            Where.ALL,
+            k,
+            guild,
+            {guild: -1.0, C.XS_COD: COD_PER_VSS, C.XS_N: i_n},
+            description=why,
+            k_symbol=k_symbol,
+        )
 
     procs = [
         Process(
@@ -186,8 +303,10 @@ def build_processes(
                 (C.O2, p["k_o2_aob_mg_l"]),
                 (C.ALK, p["k_alk_mg_l_caco3"]),
             ),
-            env=("f_ph", "f_cap", "i_fa_aob"),
-            description="ammonia oxidisers grow on TAN and O2 (NH4+ + 1.5 O2 -> NO2- + 2 H+)",
+            env=("f_ph", "eta_aob", "i_fa_aob"),
+            description="ammonia oxidisers grow on TAN and O2 (NH4+ + 1.5 O2 -> NO2- + 2 H+); "
+            "eta_aob is the biofilm's diffusion limit",
+            k_symbol="mu_aob(T)",
         ),
         Process(
             "nob_growth",
@@ -203,30 +322,43 @@ def build_processes(
                 C.ALK: -alk_n * i_n,
                 C.DIC: -C_PER_VSS,
             },
+            # no alkalinity factor: nitrite oxidation makes no acid (NO2- + 0.5 O2 -> NO3-)
             monod=(
                 (C.NO2, p["k_no2_nob_mg_l"]),
                 (C.O2, p["k_o2_nob_mg_l"]),
-                (C.ALK, p["k_alk_mg_l_caco3"]),
                 (C.TAN, p["k_tan_nutrient_mg_l"]),
             ),
-            env=("f_ph", "f_cap", "i_fa_nob", "i_fna_nob"),
+            env=("f_ph", "eta_nob", "i_fa_nob", "i_fna_nob"),
             description="nitrite oxidisers grow on NO2 and O2, inhibited by FA and FNA",
+            k_symbol="mu_nob(T)",
         ),
-        Process(
-            "aob_decay",
-            Where.ALL,
-            p["b_aob_d"] * theta_factor(temp_c, p["theta_decay"]),
+        biomass_loss(
             C.AOB,
-            {C.AOB: -1.0, C.XS_COD: COD_PER_VSS, C.XS_N: i_n},
-            description="death and lysis return biomass to organic waste (ASM1 death-regeneration)",
+            "aob_decay",
+            p["b_aob_d"] * ft_decay,
+            "b_aob(T)",
+            "death and lysis return biomass to organic waste (ASM1 death-regeneration)",
         ),
-        Process(
-            "nob_decay",
-            Where.ALL,
-            p["b_nob_d"] * theta_factor(temp_c, p["theta_decay"]),
+        biomass_loss(
             C.NOB,
-            {C.NOB: -1.0, C.XS_COD: COD_PER_VSS, C.XS_N: i_n},
-            description="death and lysis of nitrite oxidisers",
+            "nob_decay",
+            p["b_nob_d"] * ft_decay,
+            "b_nob(T)",
+            "death and lysis of nitrite oxidisers",
+        ),
+        biomass_loss(
+            C.AOB,
+            "aob_detachment",
+            p["b_detach_d"],
+            "b_det",
+            "shear strips biofilm off the pebbles; it joins the zone's organic waste",
+        ),
+        biomass_loss(
+            C.NOB,
+            "nob_detachment",
+            p["b_detach_d"],
+            "b_det",
+            "shear detachment of nitrite oxidisers",
         ),
         Process(
             "aerobic_mineralisation_cod",
@@ -235,7 +367,10 @@ def build_processes(
             C.XS_COD,
             {C.XS_COD: -1.0, C.O2: -1.0, C.DIC: C_PER_COD},
             monod=((C.O2, k_o_h),),
-            description="heterotrophs oxidise organic waste with O2 (1 g O2 per g COD)",
+            env=("f_oxic",),
+            description="heterotrophs oxidise organic waste with O2 (1 g O2 per g COD) in "
+            "the oxic part of the deposit",
+            k_symbol="k_min(T)",
         ),
         Process(
             "aerobic_mineralisation_n",
@@ -244,7 +379,9 @@ def build_processes(
             C.XS_N,
             {C.XS_N: -1.0, C.TAN: 1.0, C.ALK: alk_n},
             monod=((C.O2, k_o_h),),
+            env=("f_oxic",),
             description="ammonification of the waste's organic N",
+            k_symbol="k_min(T)",
         ),
         Process(
             "denitrification_cod",
@@ -259,8 +396,10 @@ def build_processes(
                 C.DIC: C_PER_COD,
             },
             monod=((C.NO3, k_no3),),
-            inhibit=((C.O2, k_o_h),),
-            description="where O2 runs out, heterotrophs oxidise waste with nitrate (-> N2)",
+            env=("f_anoxic",),
+            description="in the anoxic part of the deposit heterotrophs oxidise waste with "
+            "nitrate (-> N2)",
+            k_symbol="eta_g*k_min(T)",
         ),
         Process(
             "denitrification_n",
@@ -269,17 +408,21 @@ def build_processes(
             C.XS_N,
             {C.XS_N: -1.0, C.TAN: 1.0, C.ALK: alk_n},
             monod=((C.NO3, k_no3),),
-            inhibit=((C.O2, k_o_h),),
+            env=("f_anoxic",),
             description="ammonification under anoxic conditions",
+            k_symbol="eta_g*k_min(T)",
         ),
         Process(
             "anaerobic_decay_cod",
             Where.ALL,
             k_min * p["eta_anaerobic"],
             C.XS_COD,
-            {C.XS_COD: -1.0, C.DIC: 0.5 * C_PER_COD},
-            inhibit=((C.O2, k_o_h), (C.NO3, k_no3)),
-            description="fermentation/methanogenesis where neither O2 nor NO3 is left",
+            {C.XS_COD: -1.0, C.DIC: 0.5 * C_PER_COD, C.CH4: 1.0},
+            inhibit=((C.NO3, k_no3),),
+            env=("f_anoxic",),
+            description="fermentation/methanogenesis where neither O2 nor NO3 is left "
+            "(CH2O -> 0.5 CO2 + 0.5 CH4; the methane, and its COD, leave the water)",
+            k_symbol="eta_fe*k_min(T)",
         ),
         Process(
             "anaerobic_decay_n",
@@ -287,8 +430,10 @@ def build_processes(
             k_min * p["eta_anaerobic"],
             C.XS_N,
             {C.XS_N: -1.0, C.TAN: 1.0, C.ALK: alk_n},
-            inhibit=((C.O2, k_o_h), (C.NO3, k_no3)),
+            inhibit=((C.NO3, k_no3),),
+            env=("f_anoxic",),
             description="ammonification without an electron acceptor",
+            k_symbol="eta_fe*k_min(T)",
         ),
         Process(
             "urea_hydrolysis",
@@ -296,19 +441,19 @@ def build_processes(
             p["k_urea_hydrolysis_d"] * ft_m,
             C.UREA,
             {C.UREA: -1.0, C.TAN: 1.0, C.ALK: alk_n, C.DIC: C_PER_UREA_N},
-            description="CO(NH2)2 + 2 H2O -> 2 NH3 + CO2 (bacterial urease)",
+            description="CO(NH2)2 + 3 H2O -> 2 NH4+ + HCO3- + OH- (bacterial urease)",
+            k_symbol="k_urea(T)",
         ),
         Process(
             "fish_respiration",
             Where.WATER,
             p["fish_o2_mg_kg_h"] * 24.0 * fish_mass_kg * ft_resp,
             None,
-            {
-                C.O2: -1.0,
-                C.DIC: p["respiratory_quotient"] * MOLAR_MASS_C_G_MOL / (2 * MOLAR_MASS_O_G_MOL),
-            },
+            {C.O2: -1.0, C.DIC: p["respiratory_quotient"] * _C / _O2},
             monod=((C.O2, p["k_o2_fish_mg_l"]),),
-            description="fish breathe dissolved O2 (the turtle breathes air)",
+            description="fish breathe dissolved O2 (the turtle breathes air); they burn "
+            "their own body's COD, which the model does not hold",
+            k_symbol="R_fish(T)*M_fish",
         ),
     ]
     for kind, gut_n, gut_cod in (
@@ -322,8 +467,11 @@ def build_processes(
                 Where.WATER,
                 p["k_excretion_d"],
                 gut_n,
-                {gut_n: -1.0, C.TAN: tan, C.UREA: urea, C.XS_N: faecal},
+                # ammonia leaves the gills as NH3 and takes up a proton (NH3 + H+ -> NH4+):
+                # one equivalent of alkalinity per mole of TAN, as ammonification books
+                {gut_n: -1.0, C.TAN: tan, C.UREA: urea, C.XS_N: faecal, C.ALK: tan * alk_n},
                 description=f"{kind}: eaten N leaves as ammonia, urea and faecal N",
+                k_symbol="k_excretion",
             ),
             Process(
                 f"{kind}_faeces_cod",
@@ -332,33 +480,43 @@ def build_processes(
                 gut_cod,
                 {gut_cod: -1.0, C.XS_COD: 1.0},
                 description=f"{kind}: undigested feed leaves as faeces",
+                k_symbol="k_excretion",
             ),
         ]
     if plant_uptake_max_mg_n_d > 0:
         k_pl = p["k_n_plant_mg_l"]
-        o2_pl = p["plant_o2_per_n"]
-        k_dic = p["k_dic_plant_mg_l"]
+        cod_pl = plant_cod_per_n(p)
+        c_pl = cod_pl * C_PER_COD  # g C fixed per g N (CH2O basis, PQ 1)
         procs += [
             Process(
                 "plant_uptake_tan",
                 Where.WATER,
                 plant_uptake_max_mg_n_d,
                 None,
-                {C.TAN: -1.0, C.PLANT_N: 1.0, C.ALK: -alk_n, C.O2: o2_pl - 4.57, C.DIC: -10.0},
-                monod=((C.TAN, k_pl), (C.DIC, k_dic)),
-                env=("light",),
-                description="plants take up ammonium in the light (preferred N source)",
+                {C.TAN: -1.0, C.PLANT_N: 1.0, C.ALK: -alk_n, C.O2: cod_pl, C.DIC: -c_pl},
+                monod=((C.TAN, k_pl),),
+                env=("light", "f_co2_plant"),
+                description="plants take up ammonium in the light (preferred N source), while "
+                "free CO2 is above their compensation point",
+                k_symbol="U_plant",
             ),
             Process(
                 "plant_uptake_no3",
                 Where.WATER,
                 plant_uptake_max_mg_n_d,
                 None,
-                {C.NO3: -1.0, C.PLANT_N: 1.0, C.ALK: alk_n, C.O2: o2_pl, C.DIC: -10.0},
-                monod=((C.NO3, k_pl), (C.DIC, k_dic)),
+                {
+                    C.NO3: -1.0,
+                    C.PLANT_N: 1.0,
+                    C.ALK: alk_n,
+                    C.O2: cod_pl - COD_OF_NO3_N,
+                    C.DIC: -c_pl,
+                },
+                monod=((C.NO3, k_pl),),
                 inhibit=((C.TAN, k_pl),),
-                env=("light",),
+                env=("light", "f_co2_plant"),
                 description="plants take up nitrate when ammonium is scarce",
+                k_symbol="U_plant",
             ),
         ]
     return procs

@@ -9,6 +9,9 @@ import numpy as np
 from tankeco.chemistry.ammonia import free_ammonia_n_mg_l
 from tankeco.chemistry.carbonate import ph_from_alk_dic
 from tankeco.scenario import thresholds as limits
+from tankeco.sim import ros2_kernel as kernel
+from tankeco.sim.biofilm import film_kinetics, o2_per_n, water_factors
+from tankeco.sim.model import Forcing
 from tankeco.sim.petersen import C
 from tankeco.sim.state import FLAG_FLOW, FLAG_LIGHT, FLAG_PUMP, FLAG_WATER_VOLUME
 
@@ -153,20 +156,79 @@ def cycle_completed_day(ts, check_hour: float) -> float | None:
     return float(days[first_ok])
 
 
-def nitrification_capacity_mg_n_d(tank) -> float:
-    """The most ammonia the bed can oxidise per day once its biofilm has grown to capacity,
-    in each zone's own oxygen at the end of the run:
+#: the bulk TAN at which the bed's capacity is stated, mg N/L: a level a keeper's kit
+#: reads as clearly high, well short of what the film could be pushed to
+CAPACITY_TAN_MG_L = 1.0
 
-        sum_z mu_max_aob(T) / Y_aob * capacity_z * O2_z / (K_O2 + O2_z)
 
-    (the capacity per m2 is calibrated to Speece's areal rate).  A zone the pump does not
-    reach adds almost nothing however much pebble it holds: this is what a layout costs."""
-    proc = next(p for p in tank.model.procs if p.name == "aob_growth")
-    o2 = tank.m[1:, C.O2] / tank.geo.zone_pore_volume_l
-    k_o2 = tank.p["k_o2_aob_mg_l"]
-    cap_mg = tank.model.biofilm_capacity_mg[1:]
-    per_zone = proc.k * cap_mg / tank.p["y_aob_g_vss_g_n"] * o2 / (k_o2 + o2)
-    return float(per_zone.sum())
+def _zone_oxygen_mg_l(o2_in_mg_l, flow_l_d, o2_use_mg_d):
+    """Zone O2 c with flow * (o2_in - c) = o2_use(c) (vectorised bisection over zones)."""
+    lo, hi = np.zeros_like(flow_l_d), np.full_like(flow_l_d, o2_in_mg_l)
+    for _ in range(40):
+        mid = 0.5 * (lo + hi)
+        short = flow_l_d * (o2_in_mg_l - mid) < o2_use_mg_d(mid)
+        hi = np.where(short, mid, hi)
+        lo = np.where(short, lo, mid)
+    return lo
+
+
+def nitrification_capacity(tank) -> tuple[float, float]:
+    """What the model sustains at steady state with the bulk TAN held at
+    :data:`CAPACITY_TAN_MG_L`, mg N/d: (the bed's, the tank's).
+
+    * **bed**: every zone's film at steady state (:func:`tankeco.sim.biofilm.capacity_g_m2_d`:
+      the largest load whose steady biomass oxidises it to nitrate), its oxygen what the
+      zone's share of the pump brings from air-saturated water less what the film uses.
+      A zone the pump does not reach adds almost nothing however much pebble it holds:
+      this is what a layout costs.
+    * **tank**: the same with the water column's oxygen where the surface exchange
+      supplies what the bed, the fish and the waste (as at the end of the run) use.
+
+    pH, alkalinity and temperature are the water's at the end of the run.
+    """
+    model, p = tank.model, tank.p
+    water = tank.m[0] / tank.forcing.water_volume_l
+    ph = float(model.ph(tank.m, tank.forcing)[0])
+    f_aob, f_nob = water_factors(p, ph, water[C.ALK], CAPACITY_TAN_MG_L)
+    fk = film_kinetics(p, tank.temp_c, f_aob, f_nob)
+    sat = model.o2_sat_mg_l
+    o2_grid = np.linspace(0.0, sat, 33)
+    cap_grid = np.array([fk.capacity(CAPACITY_TAN_MG_L, o) for o in o2_grid])  # g N/m2/d
+    o2_per_n_total = sum(o2_per_n(p))
+    media = model.geo.zone_media_area_m2
+    pumping = Forcing(pump_on=tank.filter.total_flow_l_h > 0, water_volume_l=tank.v_nominal_l)
+    flow = model.exchange_l_d(pumping)
+
+    def zones_mg_n_d(o2_water):
+        def use(c):
+            return o2_per_n_total * np.interp(c, o2_grid, cap_grid) * media * 1000.0
+
+        c = _zone_oxygen_mg_l(o2_water, flow, use)
+        return float((np.interp(c, o2_grid, cap_grid) * media).sum() * 1000.0)
+
+    bed = zones_mg_n_d(sat)
+    sc = model.scalars(pumping)
+    kla_l_d = sc[kernel.KLA_O2]
+    procs = {pr.name: pr for pr in model.procs}
+    fish = procs["fish_respiration"]
+    k_fish = fish.monod[0][1]
+    k_min = model.film_constants()[kernel.FILM_K_MIN]
+    waste_o2_mg_d = k_min * float(tank.m[:, C.XS_COD].sum())
+
+    def shortfall(o2_water):
+        other = fish.k * o2_water / (k_fish + o2_water) + waste_o2_mg_d
+        return kla_l_d * (sat - o2_water) - other - o2_per_n_total * zones_mg_n_d(o2_water)
+
+    lo, hi = 0.0, sat
+    if shortfall(lo) < 0.0:
+        return bed, 0.0
+    for _ in range(40):
+        mid = 0.5 * (lo + hi)
+        if shortfall(mid) > 0.0:
+            lo = mid
+        else:
+            hi = mid
+    return bed, zones_mg_n_d(lo)
 
 
 def _hours_above(ts, column: str, limit: float) -> float:
@@ -230,6 +292,8 @@ def build_results(tank, days: float, solver: dict) -> Results:
     else:
         check_hour = 9.0
 
+    capacity_bed, capacity_tank = nitrification_capacity(tank)
+
     def peak(col):
         i = int(ts[col].argmax())
         return {"value": float(ts[col][i]), "day": float(ts["time_d"][i])}
@@ -257,7 +321,9 @@ def build_results(tank, days: float, solver: dict) -> Results:
         ),
         "anoxic_zone_days": float((np.diff(ts["time_d"], prepend=0.0) * ts["anoxic_zones"]).sum()),
         "denitrified_n_mg": float(ts["denitrified_n_mg"][-1]),
-        "nitrification_capacity_mg_n_d": nitrification_capacity_mg_n_d(tank),
+        "nitrification_capacity_mg_n_d": capacity_tank,
+        "nitrification_capacity_bed_mg_n_d": capacity_bed,
+        "nitrification_capacity_tan_mg_l": CAPACITY_TAN_MG_L,
         "cycle_completed_day": (
             cycle_completed_day(ts, check_hour) if sc.start.state == "new" else None
         ),

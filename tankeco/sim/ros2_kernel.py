@@ -1,6 +1,6 @@
 """Compiled inner loop: rates, right-hand side, Jacobian and ROS2 steps between events.
 
-Why compiled: the tank is ~150 coupled masses (9 compartments x 17 components) and a
+Why compiled: the tank is ~160 coupled masses (9 compartments x 18 components) and a
 90-day run takes a few thousand implicit steps; with numpy the per-call overhead of ~100
 small array operations costs ~0.5 ms a step.  numba compiles this module once (cached on
 disk), after which a step costs tens of microseconds.
@@ -14,9 +14,11 @@ What it computes is defined elsewhere and only evaluated here:
   tests check the two agree to 1e-6 pH over aquarium ranges);
 * free ammonia and free nitrous acid in the form of Anthonisen et al. (1976), as
   :mod:`tankeco.chemistry.ammonia` (tests check agreement);
+* the biofilm's fluxes of :func:`tankeco.sim.biofilm.nitrifier_fluxes` (the same compiled
+  function the tests check against a numerical film), applied as effectiveness factors;
 * the ROS2 method of Verwer et al. (1999; see :mod:`tankeco.sim.integrators`), with the
   linear systems solved by block elimination: every bed zone couples only to the water
-  column, so (I - g h J) is an "arrow" matrix of 17 x 17 blocks.
+  column, so (I - g h J) is an "arrow" matrix of 18 x 18 blocks.
 
 State layout: ``m[c, k]`` is the mass of component k in compartment c (0 = water column).
 Inputs come as named tuples of arrays (:class:`Tables`, :class:`Conditions`,
@@ -30,7 +32,8 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from tankeco.sim.petersen import C
+from tankeco.sim.biofilm import nitrifier_fluxes
+from tankeco.sim.petersen import COD_PER_VSS, C
 from tankeco.units.molar import (
     ALK_MG_CACO3_PER_MEQ,
     MOLAR_MASS_C_G_MOL,
@@ -62,18 +65,68 @@ GAMMA = 1.0 + 1.0 / np.sqrt(2.0)
 ) = range(17)
 N_SCALARS = 17
 
-#: rows of the environment table (factors that hold pH, crowding, inhibition and light);
-#: a process's ``Tables.e_idx`` points at these rows, padding at ``ENV_ONE`` (exactly 1)
-ENV_NAMES = ("f_ph", "f_cap", "i_fa_aob", "i_fa_nob", "i_fna_nob", "light")
-ENV_F_PH, ENV_F_CAP, ENV_I_FA_AOB, ENV_I_FA_NOB, ENV_I_FNA_NOB, ENV_LIGHT, ENV_ONE = range(7)
-N_ENV = 7
+#: rows of the environment table (factors that hold pH, the biofilm's diffusion limit,
+#: inhibition, light, the deposit's oxic share and CO2 for plants); a process's
+#: ``Tables.e_idx`` points at these rows, padding at ``ENV_ONE`` (exactly 1)
+ENV_NAMES = (
+    "f_ph",
+    "eta_aob",
+    "eta_nob",
+    "i_fa_aob",
+    "i_fa_nob",
+    "i_fna_nob",
+    "light",
+    "f_oxic",
+    "f_anoxic",
+    "f_co2_plant",
+)
+(
+    ENV_F_PH,
+    ENV_ETA_AOB,
+    ENV_ETA_NOB,
+    ENV_I_FA_AOB,
+    ENV_I_FA_NOB,
+    ENV_I_FNA_NOB,
+    ENV_LIGHT,
+    ENV_F_OXIC,
+    ENV_F_ANOXIC,
+    ENV_F_CO2_PLANT,
+    ENV_ONE,
+) = range(11)
+N_ENV = 11
+
+#: indices into the film constants ``Tables.film`` (filled by
+#: :meth:`tankeco.sim.model.TankModel.film_constants`); the first twelve are, in order,
+#: the constants :func:`tankeco.sim.biofilm.nitrifier_fluxes` takes after the biomasses
+(
+    FILM_Q_AOB,
+    FILM_Q_NOB,
+    FILM_K_TAN,
+    FILM_K_NO2,
+    FILM_K_O2_AOB,
+    FILM_K_O2_NOB,
+    FILM_D_TAN,
+    FILM_D_NO2,
+    FILM_D_O2,
+    FILM_X,
+    FILM_O2_PER_N_AOB,
+    FILM_O2_PER_N_NOB,
+    FILM_K_ALK,
+    FILM_K_TAN_NUTRIENT,
+    FILM_K_MIN,
+    FILM_X_DEPOSIT,
+    FILM_K_O2_HET,
+    FILM_CO2_COMP_PLANT,
+    FILM_K_CO2_PLANT,
+) = range(19)
+N_FILM = 19
 
 #: slots of the solver counters ``Record.stats``
 STAT_ACCEPTED, STAT_REJECTED_ERROR, STAT_REJECTED_NEGATIVE, STAT_RHS_EVALUATIONS = range(4)
 N_STATS = 4
 
 _TAN, _NO2, _O2, _ALK, _DIC = int(C.TAN), int(C.NO2), int(C.O2), int(C.ALK), int(C.DIC)
-_AOB, _NOB = int(C.AOB), int(C.NOB)
+_AOB, _NOB, _XS_COD = int(C.AOB), int(C.NOB), int(C.XS_COD)
 #: first step and longest step of a run, d (the engine's and the ensemble's)
 H_START_D = 1e-3
 H_MAX_D = 0.25
@@ -89,8 +142,10 @@ class Tables(NamedTuple):
     A rate is ``k_where[p, c] * prod(env[e_idx[p]]) * prod((a C + b)/(K + C)) * m[mass]``.
     """
 
-    #: 1 / biofilm capacity of each compartment, 1/mg VSS (0 in the water column)
-    inv_cap: np.ndarray  # (nc,) float
+    #: film constants at the run's temperature, indexed by FILM_*
+    film: np.ndarray  # (N_FILM,) float
+    #: pebble (biofilm) area and plan area of each compartment, m2 (0 in the water column)
+    area: np.ndarray  # (2, nc) float: row 0 media, row 1 plan
     #: component of each Monod/inhibition factor (NCOMP: padding, concentration 0)
     f_comp: np.ndarray  # (process, factor) int
     f_k: np.ndarray  # (process, factor) half-saturation constant K, mg/L
@@ -142,7 +197,8 @@ class Record(NamedTuple):
 def member_tables(stacked, s):
     """Member ``s``'s :class:`Tables` from tables stacked along a first member axis."""
     return Tables(
-        stacked.inv_cap[s],
+        stacked.film[s],
+        stacked.area[s],
         stacked.f_comp[s],
         stacked.f_k[s],
         stacked.f_a[s],
@@ -213,23 +269,90 @@ def ph_charge_balance(alk_mg_l_caco3, dic_mg_c_l, tan_mg_l, k1, k2, kw, ka_nh4):
 
 
 @njit(cache=True)
-def environment(conc, mass, sc, inv_cap, env, ph):
-    """Fill env[ENV_*, c] (f_ph, f_cap, I_FA_aob, I_FA_nob, I_FNA_nob, light, 1) and ph[c]."""
+def environment(conc, mass, sc, film, area, env, ph):
+    """Fill env[ENV_*, c] and ph[c] for every compartment.
+
+    * f_ph, the free ammonia and free nitrous acid inhibition (Anthonisen et al. 1976);
+    * eta_aob, eta_nob: the biofilm's effectiveness factors J / J_thin of
+      :func:`tankeco.sim.biofilm.nitrifier_fluxes`, with the guilds' uptake rates reduced
+      by the same pH, inhibition and nutrient factors their Petersen rows carry;
+    * f_oxic, f_anoxic: the oxic and anoxic shares of the waste deposit on a zone: a layer
+      of ``XS / (1.42 X_dep A)`` m with the zero-order O2 demand of mineralisation, into
+      which O2 penetrates ``sqrt(2 D O2 / r)`` (Harremoes 1978); in the water column the
+      ASM1 switch K_OH / (K_OH + O2) for suspended flocs;
+    * f_co2_plant: free CO2 above the plants' compensation point, (CO2 - c)/(K + CO2 - c).
+    """
     nc = conc.shape[0]
+    kin = (
+        film[FILM_K_TAN],
+        film[FILM_K_NO2],
+        film[FILM_K_O2_AOB],
+        film[FILM_K_O2_NOB],
+        film[FILM_D_TAN],
+        film[FILM_D_NO2],
+        film[FILM_D_O2],
+        film[FILM_X],
+        film[FILM_O2_PER_N_AOB],
+        film[FILM_O2_PER_N_NOB],
+    )
     for c in range(nc):
         p = ph_charge_balance(
             conc[c, _ALK], conc[c, _DIC], conc[c, _TAN], sc[K1], sc[K2], sc[KW], sc[KA_NH4]
         )
         ph[c] = p
-        env[ENV_F_PH, c] = min(1.0, max(0.0, 1.0 - sc[PH_SLOPE] * (sc[PH_OPT] - p)))
-        env[ENV_F_CAP, c] = min(1.0, max(0.0, 1.0 - (mass[c, _AOB] + mass[c, _NOB]) * inv_cap[c]))
+        f_ph = min(1.0, max(0.0, 1.0 - sc[PH_SLOPE] * (sc[PH_OPT] - p)))
+        env[ENV_F_PH, c] = f_ph
         fa = (17.0 / 14.0) * conc[c, _TAN] / (1.0 + sc[FA_INV_KA] * 10.0 ** (-p))
         fna = (46.0 / 14.0) * conc[c, _NO2] / (sc[FNA_KA] * 10.0**p)
-        env[ENV_I_FA_AOB, c] = sc[KI_FA_AOB] / (sc[KI_FA_AOB] + fa)
-        env[ENV_I_FA_NOB, c] = sc[KI_FA_NOB] / (sc[KI_FA_NOB] + fa)
-        env[ENV_I_FNA_NOB, c] = sc[KI_FNA_NOB] / (sc[KI_FNA_NOB] + fna)
+        i_fa_a = sc[KI_FA_AOB] / (sc[KI_FA_AOB] + fa)
+        i_fa_n = sc[KI_FA_NOB] / (sc[KI_FA_NOB] + fa)
+        i_fna_n = sc[KI_FNA_NOB] / (sc[KI_FNA_NOB] + fna)
+        env[ENV_I_FA_AOB, c] = i_fa_a
+        env[ENV_I_FA_NOB, c] = i_fa_n
+        env[ENV_I_FNA_NOB, c] = i_fna_n
         env[ENV_LIGHT, c] = sc[LIGHT]
         env[ENV_ONE, c] = 1.0
+        o2 = max(conc[c, _O2], 0.0)
+        media, plan = area[0, c], area[1, c]
+        env[ENV_ETA_AOB, c] = 1.0
+        env[ENV_ETA_NOB, c] = 1.0
+        if media > 0.0:
+            tan, alk = max(conc[c, _TAN], 0.0), max(conc[c, _ALK], 0.0)
+            q_a = film[FILM_Q_AOB] * f_ph * i_fa_a * alk / (film[FILM_K_ALK] + alk)
+            q_n = (
+                film[FILM_Q_NOB] * f_ph * i_fa_n * i_fna_n * tan / (film[FILM_K_TAN_NUTRIENT] + tan)
+            )
+            j_a, j_n, thin_a, thin_n = nitrifier_fluxes(
+                tan,
+                max(conc[c, _NO2], 0.0),
+                o2,
+                max(mass[c, _AOB], 0.0) / 1000.0 / media,
+                max(mass[c, _NOB], 0.0) / 1000.0 / media,
+                q_a,
+                q_n,
+                *kin,
+            )
+            if thin_a > 0.0:
+                env[ENV_ETA_AOB, c] = j_a / thin_a
+            if thin_n > 0.0:
+                env[ENV_ETA_NOB, c] = j_n / thin_n
+        if plan > 0.0:
+            waste_g = max(mass[c, _XS_COD], 0.0) / 1000.0
+            anoxic = 0.0
+            if waste_g > 0.0 and film[FILM_K_MIN] > 0.0:
+                layer_m3 = waste_g / COD_PER_VSS / film[FILM_X_DEPOSIT]
+                demand_g_m3_d = film[FILM_K_MIN] * waste_g / layer_m3
+                reach_m = np.sqrt(2.0 * film[FILM_D_O2] * o2 / demand_g_m3_d)
+                anoxic = max(0.0, 1.0 - reach_m * plan / layer_m3)
+            env[ENV_F_ANOXIC, c] = anoxic
+            env[ENV_F_OXIC, c] = 1.0 - anoxic
+        else:
+            env[ENV_F_ANOXIC, c] = film[FILM_K_O2_HET] / (film[FILM_K_O2_HET] + o2)
+            env[ENV_F_OXIC, c] = 1.0
+        h = 10.0 ** (-p)
+        co2 = max(conc[c, _DIC], 0.0) * h * h / (h * h + sc[K1] * h + sc[K1] * sc[K2])
+        excess = max(0.0, co2 - film[FILM_CO2_COMP_PLANT])
+        env[ENV_F_CO2_PLANT, c] = excess / (film[FILM_K_CO2_PLANT] + excess)
 
 
 @njit(cache=True)
@@ -257,7 +380,7 @@ def evaluate(m, cond, tab, want_jac):
     conc = concentrations(m, cond.vol)
     env = np.empty((N_ENV, nc))
     ph = np.empty(nc)
-    environment(conc, m, cond.sc, tab.inv_cap, env, ph)
+    environment(conc, m, cond.sc, tab.film, tab.area, env, ph)
     return evaluate_in(m, conc, env, ph, cond, tab, want_jac)
 
 
@@ -266,10 +389,11 @@ def evaluate_in(m, conc, env, ph, cond, tab, want_jac):
     """:func:`evaluate` in a given environment ``env`` (N_ENV, nc) and pH ``ph`` (nc,).
 
     The Jacobian returned is exact for this function, i.e. for :func:`evaluate` with the
-    environment (pH effects, inhibition by free ammonia and nitrous acid, biofilm
-    crowding, the CO2 fraction of DIC at the surface) held fixed; ROS2 uses it as its
-    Jacobian approximation and its error control absorbs the rest.  The tests compare
-    every column with finite differences of this function.  ``conc`` must be m / vol.
+    environment (pH effects, inhibition by free ammonia and nitrous acid, the biofilm's
+    effectiveness factors, the deposit's oxic share, CO2 for plants, the CO2 fraction of
+    DIC at the surface) held fixed; ROS2 uses it as its Jacobian approximation and its
+    error control absorbs the rest.  The tests compare every column with finite
+    differences of this function.  ``conc`` must be m / vol.
     """
     vol, sc, exch, share = cond.vol, cond.sc, cond.exch, cond.share
     f_comp, f_k, f_a, f_b = tab.f_comp, tab.f_k, tab.f_a, tab.f_b

@@ -89,8 +89,11 @@ def test_closed_form_agrees_with_the_simulated_steady_state(plan):
     np.testing.assert_allclose(sim["alk_low"], sim["alk_low_closed_form"], rtol=0.05)
     # the steady state was reached: the last cycle's peak is where the one before was
     assert np.abs(sim["no3_drift"]).max() < 0.05
-    # the feed's figure is the upper bound it should be (it ignores denitrification)
-    assert (sim["no3_peak_closed_form_feed"] >= sim["no3_peak_closed_form"]).all()
+    # the feed's figure ignores denitrification, which the oxic bed hardly has: the two
+    # agree to the ~1 % the 10-day measurement resolves
+    np.testing.assert_allclose(
+        sim["no3_peak_closed_form_feed"], sim["no3_peak_closed_form"], rtol=0.02
+    )
 
 
 def test_candidates_far_outside_the_limits_are_not_simulated(plan):

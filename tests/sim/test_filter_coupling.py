@@ -40,7 +40,10 @@ def test_poor_layout_starves_part_of_the_bed(same_path, poor):
     assert p["anoxic_zone_days"] > 100  # zones the pipe does not reach go anoxic
     assert p["bed_do_min_mg_l"] < 0.5 < s["bed_do_min_mg_l"]
     assert p["denitrified_n_mg"] > 2 * s["denitrified_n_mg"]  # anoxic pockets
-    assert p["nitrification_capacity_mg_n_d"] < 0.7 * s["nitrification_capacity_mg_n_d"]
+    # the bed's own capacity (each zone fed by its share of the pump) shows the layout; the
+    # tank's is also held back by the oxygen the surface supplies, the same for both
+    assert p["nitrification_capacity_bed_mg_n_d"] < 0.7 * s["nitrification_capacity_bed_mg_n_d"]
+    assert p["nitrification_capacity_mg_n_d"] <= s["nitrification_capacity_mg_n_d"]
     for run in (same_path, poor):
         assert abs(run.balance["nitrogen_mg"]["relative_residual"]) < 1e-6
 
@@ -55,6 +58,9 @@ def test_clogging_shifts_the_flow_in_a_down_flow_bed():
             "params.inert_fraction_of_waste=1",
             "params.deposit_solids_kg_m3=20",
             "feeds[0].amount_g=6",
+            # three times the turtle's food: at the steady nitrate of weekly 25 % changes
+            # the tap's alkalinity would be used up; start from a drifted tank instead
+            "start.alk_mg_l_caco3=40",
         ],
     )
     run = simulate(scenario, 60)

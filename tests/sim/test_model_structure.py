@@ -16,7 +16,14 @@ from tankeco.scenario.loading import load_scenario
 from tankeco.scenario.params import defaults
 from tankeco.sim import ros2_kernel as kernel
 from tankeco.sim.engine import Tank
-from tankeco.sim.petersen import C, build_processes, n_content, stoichiometry_matrix
+from tankeco.sim.petersen import (
+    C,
+    build_processes,
+    charge_content,
+    cod_content,
+    n_content,
+    stoichiometry_matrix,
+)
 
 
 @pytest.fixture(scope="module")
@@ -32,6 +39,30 @@ def test_every_process_conserves_nitrogen():
     residual = nu @ n_content(p)
     for proc, r in zip(procs, residual, strict=True):
         assert abs(r) < 1e-12, f"{proc.name} creates or destroys {r} g N per unit rate"
+
+
+def test_every_process_conserves_charge():
+    """The charge of the ions no process touches, ALK - TAN + NO2 + NO3 in equivalents, is
+    kept by every row: excretion, plants and urea book their alkalinity."""
+    p = defaults()
+    procs = build_processes(p, temp_c=25.0, fish_mass_kg=0.03, plant_uptake_max_mg_n_d=20.0)
+    residual = stoichiometry_matrix(procs) @ charge_content()
+    for proc, r in zip(procs, residual, strict=True):
+        assert abs(r) < 1e-14, f"{proc.name} creates or destroys {r} meq per unit rate"
+
+
+def test_every_process_conserves_cod_but_respiration():
+    """COD continuity of every row (ASM: organic COD, biomass 1.42, O2 -1, nitrite -3.43,
+    nitrate -4.57, N2 -1.71 g COD/g N; methane leaves as its own column).  Fish respiration
+    burns the fish's own body, which the model does not hold: it alone uses O2 only."""
+    p = defaults()
+    procs = build_processes(p, temp_c=25.0, fish_mass_kg=0.03, plant_uptake_max_mg_n_d=20.0)
+    residual = stoichiometry_matrix(procs) @ cod_content(p)
+    for proc, r in zip(procs, residual, strict=True):
+        if proc.name == "fish_respiration":
+            assert r == pytest.approx(1.0)  # one g O2 used = one g of the fish's COD
+        else:
+            assert abs(r) < 1e-12, f"{proc.name} creates or destroys {r} g COD per unit rate"
 
 
 def test_nitrification_stoichiometry_matches_metcalf_eddy():
@@ -72,9 +103,10 @@ def test_block_solver_equals_dense_solve(tank):
 
 def test_kernel_jacobian_matches_frozen_environment_finite_differences(tank):
     """Every column of the analytic Jacobian against central differences of the rhs with
-    the environment (pH, inhibition, crowding) frozen at the base state, which is what the
-    Jacobian differentiates.  Substrates, biomass, guts, plants and the cells that are not
-    state all included; the state has every pool away from zero."""
+    the environment (pH, inhibition, the biofilm's eta, the deposit's oxic share) frozen at
+    the base state, which is what the Jacobian differentiates.  Substrates, biomass, guts,
+    plants and the cells that are not state all included; the state has every pool away
+    from zero."""
     rng = np.random.default_rng(11)
     m = tank.m * rng.uniform(0.7, 1.3, tank.m.shape)
     m[:, C.XS_N] += 2.0
@@ -86,7 +118,7 @@ def test_kernel_jacobian_matches_frozen_environment_finite_differences(tank):
     conc = kernel.concentrations(m, cond.vol)
     env = np.empty((kernel.N_ENV, m.shape[0]))
     ph = np.empty(m.shape[0])
-    kernel.environment(conc, m, cond.sc, tab.inv_cap, env, ph)
+    kernel.environment(conc, m, cond.sc, tab.film, tab.area, env, ph)
     jac = tank.model.jacobian_dense(m, tank.forcing)
 
     def rhs_frozen(x):
@@ -132,7 +164,7 @@ def test_kernel_inhibition_uses_anthonisen_forms(tank):
     sc = tank.model.scalars(tank.forcing)
     env = np.empty((kernel.N_ENV, m.shape[0]))
     ph = np.empty(m.shape[0])
-    kernel.environment(conc, m, sc, 1.0 / tank.model.biofilm_capacity_mg, env, ph)
+    kernel.environment(conc, m, sc, tank.model.film_constants(), tank.model.area_m2, env, ph)
     fa = anthonisen_free_ammonia_mg_l(conc[:, C.TAN], ph, tank.temp_c)
     fna = free_nitrous_acid_mg_l(conc[:, C.NO2], ph, tank.temp_c)
     p = tank.p
