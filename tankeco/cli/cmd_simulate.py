@@ -94,7 +94,9 @@ def kernel_cache_is_cold(module: str = "tankeco.sim.ros2_kernel") -> bool:
     src = Path(spec.origin).resolve()
     folder = f"{src.parent.name}_{hashlib.sha1(str(src.parent).encode()).hexdigest()}"
     index = list((numba_cache_dir() / folder).glob(f"{src.stem}.*.nbi"))
-    return not index or min(p.stat().st_mtime for p in index) < src.stat().st_mtime
+    # An edited source leaves the old indexes behind (their names carry line numbers), so
+    # the newest index decides: none written since the source changed means compiling.
+    return not index or max(p.stat().st_mtime for p in index) < src.stat().st_mtime
 
 
 class _Progress:
