@@ -155,7 +155,10 @@ def test_compare_cli_calibrates_and_writes_a_scenario(tmp_path, scenario):
 
 
 def test_compare_cli_bad_input_is_one_line(tmp_path):
+    from tankeco.store import open_store
+
     url = f"sqlite:///{tmp_path / 'empty.db'}"
+    open_store(url).close()  # an existing store with nothing in it (compare creates none)
     for args, expect in (
         (["--tank", "t1"], "no readings"),
         (["--tank", "t1", "--since", "yesterday"], "--since 'yesterday'"),
