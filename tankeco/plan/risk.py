@@ -113,6 +113,8 @@ class CycledTank:
     o2_mg_l: float
     tap_ph: float
     tap_alk_mg_l_caco3: float
+    #: the TAN the engine's mature start sizes the film's water factors at (mg N/L)
+    start_tan_mg_l: float
 
     @classmethod
     def of(cls, scenario) -> CycledTank:
@@ -128,6 +130,7 @@ class CycledTank:
             float(tank.tap_mg_l[C.O2]),
             float(scenario.tap.ph),
             float(scenario.tap.alk_mg_l_caco3),
+            max(float(tank.tap_mg_l[C.TAN]), 0.05),
         )
 
     def agrees_with(self, params: dict[str, float]) -> bool:
@@ -136,7 +139,17 @@ class CycledTank:
         f_aob, f_nob = water_factors(params, self.tap_ph, self.tap_alk_mg_l_caco3, CYCLED_MG_L)
         film = film_kinetics(params, self.temp_c, f_aob, f_nob)
         tan, no2, _, _ = film.steady(self.load_g_m2_d, self.o2_mg_l)
-        return tan < CYCLED_MG_L and no2 < CYCLED_MG_L
+        if not (tan < CYCLED_MG_L and no2 < CYCLED_MG_L):
+            return False
+        # ...and the engine can start it mature: its steady film, sized with the water
+        # factors at the tap's TAN (Tank.mature_film), exists under the same load.
+        f_aob, f_nob = water_factors(
+            params, self.tap_ph, self.tap_alk_mg_l_caco3, self.start_tan_mg_l
+        )
+        start = film_kinetics(params, self.temp_c, f_aob, f_nob).steady(
+            self.load_g_m2_d, self.o2_mg_l
+        )
+        return bool(np.all(np.isfinite(start)))
 
 
 #: draws tried for one accepted draw before the prior is declared inconsistent

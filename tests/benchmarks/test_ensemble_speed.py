@@ -34,7 +34,9 @@ def members():
     spec = risk.ScheduleSpec(3.0, 0.5, 5.5, 137.0)
     base = risk._schedule_scenario(scenario, spec, risk.MC_ZONES)
     p = scenario.parameters
-    draws = [risk.draw(0, j, scenario, DAYS, spec.interval_d, p) for j in range(N)]
+    # the Monte Carlo's own draws: kinetics kept only where the bed reads as cycled
+    cycled = risk.CycledTank.of(scenario)
+    draws = [risk.draw(0, j, scenario, DAYS, spec.interval_d, p, cycled) for j in range(N)]
     out = [risk._member(base, d, DAYS, p)[0] for d in draws]
     run_ensemble(out[:2], 2.0, rtol=risk.MC_RTOL)  # compile or load the batch once
     simulate(out[0].scenario, 2.0)
