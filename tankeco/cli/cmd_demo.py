@@ -2,19 +2,17 @@
 
 On a fresh machine after ``pip install``: it uses ``--broker`` if given, else a Mosquitto
 found on the PATH (started on a free port, bound to 127.0.0.1), else an embedded Python
-broker (amqtt).  The sensor node is ``tankeco node`` when that command exists (checked
-at run time), else a small built-in publisher of simulated readings at accelerated time.
-The store is a fresh SQLite file with three days of simulated history, so the charts
-and the forecast have something to show from the first second.  Ctrl-C or SIGTERM stops
-every process it started.
+broker (amqtt).  The sensor node is ``tankeco node --wall-clock``, the one virtual node
+(DS18B20, pH probe and free-ammonia monitor, with the weekly kit nitrate), in accelerated
+simulated time.  The store is a fresh SQLite file with three days of simulated history of
+every modelled quantity, so the charts and the forecast have something to show from the
+first second.  Ctrl-C or SIGTERM stops every process it started.
 """
 
 from __future__ import annotations
 
 import argparse
 import getpass
-import importlib.util
-import json
 import os
 import shutil
 import signal
@@ -31,14 +29,15 @@ from tankeco.errors import UserError
 
 HELP = "run a broker, a simulated sensor node, the bridge and the dashboard together"
 SITE, TANK = "demo", "demo"
-#: Quantities the built-in publisher sends: (sensor, quantity, model column, noise, unit).
-SENSORS = (
-    ("temp", "temperature", "temp_c", 0.05, "°C"),
-    ("ph", "ph", "ph", 0.02, "pH"),
-    ("tan", "tan_n", "tan_mg_l", 0.02, "mg/L TAN-N"),
-    ("no2", "no2_n", "no2_n_mg_l", 0.02, "mg/L NO2-N"),
-    ("no3", "no3_n", "no3_n_mg_l", 0.3, "mg/L NO3-N"),
-    ("do", "do", "do_mg_l", 0.1, "mg/L O2"),
+#: Sensors of the prefilled history: the node's own (temperature, pH) so their live
+#: readings continue the same series, and the lab quantities a keeper reads from kits.
+PREFILL_SENSORS = (
+    ("temp", "temperature"),
+    ("ph", "ph"),
+    ("tan", "tan_n"),
+    ("no2", "no2_n"),
+    ("no3", "no3_n"),
+    ("do", "do"),
 )
 
 
@@ -53,9 +52,8 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--virtual-node",
         action="store_true",
-        help="publish with 'tankeco node --wall-clock' (temperature, pH and free "
-        "ammonia, as an ESP32 node sends them) instead of the built-in publisher "
-        "of all six simulated quantities",
+        help="accepted for compatibility: the demo always publishes with "
+        "'tankeco node --wall-clock'",
     )
     p.set_defaults(func=run)
 
@@ -139,13 +137,16 @@ def prefill(store_url: str, days: float = 3.0) -> Any:
     from tankeco.scenario.loading import load_scenario
     from tankeco.sim.engine import simulate
     from tankeco.store import Batch, Reading, open_store
+    from tankeco.units.quantities import lookup
 
     ts = simulate(load_scenario(None, ["output.step_h=0.25"]), 40.0).timeseries
     rng = np.random.default_rng(0)
     now = int(time.time() * 1000)
     t_rel = np.arange(-days, 0, 5 / 1440)
     batch = Batch()
-    for sensor, quantity, col, noise, unit in SENSORS:
+    for sensor, name in PREFILL_SENSORS:
+        q = lookup(name)
+        quantity, col, noise, unit = q.name, q.model_column, q.sensor_sigma or 0.0, q.unit
         v = np.interp(t_rel + days, ts["time_d"], ts[col]) + rng.normal(0, noise, t_rel.size)
         for i, (t, x) in enumerate(zip(t_rel, v, strict=True)):
             ms = now + int(t * 86_400_000)
@@ -158,66 +159,18 @@ def prefill(store_url: str, days: float = 3.0) -> Any:
     return ts
 
 
-class Publisher(threading.Thread):
-    """The built-in node: native ``state`` messages of the simulated tank, time sped up."""
-
-    def __init__(self, broker: str, ts: Any, speed: float, interval: float, start_d: float):
-        super().__init__(daemon=True, name="demo-node")
-        import paho.mqtt.client as mqtt
-        from paho.mqtt.enums import CallbackAPIVersion
-
-        from tankeco.bridge.broker import parse_broker_url
-
-        addr = parse_broker_url(broker)
-        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="tankeco-demo-node")
-        self.client.will_set(f"tankeco/v1/{SITE}/{TANK}/node/status", "offline", 1, True)
-        self.client.connect(addr.host, addr.port)
-        self.client.loop_start()
-        self.client.publish(f"tankeco/v1/{SITE}/{TANK}/node/status", "online", 1, True)
-        self.ts, self.speed, self.interval, self.start_d = ts, speed, interval, start_d
-        self.stop_event = threading.Event()
-
-    def run(self) -> None:
-        import numpy as np
-
-        rng = np.random.default_rng(1)
-        t0 = time.monotonic()
-        seq = 0
-        while not self.stop_event.is_set():
-            day = self.start_d + (time.monotonic() - t0) * self.speed / 86_400
-            day = min(day, float(self.ts["time_d"].iloc[-1]))
-            now = time.time()
-            seq += 1
-            for sensor, quantity, col, noise, unit in SENSORS:
-                v = float(np.interp(day, self.ts["time_d"], self.ts[col])) + rng.normal(0, noise)
-                payload = {"v": 1, "ts": round(now, 3), "seq": seq, "quantity": quantity,
-                           "value": round(max(v, 0.0), 4), "unit": unit}  # fmt: skip
-                topic = f"tankeco/v1/{SITE}/{TANK}/{sensor}/state"
-                self.client.publish(topic, json.dumps(payload), qos=1)
-            self.stop_event.wait(self.interval)
-
-    def stop(self) -> None:
-        self.stop_event.set()
-        self.client.publish(f"tankeco/v1/{SITE}/{TANK}/node/status", "offline", 1, True)
-        self.client.loop_stop()
-        self.client.disconnect()
-
-
-def start_node(procs: Processes, broker: str, args: argparse.Namespace, ts: Any):
-    """``tankeco node`` when asked for (and it starts), else the built-in publisher."""
-    if args.virtual_node and importlib.util.find_spec("tankeco.cli.cmd_node") is not None:
-        p = procs.start(
-            "node",
-            [sys.executable, "-m", "tankeco", "node", "--broker", broker, "--site", SITE,
-             "--tank", TANK, "--wall-clock", "--speed", str(args.speed),
-             "--interval-s", str(max(args.interval * args.speed, 10.0))],
-        )  # fmt: skip
-        time.sleep(2.0)
-        if p.poll() is None:
-            return None, "tankeco node"
-    pub = Publisher(broker, ts, args.speed, args.interval, start_d=3.0)
-    pub.start()
-    return pub, "built-in simulated node"
+def start_node(procs: Processes, broker: str, args: argparse.Namespace) -> str:
+    """``tankeco node --wall-clock`` publishing the seed tank; a one-line error if it stops."""
+    p = procs.start(
+        "node",
+        [sys.executable, "-m", "tankeco", "node", "--broker", broker, "--site", SITE,
+         "--tank", TANK, "--wall-clock", "--speed", str(args.speed),
+         "--interval-s", str(max(args.interval * args.speed, 10.0))],
+    )  # fmt: skip
+    time.sleep(2.0)
+    if p.poll() is not None:
+        raise UserError(f"demo: the virtual node stopped at start (exit code {p.returncode})")
+    return "tankeco node"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -231,7 +184,6 @@ def run(args: argparse.Namespace) -> int:
         args.store = f"sqlite:///{workdir / 'demo.db'}"
     args.tank = args.tank or TANK
     procs = Processes()
-    publisher = None
     stopping = threading.Event()
 
     def on_term(signum: int, frame: Any) -> None:
@@ -248,7 +200,7 @@ def run(args: argparse.Namespace) -> int:
         else:
             broker, kind = start_broker(procs, workdir)
         print(f"demo: broker {broker} ({kind})", flush=True)
-        ts = prefill(args.store)
+        prefill(args.store)
         procs.start(
             "bridge",
             [sys.executable, "-m", "tankeco", "bridge", "--broker", broker, "--store",
@@ -257,7 +209,7 @@ def run(args: argparse.Namespace) -> int:
              "--protocol", "3.1.1" if kind == "embedded amqtt" else "5"],
         )  # fmt: skip
         time.sleep(1.0)  # the bridge subscribes before the node's first message
-        publisher, node = start_node(procs, broker, args, ts)
+        node = start_node(procs, broker, args)
         print(f"demo: node {node}; bridge into {args.store}", flush=True)
         import uvicorn
 
@@ -271,8 +223,6 @@ def run(args: argparse.Namespace) -> int:
         pass
     finally:
         signal.signal(signal.SIGTERM, old)
-        if publisher is not None:
-            publisher.stop()
         procs.stop()
         # Every child is gone by now (the dashboard's forecast worker is stopped by the
         # app's shutdown), so the temporary directory can go; a --store the keeper gave
