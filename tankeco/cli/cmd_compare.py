@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from tankeco.cli.helptext import add_set_option
 from tankeco.errors import UserError
 
 HELP = "compare the model with the readings in the store (and --calibrate it)"
@@ -42,14 +43,7 @@ def register(sub: Any) -> None:
     p.add_argument("--since", default="14d", help="14d, 36h, 2w or an ISO date (default 14d)")
     p.add_argument("--until", help="end of the stretch (default: now)")
     p.add_argument("--scenario", help="scenario TOML (default: the embedded seed tank)")
-    p.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a scenario field or params.NAME (repeatable)",
-    )
+    add_set_option(p)
     p.add_argument("--tz", help="the keeper's time zone, e.g. Europe/Berlin (default: local)")
     p.add_argument("--calibrate", action="store_true", help="fit feed, capacity, nitrate sink")
     p.add_argument(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from tankeco.cli.helptext import add_set_option
 from tankeco.errors import ScenarioError, UserError
 
 HELP = "plan water changes: schedules that keep the limits, and their risk"
@@ -38,14 +39,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("scenario", nargs="?", help="scenario TOML (default: the embedded seed tank)")
-    p.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a scenario field or params.NAME (repeatable)",
-    )
+    add_set_option(p)
     p.add_argument("--max-no3-n", default=None, metavar="VALUE", help="nitrate limit (10 mg N/L)")
     p.add_argument("--max-nh3", default=None, metavar="VALUE", help="free ammonia (0.02 mg NH3/L)")
     p.add_argument("--max-no2-n", default=None, metavar="VALUE", help="nitrite limit (1 mg N/L)")

@@ -7,6 +7,7 @@ import sys
 import threading
 import time
 
+from tankeco.cli.helptext import add_set_option
 from tankeco.errors import UserError
 from tankeco.scenario.loading import load_scenario
 
@@ -49,14 +50,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="DIR",
         help="directory for the outputs (default: %(default)s)",
     )
-    p.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a scenario field or params.NAME (repeatable)",
-    )
+    add_set_option(p)
     p.add_argument("--no-plot", action="store_true", help="skip report.png")
     p.add_argument(
         "--no-events",

@@ -6,6 +6,7 @@ import argparse
 import sys
 import time
 
+from tankeco.cli.helptext import add_set_option
 from tankeco.errors import UserError
 
 HELP = "run a scenario many times with keys varied (grid or Latin hypercube) to Parquet"
@@ -36,14 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--method", default="grid", help="grid or lhs (%(default)s)")
     p.add_argument("--seed", type=int, default=0, help="seed of the Latin hypercube")
     p.add_argument("--days", type=float, default=None, help="days per run (scenario's)")
-    p.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a scenario field or params.NAME (repeatable)",
-    )
+    add_set_option(p)
     p.add_argument(
         "--out", default="sweep.parquet", metavar="FILE", help="Parquet file to write (%(default)s)"
     )
