@@ -14,6 +14,7 @@ import sys
 
 import numpy as np
 
+from tankeco.cli.helptext import add_set_option
 from tankeco.errors import UserError
 
 
@@ -27,14 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("scenario", nargs="?", default=None, help="scenario TOML (default: seed)")
     p.add_argument("--matrix", action="store_true", help="print the Petersen matrix")
     p.add_argument("--csv", action="store_true", help="as CSV (one row per process)")
-    p.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a scenario value, e.g. temperature.setpoint_c=20",
-    )
+    add_set_option(p)
     p.set_defaults(func=run)
 
 

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from tankeco.cli.helptext import add_set_option
 from tankeco.errors import UserError
 
 if TYPE_CHECKING:
@@ -54,8 +55,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--scenario", help="scenario TOML (default: the embedded seed tank)")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a scenario field or params.NAME (repeatable)")  # fmt: skip
+    add_set_option(p)
     p.add_argument("--broker", default="mqtt://127.0.0.1:1883", help="mqtt://HOST:PORT or mqtts://")
     p.add_argument("--username", help="MQTT user name (with --password-file)")
     p.add_argument("--password-file", help="file whose first line is the password")

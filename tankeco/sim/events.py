@@ -20,7 +20,11 @@ import numpy as np
 from numba import njit
 
 from tankeco.sim.petersen import ALK_PER_N, DISSOLVED, PARTICULATE, C
-from tankeco.units.molar import ALK_MG_CACO3_PER_MEQ, MOLAR_MASS_C_G_MOL
+from tankeco.units.molar import (
+    ALK_MG_CACO3_PER_MEQ,
+    MOLAR_MASS_C_G_MOL,
+    MOLAR_MASS_NAHCO3_G_MOL,
+)
 
 #: Components a water change (or any water leaving the column) carries, as indices.
 WATER_BORNE = np.array([int(c) for c in (*DISSOLVED, *PARTICULATE)], dtype=np.int64)
@@ -52,7 +56,7 @@ LEDGER_FIELDS = (
 #: mg CaCO3 per mmol of NaHCO3 (one equivalent), mg C per mmol, mg NaHCO3 per mmol.
 ALK_MG_PER_MMOL_BICARBONATE = ALK_MG_CACO3_PER_MEQ
 C_MG_PER_MMOL = MOLAR_MASS_C_G_MOL
-NAHCO3_MG_PER_MMOL = 84.007
+NAHCO3_MG_PER_MMOL = MOLAR_MASS_NAHCO3_G_MOL
 
 _TAN, _ALK, _DIC = int(C.TAN), int(C.ALK), int(C.DIC)
 _XS_COD, _XS_N = int(C.XS_COD), int(C.XS_N)

@@ -40,6 +40,7 @@ import numpy as np
 from tankeco.chemistry.temperature import cardinal_temperature_factor, theta_factor
 from tankeco.units.molar import (
     ALK_MG_CACO3_PER_MEQ,
+    MOLAR_MASS_C5H7O2N_G_MOL,
     MOLAR_MASS_C_G_MOL,
     MOLAR_MASS_N_G_MOL,
     MOLAR_MASS_O_G_MOL,
@@ -119,7 +120,7 @@ COD_PER_NO3_N = 1.25 * _O2 / _N  # 2.856 g COD per g NO3-N reduced to N2 (5 e-)
 COD_PER_VSS = 1.42  # g COD / g VSS (C5H7O2N; Metcalf & Eddy 2014)
 ALK_PER_N = ALK_MG_CACO3_PER_MEQ / _N  # 3.57 g CaCO3 per g N: one equivalent per mole N
 C_PER_COD = _C / _O2  # g C released as CO2 per g COD oxidised (CH2O basis)
-C_PER_VSS = 5 * _C / 113.11  # g C fixed per g VSS (C5H7O2N)
+C_PER_VSS = 5 * _C / MOLAR_MASS_C5H7O2N_G_MOL  # g C fixed per g VSS (C5H7O2N)
 C_PER_UREA_N = _C / (2 * _N)  # one C per two N
 #: COD of each N form relative to ammonium (-III), g COD per g N (ASM continuity)
 COD_OF_NO2_N = -O2_PER_N_TO_NO2

@@ -7,7 +7,8 @@ and °F; the functions below convert once, at the edge, and the text parser
 (:mod:`tankeco.units.parse`) uses the same factors.  No other module types a molar mass.
 
 Molar masses are the IUPAC abridged standard atomic weights (IUPAC 2013: Meija et al.
-2016, Pure Appl. Chem. 88:265): N 14.007, O 15.999, H 1.008, C 12.011, Cl 35.45, Ca 40.078 g/mol.
+2016, Pure Appl. Chem. 88:265): N 14.007, O 15.999, H 1.008, C 12.011, Na 22.990,
+Cl 35.45, Ca 40.078 g/mol.
 The ion/N factors are their ratios rounded to four significant figures, as instrument
 makers print them (Hach technical note TE387: "multiply NO3-N by 4.427"):
 
@@ -36,6 +37,7 @@ MOLAR_MASS_C_G_MOL = 12.011
 MOLAR_MASS_N_G_MOL = 14.007
 MOLAR_MASS_O_G_MOL = 15.999
 MOLAR_MASS_CA_G_MOL = 40.078
+MOLAR_MASS_NA_G_MOL = 22.990
 MOLAR_MASS_CL_G_MOL = 35.45
 MOLAR_MASS_NH3_G_MOL = MOLAR_MASS_N_G_MOL + 3 * MOLAR_MASS_H_G_MOL
 MOLAR_MASS_NH4_G_MOL = MOLAR_MASS_N_G_MOL + 4 * MOLAR_MASS_H_G_MOL
@@ -44,6 +46,15 @@ MOLAR_MASS_NO3_G_MOL = MOLAR_MASS_N_G_MOL + 3 * MOLAR_MASS_O_G_MOL
 MOLAR_MASS_NH4CL_G_MOL = MOLAR_MASS_NH4_G_MOL + MOLAR_MASS_CL_G_MOL
 MOLAR_MASS_CAO_G_MOL = MOLAR_MASS_CA_G_MOL + MOLAR_MASS_O_G_MOL
 MOLAR_MASS_CACO3_G_MOL = MOLAR_MASS_CA_G_MOL + MOLAR_MASS_C_G_MOL + 3 * MOLAR_MASS_O_G_MOL
+#: Baking soda, NaHCO3: 84.006 g/mol.
+MOLAR_MASS_NAHCO3_G_MOL = (
+    MOLAR_MASS_NA_G_MOL + MOLAR_MASS_H_G_MOL + MOLAR_MASS_C_G_MOL + 3 * MOLAR_MASS_O_G_MOL
+)
+#: Bacterial biomass as C5H7O2N (Hoover & Porges 1952, the formula Metcalf & Eddy use):
+#: 113.116 g/mol.
+MOLAR_MASS_C5H7O2N_G_MOL = (
+    5 * MOLAR_MASS_C_G_MOL + 7 * MOLAR_MASS_H_G_MOL + 2 * MOLAR_MASS_O_G_MOL + MOLAR_MASS_N_G_MOL
+)
 
 # --- nitrogen basis: mg ion per mg N (the ratio to the printed 4 significant figures) --
 NO3_PER_NO3_N = round(MOLAR_MASS_NO3_G_MOL / MOLAR_MASS_N_G_MOL, 3)  # 4.427
