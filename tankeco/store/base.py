@@ -77,6 +77,10 @@ class Store(Protocol):
         """
         ...
 
+    def latest_readings(self, *, tank: str | None = None) -> list[Reading]:
+        """The newest reading (by its time) of each sensor and quantity, by site, tank, sensor."""
+        ...
+
     def aggregates(
         self, *, tank: str | None = None, since_ms: int | None = None
     ) -> list[Aggregate]:

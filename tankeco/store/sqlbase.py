@@ -601,6 +601,25 @@ class SqlStore:
             return [], after_id
         return [Reading(*row[:11]) for row in rows], int(rows[-1][11])
 
+    def latest_readings(self, *, tank: str | None = None) -> list[Reading]:
+        """The newest reading of each (site, tank, sensor, quantity), by reading time.
+
+        For a publisher that starts up and must show every sensor's current value (Home
+        Assistant): one pass over the table with a window function (SQLite 3.25+ and
+        PostgreSQL), instead of one query per sensor.  Ties on time go to the row stored
+        last.
+        """
+        where, params = _where([("tank = ?", tank)])
+        rows = self._query(
+            "SELECT ts_ms, site, tank, sensor, quantity, value, unit, quality, source, seq,"
+            " received_ms FROM (SELECT readings.*, ROW_NUMBER() OVER (PARTITION BY site, tank,"
+            " sensor, quantity ORDER BY ts_ms DESC, id DESC) AS newest FROM readings"
+            + where
+            + ") AS ranked WHERE newest = 1 ORDER BY site, tank, sensor, quantity",
+            params,
+        )
+        return [Reading(*row) for row in rows]
+
     def aggregates(
         self, *, tank: str | None = None, since_ms: int | None = None
     ) -> list[Aggregate]:
