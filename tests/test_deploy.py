@@ -232,3 +232,64 @@ def test_the_readme_installs_every_shipped_file() -> None:
         assert path in section, path
         assert (ROOT / path).is_file(), path
     assert "systemctl enable --now" in section and "docker compose" in section
+
+
+@pytest.mark.integration
+def test_the_unit_commands_run_with_the_shipped_settings(tmp_path: Path) -> None:
+    """The bridge's and the dashboard's ExecStart, expanded with the shipped settings file,
+    run: only the store path, the broker's port and the dashboard's port are this test's
+    (the keeper's /var/lib/tankeco and port 1883 are not ours to use here)."""
+    import sys
+    import time
+    import urllib.request
+
+    from tests.integration.brokers import Mosquitto, free_port
+    from tests.integration.helpers import BridgeProcess
+
+    broker = Mosquitto(tmp_path / "b").start()
+    shipped = environment_file(ENV_EXAMPLE)
+    env = shipped | {
+        "TANKECO_STORE": f"sqlite:///{tmp_path / 'tank.db'}",
+        "TANKECO_BROKER": broker.url,
+        "TANKECO_DASHBOARD_PORT": str(free_port()),
+        "TANKECO_DASHBOARD_OPTS": shipped["TANKECO_DASHBOARD_OPTS"].replace(
+            shipped["TANKECO_BROKER"], broker.url
+        ),
+    }
+    bridge_argv = expand(unit(SYSTEMD / UNITS[0])["Service"]["ExecStart"], env)
+    dash_argv = expand(unit(SYSTEMD / UNITS[1])["Service"]["ExecStart"], env)
+    assert broker.url in dash_argv  # the dashboard publishes for Home Assistant
+    bridge = BridgeProcess(tmp_path, bridge_argv[2:])
+    dash = None
+    try:
+        bridge.wait_for_log("connected")
+        dash = subprocess.Popen(
+            [sys.executable, "-m", "tankeco", *dash_argv[1:]],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT,
+            env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        )  # fmt: skip
+        url = f"http://127.0.0.1:{env['TANKECO_DASHBOARD_PORT']}/"
+        deadline = time.monotonic() + 60
+        while True:
+            assert dash.poll() is None, dash.stderr.read().decode() if dash.stderr else ""
+            try:
+                with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310
+                    assert response.status == 200
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, "the dashboard did not answer"
+                time.sleep(0.2)
+        # SIGTERM, as systemctl stop sends it: a clean stop, which Restart=on-failure
+        # leaves stopped
+        assert bridge.terminate() == 0
+    finally:
+        if dash is not None and dash.poll() is None:
+            dash.terminate()
+            try:
+                dash.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                dash.kill()
+                dash.wait()
+        if bridge.proc.poll() is None:
+            bridge.kill()
+        broker.stop()
