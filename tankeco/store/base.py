@@ -78,7 +78,8 @@ class Store(Protocol):
         ...
 
     def latest_readings(self, *, tank: str | None = None) -> list[Reading]:
-        """The newest reading (by its time) of each sensor and quantity, by site, tank, sensor."""
+        """The newest reading (by its time) of each sensor and of each quantity it sent in
+        the hour before that one, ordered by site, tank, sensor and quantity."""
         ...
 
     def aggregates(

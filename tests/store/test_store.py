@@ -248,3 +248,19 @@ def test_latest_readings_is_the_newest_by_time_per_sensor_and_quantity(store: St
     }
     assert [r.sensor for r in store.latest_readings(tank="other")] == ["t9"]
     assert store.latest_readings(tank="none") == []
+
+
+def test_latest_readings_of_a_sensor_with_several_quantities(store: Store) -> None:
+    """A probe sending temperature and EC together: both. A quantity it last sent more
+    than an hour before its newest reading is not looked for (the documented window)."""
+    multi = [
+        Reading(**{**reading(0).__dict__, "sensor": "multi", "quantity": "ph", "unit": "pH",
+                   "value": 7.0}),
+        Reading(**{**reading(70).__dict__, "sensor": "multi", "value": 24.0}),
+        Reading(**{**reading(70).__dict__, "sensor": "multi", "quantity": "ec", "seq": 71,
+                   "unit": "µS/cm", "value": 400.0}),
+        Reading(**{**reading(72).__dict__, "sensor": "multi", "value": 24.5}),
+    ]  # fmt: skip
+    store.write(Batch(readings=multi))
+    got = {(r.quantity, r.value) for r in store.latest_readings()}
+    assert got == {("ec", 400.0), ("temperature", 24.5)}
