@@ -106,11 +106,12 @@ def test_unit_commands_are_real_tankeco_commands_with_the_shipped_settings() -> 
         + " --mapping /etc/tankeco/mapping.toml --username tankeco"
         " --password-file /etc/tankeco/mqtt-password",
         "TANKECO_DASHBOARD_HOST": "0.0.0.0",
-        "TANKECO_DASHBOARD_OPTS": env["TANKECO_DASHBOARD_OPTS"]
-        + " --token-file /etc/tankeco/dashboard-token",
+        "TANKECO_DASHBOARD_OPTS": "--broker mqtts://homeassistant.local:8883 --username"
+        " tankeco --password-file /etc/tankeco/ha-password --tls-ca /etc/tankeco/ha-ca.pem"
+        " --token-file /etc/tankeco/dashboard-token",
     }
     text = ENV_EXAMPLE.read_text(encoding="utf-8")
-    for option in ("--mapping", "--password-file", "--token-file", "PGPASSFILE"):
+    for option in ("--mapping", "--password-file", "--token-file", "--tls-ca", "PGPASSFILE"):
         assert option in text
     assert parse(expand(unit(SYSTEMD / UNITS[0])["Service"]["ExecStart"], more)).mapping
     assert parse(expand(unit(SYSTEMD / UNITS[1])["Service"]["ExecStart"], more)).token_file
