@@ -192,8 +192,10 @@ def test_compose_binds_every_port_to_localhost_and_runs_real_commands() -> None:
     for secret in c["secrets"].values():
         assert secret["file"].startswith("./secrets/")
     assert "/deploy/secrets/" in (ROOT / ".gitignore").read_text().splitlines()
-    build = services["bridge"]["build"]
-    assert (DEPLOY / build["context"] / build["dockerfile"]).is_file()
+    for name in ("bridge", "dashboard"):
+        build = services[name]["build"]
+        assert (DEPLOY / build["context"] / build["dockerfile"]).is_file()
+        assert services[name]["image"] == "tankeco:local"
 
 
 def test_compose_broker_is_the_shipped_file_with_only_listener_and_data_path_changed(
