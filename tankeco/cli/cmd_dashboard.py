@@ -53,7 +53,9 @@ def register(sub: Any) -> None:
 def add_server_options(p: argparse.ArgumentParser, store_required: bool = True) -> None:
     """Options shared with ``tankeco demo``."""
     p.add_argument("--store", required=store_required, help="sqlite:///PATH or postgresql://...")
-    p.add_argument("--broker", help="mqtt://HOST:PORT: publish forecast/alerts for Home Assistant")
+    p.add_argument(
+        "--broker", help="mqtt://HOST:PORT: publish readings, forecast, alerts for Home Assistant"
+    )
     p.add_argument("--username", help="Home Assistant broker: user name")
     p.add_argument("--password-file", help="Home Assistant broker: file whose first line is it")
     p.add_argument("--tls-ca", help="Home Assistant broker: CA certificate (PEM)")
@@ -68,7 +70,12 @@ def add_server_options(p: argparse.ArgumentParser, store_required: bool = True) 
     p.add_argument("--scenario", help="scenario TOML for the forecast (default: seed tank)")
     p.add_argument("--layout", help="pipe layout file for the bed flow map")
     p.add_argument("--tz", help="the keeper's time zone (default: local)")
-    p.add_argument("--silent-min", type=float, default=20.0, help="sensor silent after, min")
+    p.add_argument(
+        "--silent-min",
+        type=float,
+        default=20.0,
+        help="sensor silent after, min (Home Assistant: its entity turns unavailable)",
+    )
 
 
 def check_server_options(args: argparse.Namespace) -> None:
@@ -137,6 +144,8 @@ def build(args: argparse.Namespace, *, start_forecast: bool = True):
             else None,
             tls_ca=args.tls_ca,
             interval_s=args.ha_interval,
+            store_url=args.store,
+            stale_min=args.silent_min,
         )
     return create_app(
         monitor,

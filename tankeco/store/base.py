@@ -77,6 +77,11 @@ class Store(Protocol):
         """
         ...
 
+    def latest_readings(self, *, tank: str | None = None) -> list[Reading]:
+        """The newest reading (by its time) of each sensor and of each quantity it sent in
+        the hour before that one, ordered by site, tank, sensor and quantity."""
+        ...
+
     def aggregates(
         self, *, tank: str | None = None, since_ms: int | None = None
     ) -> list[Aggregate]:

@@ -231,3 +231,36 @@ def test_bucketed_downsamples_in_the_database(store: Store) -> None:
     assert [(a.sensor, a.n) for a in late] == [("a", 30), ("b", 30)]
     with pytest.raises(ValueError):
         store.bucketed(bucket_ms=0)
+
+
+def test_latest_readings_is_the_newest_by_time_per_sensor_and_quantity(store: Store) -> None:
+    """What the Home Assistant publisher shows at start: one row per sensor and quantity,
+    the newest by reading time even when an older reading was stored after it."""
+    late = Reading(**{**reading(0, value=20.0).__dict__, "seq": 50})  # older ts, stored last
+    store.write(Batch(readings=[reading(1, value=21.0), reading(2, value=22.0)]))
+    store.write(Batch(readings=[late, reading(1, sensor="temp2", value=23.0)]))
+    store.write(Batch(readings=[reading(5, sensor="t9", tank="other", value=26.0)]))
+    got = {(r.tank, r.sensor, r.quantity): r.value for r in store.latest_readings()}
+    assert got == {
+        ("main", "temp1", "temperature"): 22.0,
+        ("main", "temp2", "temperature"): 23.0,
+        ("other", "t9", "temperature"): 26.0,
+    }
+    assert [r.sensor for r in store.latest_readings(tank="other")] == ["t9"]
+    assert store.latest_readings(tank="none") == []
+
+
+def test_latest_readings_of_a_sensor_with_several_quantities(store: Store) -> None:
+    """A probe sending temperature and EC together: both. A quantity it last sent more
+    than an hour before its newest reading is not looked for (the documented window)."""
+    multi = [
+        Reading(**{**reading(0).__dict__, "sensor": "multi", "quantity": "ph", "unit": "pH",
+                   "value": 7.0}),
+        Reading(**{**reading(70).__dict__, "sensor": "multi", "value": 24.0}),
+        Reading(**{**reading(70).__dict__, "sensor": "multi", "quantity": "ec", "seq": 71,
+                   "unit": "µS/cm", "value": 400.0}),
+        Reading(**{**reading(72).__dict__, "sensor": "multi", "value": 24.5}),
+    ]  # fmt: skip
+    store.write(Batch(readings=multi))
+    got = {(r.quantity, r.value) for r in store.latest_readings()}
+    assert got == {("ec", 400.0), ("temperature", 24.5)}
