@@ -1,0 +1,190 @@
+"""A spreadsheet of readings or test-kit results, saved as CSV, in one of two shapes.
+
+Long, one value per row, with a header naming the columns (any order, any case)::
+
+    time,quantity,value,unit,kit
+    2025-03-01 08:00,nitrate,20,mg/L NO3,api
+    2025-03-01 08:00,temperature,77.5,°F,
+
+Wide, one row per time and one column per quantity, the unit in the header::
+
+    time,nitrate (mg/L NO3),ph,temperature [°F],kit
+    2025-03-01 08:00,20,7.6,77.5,api
+
+Optional columns: ``kit`` (the test kit whose colour card was read: the row's values become
+manual entries with their kit, checked against the card, exactly as ``tankeco log`` keeps
+them), ``sensor`` (the name to store readings under; default the quantity's name) and
+``note``.  A row without a kit is a sensor reading.  Times are ISO 8601; a time without
+an offset is the keeper's wall-clock time, read in ``--tz`` or else the computer's zone,
+and the keeper is told.  Units go through the one unit parser, so "mg/L" alone for
+nitrate is refused as everywhere else (is it as NO3 or as N?).
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from pathlib import Path
+
+from tankeco.bridge.candidate import Candidate
+from tankeco.bridge.topics import SEGMENT
+from tankeco.errors import UserError
+from tankeco.importers.sink import ImportSink
+from tankeco.reasons import Rejected
+from tankeco.units.quantities import lookup, to_canonical
+
+TIME_NAMES = ("time", "timestamp", "date", "datetime")
+LONG_COLUMNS = ("quantity", "value", "unit")
+EXTRA_COLUMNS = ("kit", "sensor", "note")
+_HEADER_UNIT = re.compile(r"^(.*?)\s*[(\[]\s*(.*?)\s*[)\]]\s*$")
+
+
+@dataclass(frozen=True)
+class Column:
+    """A wide sheet's quantity column: position, quantity, unit from the header."""
+
+    index: int
+    header: str
+    quantity: str
+    unit: str | None
+
+
+def _rows(path: Path) -> Iterator[tuple[int, list[str]]]:
+    """(line number, fields) of each non-empty row, with file errors as one line."""
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            reader = csv.reader(fh)
+            for row in reader:
+                if row and any(cell.strip() for cell in row):
+                    yield reader.line_num, row
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{path.name}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except csv.Error as exc:
+        raise UserError(f"{path.name}: not a readable CSV file ({exc})") from None
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read ({exc.strerror})") from None
+
+
+def _time_ms(text: str, where: str, tz: tzinfo | None, sink: ImportSink) -> int:
+    """Epoch ms of an ISO 8601 time; without an offset, wall-clock time in ``tz`` (or local)."""
+    try:
+        dt = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise UserError(
+            f"{where}: time {text!r:.60} is not an ISO 8601 date/time"
+            " (e.g. 2025-03-01 08:00, or 2025-03-01T08:00+01:00 with its offset)"
+        ) from None
+    if dt.tzinfo is None:
+        if tz is None:
+            dt = dt.astimezone()  # the computer's zone, with its daylight-saving rules
+            sink.notice(
+                "times without an offset read in this computer's time zone (--tz names another)"
+            )
+        else:
+            dt = dt.replace(tzinfo=tz)
+            sink.notice(f"times without an offset read in {tz}")
+    return int(dt.timestamp() * 1000)
+
+
+def _wide_columns(path: Path, header: list[str], used: set[int], has_kit: bool) -> list[Column]:
+    columns = []
+    for i, text in enumerate(header):
+        if i in used:
+            continue
+        m = _HEADER_UNIT.match(text)
+        name, unit = (m.group(1), m.group(2)) if m else (text.strip(), None)
+        try:
+            q = lookup(name)
+        except Rejected as exc:
+            raise UserError(
+                f"{path.name}: column {text!r}: {exc.detail}; a sheet has a time column and"
+                " one column per quantity, or the columns time, quantity, value, unit"
+            ) from None
+        if unit is not None or not has_kit:
+            try:
+                to_canonical(q, 1.0, unit or "")
+            except Rejected as exc:
+                raise UserError(
+                    f"{path.name}: column {text!r}: {exc.detail}; write the unit in the"
+                    f" header, e.g. '{name} ({q.unit})'"
+                ) from None
+        columns.append(Column(i, text, q.name, unit))
+    if not columns:
+        raise UserError(f"{path.name}: no quantity columns next to the time column")
+    return columns
+
+
+def import_file(path: Path, sink: ImportSink, *, site: str, tank: str, tz: tzinfo | None) -> str:
+    """Read one sheet into ``sink``; return its shape, "long" or "wide"."""
+    rows = _rows(path)
+    first = next(rows, None)
+    if first is None:
+        raise UserError(
+            f"{path.name}: empty file; expected a header row such as time,quantity,value,unit"
+        )
+    _, header = first
+    cols = {name.strip().lower(): i for i, name in enumerate(header)}
+    time_col = next((cols[n] for n in TIME_NAMES if n in cols), None)
+    if time_col is None:
+        raise UserError(
+            f"{path.name}: header {','.join(header)[:120]!r} has no time column (one of"
+            f" {', '.join(TIME_NAMES)})"
+        )
+    extra = {n: cols[n] for n in EXTRA_COLUMNS if n in cols}
+    long = "quantity" in cols or "value" in cols
+    if long:
+        missing = [c for c in LONG_COLUMNS if c not in cols]
+        allowed = {header[time_col].strip().lower(), *LONG_COLUMNS, *EXTRA_COLUMNS}
+        unknown = [h for h in header if h.strip().lower() not in allowed]
+        if missing or unknown:
+            raise UserError(
+                f"{path.name}: header {','.join(header)[:120]!r}: "
+                + (f"lacks {', '.join(missing)}" if missing else f"unknown column {unknown[0]!r}")
+                + f"; a long sheet has time, quantity, value, unit (and optionally"
+                f" {', '.join(EXTRA_COLUMNS)})"
+            )
+        columns: list[Column] = []
+    else:
+        columns = _wide_columns(path, header, {time_col, *extra.values()}, "kit" in extra)
+
+    for line, row in rows:
+        where = f"{path.name} line {line}"
+        if len(row) != len(header):
+            raise UserError(f"{where}: {len(row)} fields, the header has {len(header)}")
+        ts_ms = _time_ms(row[time_col], where, tz, sink)
+        kit = row[extra["kit"]].strip() if "kit" in extra else ""
+        note = row[extra["note"]].strip() if "note" in extra else ""
+        named = row[extra["sensor"]].strip() if "sensor" in extra else ""
+        if named and not SEGMENT.match(named):
+            raise UserError(f"{where}: sensor {named!r}: use 1 to 64 letters, digits, _ or -")
+        if long:
+            cells = [(row[cols["quantity"]].strip(), row[cols["value"]], row[cols["unit"]].strip())]
+        else:
+            cells = [(c.quantity, row[c.index], c.unit) for c in columns]
+        for quantity, value, unit in cells:
+            try:
+                canonical = lookup(quantity).name
+            except Rejected:
+                canonical = quantity
+            raw = ",".join(row)
+            if not value.strip() and not long:
+                sink.skip(f"kit {kit}: {canonical}" if kit else named or canonical, canonical)
+                continue
+            if kit:
+                sink.manual(
+                    ts_ms=ts_ms, site=site, tank=tank, quantity=canonical, value=value,
+                    unit=unit or None, kit=kit, note=note, where=f"line {line}", raw=raw,
+                )  # fmt: skip
+                continue
+            sink.reading(
+                Candidate(
+                    site=site, tank=tank, sensor=named or canonical, quantity=quantity,
+                    value=value, unit=unit or "", ts=ts_ms, source=sink.topic,
+                ),
+                f"line {line}",
+                raw,
+            )  # fmt: skip
+    return "long" if long else "wide"
