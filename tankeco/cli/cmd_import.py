@@ -153,7 +153,9 @@ def _reader(args: argparse.Namespace) -> Any:
                 path, sink, site=args.site, tank=args.tank, targets=targets
             )
             if unmapped:
-                listed = ", ".join(f"{e} ({n} rows)" for e, n in sorted(unmapped.items())[:10])
+                listed = ", ".join(
+                    f"{e} ({n} row{'s' * (n != 1)})" for e, n in sorted(unmapped.items())[:10]
+                )
                 more = f" and {len(unmapped) - 10} more" if len(unmapped) > 10 else ""
                 sink.notice(f"not imported, no --map for: {listed}{more}")
             return "Home Assistant history"

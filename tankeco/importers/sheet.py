@@ -13,11 +13,12 @@ Wide, one row per time and one column per quantity, the unit in the header::
 
 Optional columns: ``kit`` (the test kit whose colour card was read: the row's values become
 manual entries with their kit, checked against the card, exactly as ``tankeco log`` keeps
-them), ``sensor`` (the name to store readings under; default the quantity's name) and
-``note``.  A row without a kit is a sensor reading.  Times are ISO 8601; a time without
-an offset is the keeper's wall-clock time, read in ``--tz`` or else the computer's zone,
-and the keeper is told.  Units go through the one unit parser, so "mg/L" alone for
-nitrate is refused as everywhere else (is it as NO3 or as N?).
+them), ``note`` and, in the long shape, ``sensor`` (the name to store readings under;
+default the quantity's name, which is also the sensor of a wide sheet's column).  A row
+without a kit is a sensor reading.  Times are ISO 8601; a time without an offset is the
+keeper's wall-clock time, read in ``--tz`` or else the computer's zone, and the keeper is
+told.  Units go through the one unit parser, so "mg/L" alone for nitrate is refused as
+everywhere else (is it as NO3 or as N?).
 """
 
 from __future__ import annotations
@@ -135,6 +136,12 @@ def import_file(path: Path, sink: ImportSink, *, site: str, tank: str, tz: tzinf
         )
     extra = {n: cols[n] for n in EXTRA_COLUMNS if n in cols}
     long = "quantity" in cols or "value" in cols
+    if not long and "sensor" in extra:
+        raise UserError(
+            f"{path.name}: a wide sheet (one column per quantity) stores each column as the"
+            " sensor of that name; drop the sensor column, or use the long shape"
+            " time,quantity,value,unit,sensor"
+        )
     if long:
         missing = [c for c in LONG_COLUMNS if c not in cols]
         allowed = {header[time_col].strip().lower(), *LONG_COLUMNS, *EXTRA_COLUMNS}

@@ -105,6 +105,15 @@ class ImportSink:
         tally = self._tally(c.sensor, str(c.quantity))
         try:
             r = self.validator.validate(c, self.received_ms)
+            if tally.stored + tally.already + len(self._readings.get(r.sensor, ())) and (
+                tally.quantity != r.quantity
+            ):
+                # The store keys readings by sensor and time: a second quantity under the
+                # same sensor name would overwrite nothing and be lost as a "duplicate".
+                raise UserError(
+                    f"{self.topic} {where}: sensor {c.sensor!r} carries both"
+                    f" {tally.quantity} and {r.quantity}; give each quantity its own sensor"
+                )
         except Rejected as rej:
             if rej.reason == reasons.UNKNOWN_UNIT:
                 raise UserError(f"{self.topic} {where}: {rej.detail}{unit_hint}") from None
