@@ -149,7 +149,10 @@ def import_file(path: Path, sink: ImportSink, *, site: str, tank: str, tz: tzinf
         if missing or unknown:
             raise UserError(
                 f"{path.name}: header {','.join(header)[:120]!r}: "
-                + (f"lacks {', '.join(missing)}" if missing else f"unknown column {unknown[0]!r}")
+                + "; ".join(
+                    ([f"lacks {', '.join(missing)}"] if missing else [])
+                    + ([f"unknown column {unknown[0]!r}"] if unknown else [])
+                )
                 + f"; a long sheet has time, quantity, value, unit (and optionally"
                 f" {', '.join(EXTRA_COLUMNS)})"
             )
