@@ -5,7 +5,7 @@
                         --map Tmp=tank_temp --map pH=tank_ph
     tankeco import ha history.csv --store sqlite:///tank.db --tank main \\
                       --map sensor.tank_temperature=temperature:°C \\
-                      --map sensor.tank_nitrate=nitrate:mg/L NO3
+                      --map 'sensor.tank_nitrate=nitrate:mg/L NO3'
     tankeco import csv kits.csv --store sqlite:///tank.db --tank main --tz Europe/Berlin
 
 then, on that history:
@@ -13,11 +13,11 @@ then, on that history:
     tankeco compare --store sqlite:///tank.db --tank main --since 2025-03-01
     tankeco dashboard --store sqlite:///tank.db --tank main
 
-apex: the datalog.xml an Apex controller serves (http://APEX/cgi-bin/datalog.xml) or a
-keeper saved.  Times are placed with the file's own <timezone>.  The file has no
-temperature unit: it is told from the values (said so in the output; --temp-unit
-overrides).  ORP, salinity, outlet current, power, voltage and flow are stored too; probe
-types with no tankeco quantity are kept in the quarantine and listed.
+apex: the datalog.xml an Apex controller serves and keepers save.  Times are placed with
+the file's own <timezone>.  The file has no temperature unit: it is told from the values
+(said so in the output; --temp-unit overrides).  ORP, salinity, outlet current, power,
+voltage and flow are stored too; probe types with no tankeco quantity are kept in the
+quarantine and listed.
 
 ha: Home Assistant's History download (entity_id,state,last_changed).  Map each entity
 to import: --map ENTITY=QUANTITY[:UNIT]; the unit comes from the map, else from the
