@@ -248,6 +248,7 @@ def import_file(
         sink.notice(notice)
     header = Header()
     zone: timezone | None = None
+    unmatched = set(sensor_of)
     for record in iter_records(path, header):
         if zone is None:
             if header.utc_offset_h is None:
@@ -265,6 +266,7 @@ def import_file(
             ) from None
         ts_ms = int(local.replace(tzinfo=zone).timestamp() * 1000)
         for p in record.probes:
+            unmatched.discard(p.name)
             sensor = sensor_of.get(p.name, p.name)
             if not SEGMENT.match(sensor):
                 raise UserError(
@@ -297,4 +299,6 @@ def import_file(
                 where,
                 raw,
             )  # fmt: skip
+    for probe in sorted(unmatched):
+        sink.notice(f"{path.name}: no probe named {probe!r} for --map {probe}={sensor_of[probe]}")
     return header

@@ -30,7 +30,6 @@ from tankeco.units.quantities import lookup, to_canonical
 #: States Home Assistant writes when an entity has no value.
 NO_VALUE_STATES = frozenset({"unknown", "unavailable"})
 REQUIRED = ("entity_id", "state", "last_changed")
-OPTIONAL = ("unit_of_measurement", "attributes", "last_updated")
 
 
 @dataclass(frozen=True)

@@ -99,7 +99,10 @@ def test_temp_unit_option_overrides_the_guess(
 
 def test_map_names_the_sensors(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 's.db'}"
-    assert _import(capsys, url, APEX, "--map", "Tmp=tank_temp", "--map", "pH=tank_ph")[0] == 0
+    code, out, _ = _import(
+        capsys, url, APEX, "--map", "Tmp=tank_temp", "--map", "pH=tank_ph", "--map", "PH=x"
+    )
+    assert code == 0 and "no probe named 'PH' for --map PH=x" in out
     store = open_store(url)
     try:
         assert {r.sensor for r in store.readings()} >= {"tank_temp", "tank_ph"}
