@@ -29,6 +29,7 @@ from tankeco.bridge.validate import Validator, check_time, parse_number
 from tankeco.errors import UserError
 from tankeco.reasons import Rejected
 from tankeco.store import Batch, ManualEntry, QuarantineRecord, Reading, Store, WriteResult
+from tankeco.store.records import escape_text
 
 #: Rows held before they are written (all sensors together): bounds memory, and each write
 #: is one transaction, so an error later in the file keeps everything before it.
@@ -62,7 +63,7 @@ class ImportSink:
         flush_rows: int = FLUSH_ROWS,
     ) -> None:
         self.store = store
-        self.topic = topic
+        self.topic = escape_text(topic)  # a file name need not be valid UTF-8
         self.received_ms = int(time.time() * 1000) if received_ms is None else received_ms
         self.flush_rows = flush_rows
         self.validator = Validator()
@@ -143,6 +144,10 @@ class ImportSink:
         tally = self._tally(key, quantity)
         try:
             check_time(ts_ms, self.received_ms)
+            for text in (note, kit):
+                problem = self.store.text_problem(text)
+                if problem is not None:
+                    raise Rejected(reasons.UNSTORABLE_TEXT, f"{problem} in {text!r:.80}")
             entry = make_manual_entry(
                 ts_ms=ts_ms, site=site, tank=tank, quantity=quantity,
                 value=parse_number(value), unit=unit, kit=kit, note=note,

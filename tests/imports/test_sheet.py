@@ -155,3 +155,27 @@ def test_a_sensor_name_for_two_quantities_is_refused(
     )
     code, _, err = _import(capsys, f"sqlite:///{tmp_path / 's.db'}", path)
     assert code == 2 and "carries both ph and temperature" in one_error_line(err)
+
+
+def test_a_note_the_store_cannot_hold_is_quarantined_and_the_rest_stored(
+    capsys: pytest.CaptureFixture[str], store_url: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "sheet.csv"
+    path.write_text(
+        "time,quantity,value,unit,kit,note\n"
+        "2025-03-01T08:00Z,nitrate,10,mg/L NO3,api,fine\n"
+        "2025-03-02T08:00Z,nitrate,20,mg/L NO3,api,nul \x00 here\n"
+        "2025-03-03T08:00Z,nitrate,20,mg/L NO3,api,\n"
+    )
+    code, out, err = _import(capsys, store_url, path)
+    assert code == 0, err
+    store = open_store(store_url)
+    try:
+        stored = store.manual_entries(tank="main")
+        reasons_found = [q.reason for q in store.quarantined()]
+    finally:
+        store.close()
+    if store_url.startswith("postgresql"):  # PostgreSQL text cannot hold U+0000
+        assert len(stored) == 2 and reasons_found == ["unstorable_text"]
+    else:
+        assert len(stored) == 3 and reasons_found == []
