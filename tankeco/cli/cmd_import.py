@@ -105,14 +105,11 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tankeco.bridge.topics import SEGMENT
+    from tankeco.cli.names import check_name
     from tankeco.store import open_store
 
-    for option, value in (("--site", args.site), ("--tank", args.tank)):
-        if not SEGMENT.match(value):
-            raise UserError(
-                f"{option} {value!r}: 1 to 64 letters, digits, _ or - (as in MQTT topics)"
-            )
+    check_name("--site", args.site)
+    check_name("--tank", args.tank)
     paths = [Path(f) for f in args.files]
     for path in paths:
         if not path.is_file():

@@ -17,7 +17,7 @@ from __future__ import annotations
 import csv
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC
 from pathlib import Path
 
 from tankeco.bridge.candidate import Candidate
@@ -77,20 +77,6 @@ def _unit_from_row(row: list[str], cols: dict[str, int]) -> str | None:
     return None
 
 
-def _time_ms(text: str, path: Path, line: int, sink: ImportSink) -> int:
-    try:
-        dt = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise UserError(
-            f"{path.name} line {line}: last_changed {text!r:.60} is not an ISO 8601 time"
-            " (Home Assistant writes e.g. 2026-11-02T08:15:00.000Z)"
-        ) from None
-    if dt.tzinfo is None:
-        sink.notice(f"{path.name}: times without an offset read as UTC (Home Assistant's clock)")
-        dt = dt.replace(tzinfo=UTC)
-    return int(dt.timestamp() * 1000)
-
-
 def import_file(
     path: Path, sink: ImportSink, *, site: str, tank: str, targets: dict[str, Target]
 ) -> dict[str, int]:
@@ -128,7 +114,9 @@ def import_file(
                 if state.lower() in NO_VALUE_STATES:
                     sink.skip(target.sensor, target.quantity)
                     continue
-                ts_ms = _time_ms(row[cols["last_changed"]], path, line, sink)
+                ts_ms = sink.iso_time_ms(
+                    row[cols["last_changed"]], f"line {line}", UTC, "UTC (Home Assistant's clock)"
+                )
                 unit = target.unit if target.unit is not None else _unit_from_row(row, cols)
                 sink.reading(
                     Candidate(

@@ -27,7 +27,7 @@ import csv
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import tzinfo
 from pathlib import Path
 
 from tankeco.bridge.candidate import Candidate
@@ -67,27 +67,6 @@ def _rows(path: Path) -> Iterator[tuple[int, list[str]]]:
         raise UserError(f"{path.name}: not a readable CSV file ({exc})") from None
     except OSError as exc:
         raise UserError(f"{path}: cannot read ({exc.strerror})") from None
-
-
-def _time_ms(text: str, where: str, tz: tzinfo | None, sink: ImportSink) -> int:
-    """Epoch ms of an ISO 8601 time; without an offset, wall-clock time in ``tz`` (or local)."""
-    try:
-        dt = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise UserError(
-            f"{where}: time {text!r:.60} is not an ISO 8601 date/time"
-            " (e.g. 2025-03-01 08:00, or 2025-03-01T08:00+01:00 with its offset)"
-        ) from None
-    if dt.tzinfo is None:
-        if tz is None:
-            dt = dt.astimezone()  # the computer's zone, with its daylight-saving rules
-            sink.notice(
-                "times without an offset read in this computer's time zone (--tz names another)"
-            )
-        else:
-            dt = dt.replace(tzinfo=tz)
-            sink.notice(f"times without an offset read in {tz}")
-    return int(dt.timestamp() * 1000)
 
 
 def _wide_columns(path: Path, header: list[str], used: set[int], has_kit: bool) -> list[Column]:
@@ -164,7 +143,9 @@ def import_file(path: Path, sink: ImportSink, *, site: str, tank: str, tz: tzinf
         where = f"{path.name} line {line}"
         if len(row) != len(header):
             raise UserError(f"{where}: {len(row)} fields, the header has {len(header)}")
-        ts_ms = _time_ms(row[time_col], where, tz, sink)
+        ts_ms = sink.iso_time_ms(
+            row[time_col], f"line {line}", tz, str(tz) if tz else "this computer's time zone"
+        )
         kit = row[extra["kit"]].strip() if "kit" in extra else ""
         note = row[extra["note"]].strip() if "note" in extra else ""
         named = row[extra["sensor"]].strip() if "sensor" in extra else ""

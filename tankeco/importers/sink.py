@@ -20,6 +20,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
 from types import TracebackType
 
 from tankeco import reasons
@@ -64,6 +65,8 @@ class ImportSink:
     ) -> None:
         self.store = store
         self.topic = escape_text(topic)  # a file name need not be valid UTF-8
+        #: The file's name, as error lines name it (the topic's last part).
+        self.label = self.topic.rsplit("/", 1)[-1]
         self.received_ms = int(time.time() * 1000) if received_ms is None else received_ms
         self.flush_rows = flush_rows
         self.validator = Validator()
@@ -112,12 +115,12 @@ class ImportSink:
                 # The store keys readings by sensor and time: a second quantity under the
                 # same sensor name would overwrite nothing and be lost as a "duplicate".
                 raise UserError(
-                    f"{self.topic} {where}: sensor {c.sensor!r} carries both"
+                    f"{self.label} {where}: sensor {c.sensor!r} carries both"
                     f" {tally.quantity} and {r.quantity}; give each quantity its own sensor"
                 )
         except Rejected as rej:
             if rej.reason == reasons.UNKNOWN_UNIT:
-                raise UserError(f"{self.topic} {where}: {rej.detail}{unit_hint}") from None
+                raise UserError(f"{self.label} {where}: {rej.detail}{unit_hint}") from None
             self.reject(c.sensor, str(c.quantity), where, raw, rej)
             return
         tally.quantity = r.quantity
@@ -155,7 +158,7 @@ class ImportSink:
             )  # fmt: skip
         except Rejected as rej:
             if rej.reason == reasons.UNKNOWN_UNIT:
-                raise UserError(f"{self.topic} {where}: {rej.detail}") from None
+                raise UserError(f"{self.label} {where}: {rej.detail}") from None
             self.reject(key, quantity, where, raw, rej)
             return
         tally.quantity = entry.quantity
@@ -176,6 +179,25 @@ class ImportSink:
         )
         self._quarantine.quarantine.append(record)
         self._held_one()
+
+    def iso_time_ms(self, text: str, where: str, zone: tzinfo | None, zone_name: str) -> int:
+        """Epoch ms of an ISO 8601 time in a file; one without an offset is read in ``zone``.
+
+        ``zone`` None is the computer's zone (with its daylight-saving rules); the keeper is
+        told once which zone offset-less times were read in.  A text that is not a time
+        is the file's fault and stops the import (what came before is kept).
+        """
+        try:
+            dt = datetime.fromisoformat(text.strip())
+        except ValueError:
+            raise UserError(
+                f"{self.label} {where}: time {text!r:.60} is not an ISO 8601 date/time"
+                " (e.g. 2025-03-01 08:00, or 2025-03-01T08:00+01:00 with its offset)"
+            ) from None
+        if dt.tzinfo is None:
+            self.notice(f"times without an offset read in {zone_name}")
+            dt = dt.astimezone() if zone is None else dt.replace(tzinfo=zone)
+        return int(dt.timestamp() * 1000)
 
     def notice(self, text: str) -> None:
         """Something the keeper should know about how the file was read (printed once)."""

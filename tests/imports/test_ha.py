@@ -87,7 +87,7 @@ def test_unit_from_the_attributes_column_where_the_map_gives_none(
         (
             "entity_id,state,last_changed\nsensor.t,25.5,yesterday\n",
             ("--map", "sensor.t=temperature:°C"),
-            "line 2: last_changed 'yesterday' is not an ISO 8601 time",
+            "h.csv line 2: time 'yesterday' is not an ISO 8601 date/time",
         ),
         (
             "entity,value,time\nsensor.t,25.5,2025-03-01T10:00:00Z\n",
