@@ -12,6 +12,7 @@ import of the same file store nothing twice.
 - :mod:`~tankeco.importers.apex_datalog` - Neptune Apex ``datalog.xml``.
 - :mod:`~tankeco.importers.ha_history` - Home Assistant's history CSV.
 - :mod:`~tankeco.importers.sheet` - a spreadsheet (CSV) in long or wide form.
+- :mod:`~tankeco.importers.csvfile` - CSV files line by line, broken ones as one line.
 
 A file that is not of its format (truncated XML, a date that is not a date, a unit
 tankeco does not know, missing columns) stops the import with a

@@ -14,7 +14,6 @@ offset is read as UTC, Home Assistant's own clock, and the keeper is told.
 
 from __future__ import annotations
 
-import csv
 import json
 from dataclasses import dataclass
 from datetime import UTC
@@ -23,6 +22,7 @@ from pathlib import Path
 from tankeco.bridge.candidate import Candidate
 from tankeco.bridge.topics import SEGMENT
 from tankeco.errors import UserError
+from tankeco.importers.csvfile import open_rows
 from tankeco.importers.sink import ImportSink
 from tankeco.reasons import Rejected
 from tankeco.units.quantities import lookup, to_canonical
@@ -82,55 +82,35 @@ def import_file(
 ) -> dict[str, int]:
     """Read one history CSV into ``sink``; return rows per entity that is not mapped."""
     unmapped: dict[str, int] = {}
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as fh:
-            reader = csv.reader(fh)
-            header = next(reader, None)
-            if header is None:
-                raise UserError(
-                    f"{path.name}: empty file; expected a header row {','.join(REQUIRED)}"
-                )
-            cols = {name.strip().lower(): i for i, name in enumerate(header)}
-            missing = [c for c in REQUIRED if c not in cols]
-            if missing:
-                raise UserError(
-                    f"{path.name}: header {','.join(header)[:120]!r} lacks {', '.join(missing)};"
-                    f" a Home Assistant history download has {','.join(REQUIRED)}"
-                )
-            for row in reader:
-                line = reader.line_num
-                if not row:
-                    continue
-                if len(row) != len(header):
-                    raise UserError(
-                        f"{path.name} line {line}: {len(row)} fields, the header has {len(header)}"
-                    )
-                entity = row[cols["entity_id"]].strip()
-                target = targets.get(entity)
-                if target is None:
-                    unmapped[entity] = unmapped.get(entity, 0) + 1
-                    continue
-                state = row[cols["state"]].strip()
-                if state.lower() in NO_VALUE_STATES:
-                    sink.skip(target.sensor, target.quantity)
-                    continue
-                ts_ms = sink.iso_time_ms(
-                    row[cols["last_changed"]], f"line {line}", UTC, "UTC (Home Assistant's clock)"
-                )
-                unit = target.unit if target.unit is not None else _unit_from_row(row, cols)
-                sink.reading(
-                    Candidate(
-                        site=site, tank=tank, sensor=target.sensor, quantity=target.quantity,
-                        value=state, unit=unit, ts=ts_ms, source=f"homeassistant:{entity}",
-                    ),
-                    f"line {line}",
-                    ",".join(row),
-                    f"; give the unit with --map {entity}={target.quantity}:UNIT",
-                )  # fmt: skip
-    except UnicodeDecodeError as exc:
-        raise UserError(f"{path.name}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    except csv.Error as exc:
-        raise UserError(f"{path.name}: not a readable CSV file ({exc})") from None
-    except OSError as exc:
-        raise UserError(f"{path}: cannot read ({exc.strerror})") from None
+    header, rows = open_rows(path, ",".join(REQUIRED))
+    cols = {name.strip().lower(): i for i, name in enumerate(header)}
+    missing = [c for c in REQUIRED if c not in cols]
+    if missing:
+        raise UserError(
+            f"{path.name}: header {','.join(header)[:120]!r} lacks {', '.join(missing)};"
+            f" a Home Assistant history download has {','.join(REQUIRED)}"
+        )
+    for line, row in rows:
+        entity = row[cols["entity_id"]].strip()
+        target = targets.get(entity)
+        if target is None:
+            unmapped[entity] = unmapped.get(entity, 0) + 1
+            continue
+        state = row[cols["state"]].strip()
+        if state.lower() in NO_VALUE_STATES:
+            sink.skip(target.sensor, target.quantity)
+            continue
+        ts_ms = sink.iso_time_ms(
+            row[cols["last_changed"]], f"line {line}", UTC, "UTC (Home Assistant's clock)"
+        )
+        unit = target.unit if target.unit is not None else _unit_from_row(row, cols)
+        sink.reading(
+            Candidate(
+                site=site, tank=tank, sensor=target.sensor, quantity=target.quantity,
+                value=state, unit=unit, ts=ts_ms, source=f"homeassistant:{entity}",
+            ),
+            f"line {line}",
+            ",".join(row),
+            f"; give the unit with --map {entity}={target.quantity}:UNIT",
+        )  # fmt: skip
     return unmapped

@@ -23,9 +23,7 @@ everywhere else (is it as NO3 or as N?).
 
 from __future__ import annotations
 
-import csv
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import tzinfo
 from pathlib import Path
@@ -33,6 +31,7 @@ from pathlib import Path
 from tankeco.bridge.candidate import Candidate
 from tankeco.bridge.topics import SEGMENT
 from tankeco.errors import UserError
+from tankeco.importers.csvfile import open_rows
 from tankeco.importers.sink import ImportSink
 from tankeco.reasons import Rejected
 from tankeco.units.quantities import lookup, to_canonical
@@ -51,22 +50,6 @@ class Column:
     header: str
     quantity: str
     unit: str | None
-
-
-def _rows(path: Path) -> Iterator[tuple[int, list[str]]]:
-    """(line number, fields) of each non-empty row, with file errors as one line."""
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as fh:
-            reader = csv.reader(fh)
-            for row in reader:
-                if row and any(cell.strip() for cell in row):
-                    yield reader.line_num, row
-    except UnicodeDecodeError as exc:
-        raise UserError(f"{path.name}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    except csv.Error as exc:
-        raise UserError(f"{path.name}: not a readable CSV file ({exc})") from None
-    except OSError as exc:
-        raise UserError(f"{path}: cannot read ({exc.strerror})") from None
 
 
 def _wide_columns(path: Path, header: list[str], used: set[int], has_kit: bool) -> list[Column]:
@@ -99,13 +82,7 @@ def _wide_columns(path: Path, header: list[str], used: set[int], has_kit: bool) 
 
 def import_file(path: Path, sink: ImportSink, *, site: str, tank: str, tz: tzinfo | None) -> str:
     """Read one sheet into ``sink``; return its shape, "long" or "wide"."""
-    rows = _rows(path)
-    first = next(rows, None)
-    if first is None:
-        raise UserError(
-            f"{path.name}: empty file; expected a header row such as time,quantity,value,unit"
-        )
-    _, header = first
+    header, rows = open_rows(path, "time,quantity,value,unit")
     cols = {name.strip().lower(): i for i, name in enumerate(header)}
     time_col = next((cols[n] for n in TIME_NAMES if n in cols), None)
     if time_col is None:
@@ -141,8 +118,6 @@ def import_file(path: Path, sink: ImportSink, *, site: str, tank: str, tz: tzinf
 
     for line, row in rows:
         where = f"{path.name} line {line}"
-        if len(row) != len(header):
-            raise UserError(f"{where}: {len(row)} fields, the header has {len(header)}")
         ts_ms = sink.iso_time_ms(
             row[time_col], f"line {line}", tz, str(tz) if tz else "this computer's time zone"
         )
