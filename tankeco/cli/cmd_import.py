@@ -106,7 +106,7 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from tankeco.cli.names import check_name
-    from tankeco.store import open_store
+    from tankeco.store import StoreUnavailable, open_store
 
     check_name("--site", args.site)
     check_name("--tank", args.tank)
@@ -119,6 +119,11 @@ def run(args: argparse.Namespace) -> int:
     try:
         for path in paths:
             _import_one(args, reader, store, path)
+    except StoreUnavailable as exc:
+        raise UserError(
+            f"--store: the database went away during the import ({exc}); what was written"
+            " stays, and the same command run again adds the rest without doubles"
+        ) from None
     finally:
         store.close()
     return 0

@@ -215,3 +215,38 @@ def test_map_option_is_checked_before_anything_is_read(
     code, _, err = _import(capsys, f"sqlite:///{tmp_path / 's.db'}", APEX, "--map", "Tmp")
     assert code == 2 and "PROBE=SENSOR" in one_error_line(err)
     assert not (tmp_path / "s.db").exists()
+
+
+def test_a_store_that_goes_away_is_one_line_and_the_same_command_completes_it(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tankeco.store import StoreUnavailable
+    from tankeco.store.sqlbase import SqlStore
+
+    real_write = SqlStore.write
+    writes = 0
+
+    def failing_third(self: SqlStore, batch):  # the database is away from the third write on
+        nonlocal writes
+        writes += 1
+        if writes >= 3:
+            raise StoreUnavailable("sqlite: database is locked")
+        return real_write(self, batch)
+
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    monkeypatch.setattr(SqlStore, "write", failing_third)
+    code, _, err = _import(capsys, url, APEX)
+    assert code == 2
+    assert "went away during the import" in one_error_line(err)
+    monkeypatch.setattr(SqlStore, "write", real_write)
+    store = open_store(url)
+    try:
+        assert len(store.readings()) == 2 * 3  # two sensors' writes went through
+    finally:
+        store.close()
+    assert _import(capsys, url, APEX)[0] == 0
+    store = open_store(url)
+    try:
+        assert len(store.readings()) == 21 and len(store.quarantined()) == 3
+    finally:
+        store.close()
