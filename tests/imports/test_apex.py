@@ -250,3 +250,22 @@ def test_a_store_that_goes_away_is_one_line_and_the_same_command_completes_it(
         assert len(store.readings()) == 21 and len(store.quarantined()) == 3
     finally:
         store.close()
+
+
+def test_several_files_in_one_command_each_with_its_summary(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    jan, feb = tmp_path / "jan.xml", tmp_path / "feb.xml"
+    jan.write_text(_datalog([("01/31/2025 23:50:00", "77.0")]))
+    feb.write_text(_datalog([("02/01/2025 00:00:00", "77.1"), ("02/01/2025 00:10:00", "77.2")]))
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    code, out, _ = tankeco(
+        capsys, "import", "apex", str(jan), str(feb), "--store", url, "--tank", "main"
+    )
+    assert code == 0
+    assert out.count("Tmp ") == 2 and "jan.xml: Apex" in out and "feb.xml: Apex" in out
+    store = open_store(url)
+    try:
+        assert len(store.readings(sensor="Tmp")) == 3
+    finally:
+        store.close()

@@ -65,6 +65,27 @@ def test_calibrate_runs_on_imported_history(
     assert after["no3_n"]["rmse"] <= _metrics(report)["no3_n"]["rmse"]
 
 
+def test_forecast_is_pulled_to_imported_kit_readings(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """The dashboard's forecast (forecast_worker.compute) run on an imported kit sheet.
+
+    Without the readings the seed tank's model stands at about 13 mg N/L nitrate on day
+    13 (regression snapshot: tankeco compare's overlay on this sheet); the last imported
+    kit reading is 20 mg/L NO3 = 4.52 mg N/L (molar masses 62.004 / 14.007).  The filter
+    must land near the kit, not near the open-loop model.
+    """
+    from tankeco.dashboard.forecast_worker import compute
+
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    assert tankeco(capsys, "import", "csv", str(LONG), "--store", url, "--tank", "main")[0] == 0
+    now_ms = int(datetime(2025, 3, 14, tzinfo=UTC).timestamp() * 1000)
+    result = compute(url, "main", None, "Europe/Berlin", 14.0, now_ms, members=6)
+    assert result["status"] == "ok"
+    assert set(result["bands"]) >= {"no3_n", "no2_n", "tan_n"}
+    assert abs(result["now_mean"]["no3_n"] - 20 / 4.427) < 2.0
+
+
 def _recent_datalog(path: Path, hours: int) -> None:
     """An Apex log of the last ``hours`` hours (so the dashboard's window holds it), UTC+2."""
     zone = timezone(timedelta(hours=2))
