@@ -111,6 +111,41 @@ CASES: list[tuple[str, list[str], list[str], list[str]]] = [
         ["missing.db"],
     ),
     ("log-bad-tz", ["log", "ph", "7", "--tz", "Mars/Base", "--store", "{ok}"], ["Mars/Base"], []),
+    # import
+    (
+        "import-missing-file",
+        [
+            "import",
+            "apex",
+            "{dir}/datalog.xml",
+            "--store",
+            "sqlite:///{dir}/new.db",
+            "--tank",
+            "main",
+        ],
+        ["datalog.xml", "no such file"],
+        ["new.db"],
+    ),
+    (
+        "import-not-sqlite",
+        [
+            "import",
+            "csv",
+            "{dir}/empty.toml",
+            "--store",
+            "sqlite:///{dir}/notdb.db",
+            "--tank",
+            "main",
+        ],
+        ["notdb.db", "not an SQLite database"],
+        [],
+    ),
+    (
+        "import-bad-tank",
+        ["import", "csv", "{dir}/empty.toml", "--store", "{ok}", "--tank", "main/2"],
+        ["--tank", "main/2", "letters, digits"],
+        [],
+    ),
     # export
     (
         "export-missing",

@@ -36,6 +36,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "tankeco.cli.cmd_model",
     "tankeco.cli.cmd_bridge",
     "tankeco.cli.cmd_log",
+    "tankeco.cli.cmd_import",
     "tankeco.cli.cmd_export",
     "tankeco.cli.cmd_layout",
     "tankeco.cli.cmd_node",

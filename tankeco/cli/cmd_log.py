@@ -65,8 +65,8 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from tankeco import reasons
     from tankeco.bridge.event_messages import EVENT_UNITS, make_event, normalise_kind, parse_amount
-    from tankeco.bridge.topics import SEGMENT
     from tankeco.bridge.validate import check_time
+    from tankeco.cli.names import check_name
     from tankeco.cli.timeparse import iso_utc, parse_time_ms
     from tankeco.io.history import zone
     from tankeco.reasons import Rejected
@@ -74,11 +74,8 @@ def run(args: argparse.Namespace) -> int:
     from tankeco.units.kits import kit_for
     from tankeco.units.molar import L_PER_US_GAL
 
-    for option, value in (("--site", args.site), ("--tank", args.tank)):
-        if not SEGMENT.match(value):
-            raise UserError(
-                f"{option} {value!r}: 1 to 64 letters, digits, _ or - (as in MQTT topics)"
-            )
+    check_name("--site", args.site)
+    check_name("--tank", args.tank)
     now_ms = int(time.time() * 1000)
     tz = zone(args.tz)
     if args.what.strip().lower() == "list":

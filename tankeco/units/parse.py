@@ -186,6 +186,21 @@ OXYGEN = Dimension(
     (Unit("mg/L O2", 1.0, aliases=("mg/L", "ppm", "mg O2/L", "ppm O2")),),
 )
 PH = Dimension("pH", (Unit("pH", 1.0, aliases=("",)),))
+#: What controllers such as the Neptune Apex log next to the water: redox potential,
+#: salinity, and the current, power and voltage of the outlets (voltage is an electric
+#: potential too).  Not modelled, but kept.
+ELECTRIC_POTENTIAL = Dimension(
+    "electric potential",
+    (
+        Unit("mV", 1e-3, aliases=("millivolt", "millivolts")),
+        Unit("V", 1.0, aliases=("volt", "volts")),
+    ),
+)
+SALINITY = Dimension("salinity", (Unit("ppt", 1.0, aliases=("‰", "g/kg")),))
+ELECTRIC_CURRENT = Dimension(
+    "electric current", (Unit("mA", 1e-3), Unit("A", 1.0, aliases=("amp", "amps")))
+)
+POWER = Dimension("power", (Unit("W", 1.0, aliases=("watt", "watts")), Unit("kW", 1e3)))
 
 
 @dataclass(frozen=True)

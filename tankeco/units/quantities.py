@@ -28,8 +28,13 @@ from tankeco.units import molar
 from tankeco.units.parse import (
     CONDUCTIVITY,
     DISSOLVED_SOLIDS,
+    ELECTRIC_CURRENT,
+    ELECTRIC_POTENTIAL,
+    FLOW,
     OXYGEN,
     PH,
+    POWER,
+    SALINITY,
     TEMPERATURE,
     Kind,
     Nitrogen,
@@ -123,6 +128,18 @@ QUANTITIES: dict[str, Quantity] = {
         Quantity(
             "tds", "mg/L", DISSOLVED_SOLIDS, "dissolved solids (mg/L)", 0.0, 60_000.0, 2_500.0
         ),
+        # Not modelled; logged by aquarium controllers (Neptune Apex) and kept so a keeper's
+        # imported history is complete.  ORP probes read +-2000 mV at most; salinity up to
+        # twice sea water (35 ppt); the electrical ones are an outlet's (a 16 A, 230 V
+        # circuit with margin) and switch in an instant, so their jump limit is their range.
+        Quantity(
+            "orp", "mV", ELECTRIC_POTENTIAL, "redox potential ORP (mV)", -2000.0, 2000.0, 500.0
+        ),
+        Quantity("salinity", "ppt", SALINITY, "salinity (ppt)", 0.0, 70.0, 5.0),
+        Quantity("current", "A", ELECTRIC_CURRENT, "current (A)", 0.0, 100.0, 100.0),
+        Quantity("power", "W", POWER, "power (W)", 0.0, 25_000.0, 25_000.0),
+        Quantity("voltage", "V", ELECTRIC_POTENTIAL, "voltage (V)", 0.0, 500.0, 500.0),
+        Quantity("flow", "L/h", FLOW, "flow (L/h)", 0.0, 100_000.0, 100_000.0),
     )
 }  # fmt: skip
 
@@ -140,6 +157,10 @@ ALIASES: dict[str, str] = {
     "nh3": "nh3_n",
     "oxygen": "do",
     "dissolved_oxygen": "do",
+    "redox": "orp",
+    "amps": "current",
+    "pwr": "power",
+    "volts": "voltage",
 }
 
 #: The quantities the model predicts, in registry order: store quantity -> model column.
