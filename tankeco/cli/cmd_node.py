@@ -94,7 +94,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _check_args(args: argparse.Namespace) -> None:
-    from tankeco.bridge.topics import SEGMENT
+    from tankeco.cli.names import check_name
 
     if not (math.isfinite(args.speed) and 0 < args.speed <= MAX_SPEED):
         raise UserError(f"--speed {args.speed:g}: allowed above 0 and at most {MAX_SPEED:g}")
@@ -112,9 +112,7 @@ def _check_args(args: argparse.Namespace) -> None:
     if args.seed is not None and args.seed < 0:
         raise UserError(f"--seed {args.seed}: allowed 0 or more")
     for opt in ("site", "tank", "node"):
-        value = getattr(args, opt)
-        if not SEGMENT.match(value):
-            raise UserError(f"--{opt} {value!r}: use letters, digits, _ and - (at most 64)")
+        check_name(f"--{opt}", getattr(args, opt))
     if args.password_file and not args.username:
         raise UserError("node: --password-file needs --username")
 
