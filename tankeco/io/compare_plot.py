@@ -41,7 +41,8 @@ def plot_overlay(
         s = o[o["source"] == SENSOR]
         if len(s) > 3000:  # a plot needs no more points than pixels
             s = s.iloc[:: len(s) // 3000 + 1]
-        ax.plot(s["time_d"], s["value"], ".", ms=2, color="0.55", label="sensor")
+        dot_size = 2 if len(s) > 300 else 5  # a few readings must still be seen
+        ax.plot(s["time_d"], s["value"], ".", ms=dot_size, color="0.4", label="sensor")
         k = o[o["source"] == KIT]
         if len(k):
             lo = (k["value"] - k["res_lo"]).fillna(0).clip(lower=0)
@@ -62,7 +63,9 @@ def plot_overlay(
         for d in ev_days:
             ax.axvline(d, color="0.8", lw=0.8, zorder=0)
         ax.set_ylabel(QUANTITIES[q].title, fontsize=8)
-        if q != "ph":  # concentrations from 0, so a limit line is never the axis itself
+        if QUANTITIES[q].unit.startswith("mg"):
+            # concentrations from 0, so a limit line is never the axis itself; temperature,
+            # pH and conductivity keep the range of their data (from 0 they would look flat)
             ax.set_ylim(bottom=0)
         ax.grid(alpha=0.3)
     # above the first panel, never on the data

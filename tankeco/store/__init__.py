@@ -8,6 +8,7 @@ Open one with :func:`open_store` and a URL:
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -75,10 +76,14 @@ def open_store(url: str, *, create: bool = True) -> Store:
         _check_sqlite_path(url, Path(path), create)
         import sqlite3
 
+        is_new = not Path(path).exists()
         try:
-            return SQLiteStore(path, url=url)
+            store = SQLiteStore(path, url=url)
         except sqlite3.DatabaseError as exc:
             raise UserError(f"--store {url!r}: cannot open the database ({exc})") from None
+        if is_new:  # never created silently: a mistyped path shows up here
+            print(f"tankeco: created a new SQLite store {Path(path).resolve()}", file=sys.stderr)
+        return store
     if parts.scheme in ("postgresql", "postgres"):
         from tankeco.store.postgres import PostgresStore
 
