@@ -247,7 +247,7 @@ class Solver:
         self._vref = self._hole_vref_arrays() if momentum else _no_vref()
         self._cd_slope = RAWN_CD_SLOPE if (momentum and opt.port == "rawn") else 0.0
         f = self.fittings
-        two, t = f.two, fit.tee_arrays(f.tees)
+        two, t = f.two, f.tees
         self.fits = kernel.Fits(
             fade=fit.REVERSAL_FADE,
             fade_floor_m3_s=float(
@@ -279,14 +279,13 @@ class Solver:
         as a pipe at rest (weight 1/2 for a hole at a cap).
         """
         c = self.c
-        counts = np.array([len(c.node_pipes[n]) for n in c.hole_node], dtype=np.int64)
+        lo = c.node_ptr[c.hole_node]
+        counts = c.node_ptr[c.hole_node + 1] - lo
         hole = np.repeat(np.arange(c.n_holes, dtype=np.int64), counts)
-        pipe = (
-            np.concatenate([c.node_pipes[n] for n in c.hole_node]).astype(np.int64)
-            if hole.size
-            else np.zeros(0, dtype=np.int64)
-        )
-        weight = 1.0 / np.maximum(counts, 2)[hole] if hole.size else np.zeros(0)
+        # the e-th pair of hole j is incidence row lo[j] + (e - first pair of j)
+        first = np.cumsum(counts) - counts
+        pipe = c.node_pipe[np.repeat(lo - first, counts) + np.arange(hole.size)]
+        weight = 1.0 / np.maximum(counts, 2)[hole]
         return hole, pipe, np.asarray(weight, dtype=float)
 
     def _holes(self, bed_c1: np.ndarray | None, bed_c2: np.ndarray | None) -> kernel.Holes:
