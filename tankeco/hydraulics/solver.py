@@ -59,6 +59,12 @@ FRICTION_START_TOL = 1e-3
 CONTINUATION_STEP = 0.25
 CONTINUATION_MIN_STEP = 1.0 / 64
 
+#: the momentum mode's last resort (see :meth:`Solver._either_side_of_reversals`):
+#: pipes carrying less than this share of the largest flow at their ends count as
+#: reversing, and Newton restarts with this share through them, each way in turn
+REVERSAL_NEAR = 0.05
+REVERSAL_PUSH = 0.1
+
 #: Rawn, Bowerman & Brooks (1960): a sharp-edged port's Cd = 0.63 - 0.58 V^2/(2 g E);
 #: relative to the port's own Cd at rest the slope is 0.58 / 0.63
 RAWN_CD_SLOPE = 0.58 / 0.63
@@ -324,10 +330,14 @@ class Solver:
             x = self._start(None)
             status, it2, fmax = self._newton(x, holes, self.fits, friction_start=True)
             it += it2
+        stalled = x.copy() if status == kernel.NOT_CONVERGED else None
         if status != kernel.OK and opt.mode == "momentum":
             x = self._start(None)
             status, it3, fmax = self._continuation(x, holes)
             it += it3
+        if status != kernel.OK and opt.mode == "momentum" and stalled is not None:
+            status, it4, fmax, x = self._either_side_of_reversals(stalled, holes)
+            it += it4
         if status == kernel.SINGULAR:
             raise HydraulicsError(
                 f"hydraulic solve failed at iteration {it}: singular network matrix; "
@@ -370,6 +380,40 @@ class Solver:
             fits,
             self.structure,
         )
+
+    def _either_side_of_reversals(self, stalled: np.ndarray, holes: kernel.Holes) -> tuple:
+        """Newton restarted on each side of the flow reversals where it stalled.
+
+        Where a pipe's flow passes through zero, a tee's loss switches between Crane's
+        dividing and combining patterns, and the two need not agree on the head of a
+        shut leg (at a header's dead end past a ladder's last rung: up to a few
+        velocity heads).  Blended smoothly over a few per cent of the flow, the switch
+        is a short stretch of negative resistance, and Newton can settle at a minimum of
+        its merit function there that is no root, while the root lies just outside the
+        blend.  From the stalled iterate, every pipe carrying less than
+        REVERSAL_NEAR of the largest flow at its ends is given REVERSAL_PUSH of that
+        flow, first along the pipe, then against it, and Newton starts again.  Returns
+        (status, iterations, error, x).
+        """
+        c = self.c
+        n_p = c.n_pipes
+        q = stalled[:n_p]
+        q_at = np.zeros(c.n_junctions + 2)
+        np.maximum.at(q_at, c.link_from[:n_p], np.abs(q))
+        np.maximum.at(q_at, c.link_to[:n_p], np.abs(q))
+        ref = np.maximum(q_at[c.link_from[:n_p]], q_at[c.link_to[:n_p]])
+        near = np.flatnonzero(np.abs(q) < REVERSAL_NEAR * ref)
+        status, total, fmax, x = kernel.NOT_CONVERGED, 0, float("nan"), stalled
+        if near.size == 0:
+            return status, total, fmax, x
+        for sign in (1.0, -1.0):
+            x = stalled.copy()
+            x[near] = sign * REVERSAL_PUSH * ref[near]
+            status, it, fmax = self._newton(x, holes, self.fits, friction_start=False)
+            total += it
+            if status == kernel.OK:
+                break
+        return status, total, fmax, x
 
     def _continuation(self, x: np.ndarray, holes: kernel.Holes) -> tuple:
         """The momentum terms switched on gradually, from the friction-only solution.
