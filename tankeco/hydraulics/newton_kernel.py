@@ -756,20 +756,25 @@ def _momentum(x, want_jac, links, pipes, fits, pat, vals, loss):
         # the loss fades in over the first few per cent of the combined flow, as a tee
         # leg's does, instead of jumping in at zero flow (a dead end or a stagnation
         # point between two feeds, whose flow Newton only ever approaches)
+        # faded in by tanh(u)|tanh(u)|, u = the outgoing leg's flow over the scale: zero
+        # with zero slope where that leg stops (beyond it the junction combines and
+        # has no run loss), so the loss is continuously differentiable there; a kink
+        # at a dead end's zero flow made Newton converge linearly on such roots
         floored = q_comb < fits.fade_floor_m3_s
         scale = fade * max(q_comb, fits.fade_floor_m3_s)
         th = math.tanh(x[out] / scale)
-        loss[out] += th * k * vq2
+        fd = th * abs(th)
+        loss[out] += fd * k * vq2
         if want_jac:
             s_out, s_comb = np.sign(x[out]), np.sign(x[comb])
-            sech2 = 1.0 - th * th
+            dfd = 2.0 * abs(th) * (1.0 - th * th)  # d fd / d(x_out / scale)
             dshare_dcomb = q_out / (q_comb * q_comb) if share > 0.0 else 0.0
             dshare_dout = -1.0 / q_comb if share > 0.0 else 0.0
-            d_comb = th * (dk * dshare_dcomb * vq2 + k * 2 * vq2 / q_comb)
+            d_comb = fd * (dk * dshare_dcomb * vq2 + k * 2 * vq2 / q_comb)
             if not floored:
-                d_comb -= sech2 * x[out] / (scale * q_comb) * k * vq2
+                d_comb -= dfd * x[out] / (scale * q_comb) * k * vq2
             _add(vals, pat, out, comb, d_comb * s_comb)
-            d_out = th * dk * dshare_dout * vq2 * s_out + sech2 / scale * k * vq2
+            d_out = fd * dk * dshare_dout * vq2 * s_out + dfd / scale * k * vq2
             _add(vals, pat, out, out, d_out)
     # elbows and reducers
     for e in range(fits.two_a.size):

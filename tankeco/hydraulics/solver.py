@@ -336,8 +336,10 @@ class Solver:
             status, it3, fmax = self._continuation(x, holes)
             it += it3
         if status != kernel.OK and opt.mode == "momentum" and stalled is not None:
-            status, it4, fmax, x = self._either_side_of_reversals(stalled, holes)
-            it += it4
+            status4, it4, fmax4, x4 = self._either_side_of_reversals(stalled, holes)
+            if it4:
+                status, fmax, x = status4, fmax4, x4
+                it += it4
         if status == kernel.SINGULAR:
             raise HydraulicsError(
                 f"hydraulic solve failed at iteration {it}: singular network matrix; "
