@@ -806,10 +806,14 @@ def _tee(x, want_jac, fits, t, pat, vals, loss):
     flowing out and once as flowing in, and blended with ``s = (1 + tanh(u / (fade
     Q_max))) / 2``, u the leg's outward flow: Crane's for the actual pattern wherever
     the leg carries more than a few per cent of the largest flow, smooth in between.
-    Because negative coefficients are credited, both patterns give a shut leg nearly the
-    same head (the static head of the main stream: Crane's diverging branch K at zero
+    Because negative coefficients are credited, both patterns give a shut branch nearly
+    the same head (the static head of the main stream: Crane's diverging branch K at zero
     share is G = 1.0-1.1, the converging one -C = -0.9 to -1.0), so the blend bridges a
     difference of at most 0.15 velocity heads instead of forcing the loss through zero.
+    A shut leg that is the dividing pattern's run but the combining pattern's branch (a
+    header running on past a ladder's last rung) can differ by a few velocity heads; the
+    blend then has a negative slope, and the solver restarts on each side of it
+    (:meth:`tankeco.hydraulics.solver.Solver._either_side_of_reversals`).
     """
     fade = fits.fade
     tee_leg = fits.tee_leg

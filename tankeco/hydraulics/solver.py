@@ -18,8 +18,11 @@ full Newton step conserves flow at every junction to rounding error.  Newton is
 globalised by a line search that may finish on partial steps (see
 :func:`tankeco.hydraulics.newton_kernel.newton`).  The momentum mode starts like EPANET
 (even hole flows); should Newton fail from there it starts again from the friction-only
-solution, and as a last resort follows the solution from the friction-only network as
-the momentum terms are switched on in steps (:meth:`Solver._continuation`).
+solution, then follows the solution from the friction-only network as the momentum terms
+are switched on in steps (:meth:`Solver._continuation`), then restarts on each side of
+the flow reversals where the first Newton stalled (:meth:`Solver._either_side_of_reversals`),
+and last solves under the other port law and steps over to this one
+(:meth:`Solver._port_continuation`).
 
 Modes (``SolveOptions.mode``):
 
@@ -340,6 +343,10 @@ class Solver:
             if it4:
                 status, fmax, x = status4, fmax4, x4
                 it += it4
+        if status != kernel.OK and opt.mode == "momentum":
+            x = self._start(None)
+            status, it5, fmax = self._port_continuation(x, holes)
+            it += it5
         if status == kernel.SINGULAR:
             raise HydraulicsError(
                 f"hydraulic solve failed at iteration {it}: singular network matrix; "
@@ -416,6 +423,42 @@ class Solver:
             if status == kernel.OK:
                 break
         return status, total, fmax, x
+
+    def _port_continuation(self, x: np.ndarray, holes: kernel.Holes) -> tuple:
+        """The solution under the other port law, followed to this one.
+
+        Rawn's law and the constant Cd differ only in the slope s of the port's Cd on
+        the header's velocity head (0.92 and 0).  Where Newton finds no root under one
+        law from any start, it is solved under the other (plain and friction-only
+        starts), and s is then stepped from that law's value to this one's in steps of
+        CONTINUATION_STEP (halved after a failure, down to CONTINUATION_MIN_STEP), each
+        solve starting from the previous solution.  Returns (status, iterations, error).
+        """
+        target = float(holes.cd_slope)
+        other = RAWN_CD_SLOPE if target == 0.0 else 0.0
+        status, total, fmax = self._newton(x, holes._replace(cd_slope=other), self.fits, False)
+        if status != kernel.OK:
+            x[:] = self._start(None)
+            status, it, fmax = self._newton(x, holes._replace(cd_slope=other), self.fits, True)
+            total += it
+        if status != kernel.OK:
+            return status, total, fmax
+        t, step = 0.0, CONTINUATION_STEP
+        while t < 1.0:
+            trial = min(1.0, t + step)
+            x_try = x.copy()
+            slope = other + trial * (target - other)
+            status, it, fmax = self._newton(x_try, holes._replace(cd_slope=slope), self.fits, False)
+            total += it
+            if status == kernel.OK:
+                x[:] = x_try
+                t = trial
+                step = min(2 * step, CONTINUATION_STEP)
+            else:
+                step /= 2
+                if step < CONTINUATION_MIN_STEP:
+                    return status, total, fmax
+        return kernel.OK, total, fmax
 
     def _continuation(self, x: np.ndarray, holes: kernel.Holes) -> tuple:
         """The momentum terms switched on gradually, from the friction-only solution.
