@@ -235,3 +235,19 @@ def test_map_grid_out_of_range_is_one_line_exit_2():
     proc = _run("map", str(SEED), "--ratios", "0:1:2")
     assert proc.returncode == 2
     assert proc.stderr.strip().count("\n") == 0 and "--ratios 0:1:2" in proc.stderr
+
+
+def test_a_layout_beyond_the_solver_limit_is_one_line_exit_2(tmp_path):
+    """127 488 holes (20 x 20 m, 32 rungs, a hole every 5 mm): refused in one line by
+    the documented limit (``solver.MAX_UNKNOWNS``), not by running out of memory."""
+    path = tmp_path / "huge.toml"
+    path.write_text(
+        '[layout]\nshape = "ladder_z"\n[tank]\nlength_cm = 2000\nwidth_cm = 2000\n'
+        "[pump]\nflow_l_h = 3000\n[hole]\ndiameter_mm = 2\nspacing_cm = 0.5\n"
+        "[shape]\nlaterals = 32\n"
+    )
+    proc = _run("show", str(path))
+    assert proc.returncode == 2
+    line = proc.stderr.strip()
+    assert "\n" not in line and "Traceback" not in line
+    assert "holes = 127488" in line and "beyond the solver's limit of 200000" in line
