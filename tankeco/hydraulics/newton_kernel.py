@@ -241,6 +241,11 @@ def crane_k(kind, beta2, angle, f_interp, x):
     return k, 2.0 * (1.0 - x) - 2.0 * f_interp / beta2 * x
 
 
+#: a tee's run must continue the combined stream within this turn (degrees), else
+#: every leg is a branch (:func:`_tee_branches`): a bullhead tee's legs turn by 90
+RUN_MAX_TURN_DEG = 60.0
+RUN_MAX_COS = -math.cos(math.radians(RUN_MAX_TURN_DEG))
+
 #: half-width, in branch share x, over which :func:`crane_k_smooth` blends Crane's pieces
 CRANE_BLEND = 0.02
 
@@ -900,7 +905,9 @@ def _tee_local(qs, dirs, strength, l0, nleg, tee_leg, p0, tee_pair, out, jac):
         diverging, comb = False, comb_out
     else:
         return
-    # the run: of the other legs, the one most nearly opposite the combined leg
+    # the run: of the other legs, the one most nearly opposite the combined leg, if it
+    # continues the stream within RUN_MAX_TURN_DEG (ties between legs that do go to the
+    # first: a ring fed at its corner, both ring pipes 45 degrees off the supply)
     run, run_cos = -1, 2.0
     for i in range(nleg):
         if i == comb or (dirs[i] > 0) == diverging:
@@ -908,6 +915,10 @@ def _tee_local(qs, dirs, strength, l0, nleg, tee_leg, p0, tee_pair, out, jac):
         cs = tee_pair[p0 + comb * nleg + i, PAIR_COS]
         if cs < run_cos:
             run, run_cos = i, cs
+    if run_cos > RUN_MAX_COS:
+        _tee_branches(qs, dirs, strength, l0, nleg, tee_leg, p0, tee_pair, out, jac, comb,
+                      diverging)  # fmt: skip
+        return
     first_other = -1
     for i in range(nleg):
         if i == comb or i == run or (dirs[i] > 0) == diverging:
@@ -944,6 +955,51 @@ def _tee_local(qs, dirs, strength, l0, nleg, tee_leg, p0, tee_pair, out, jac):
             kv = dk * vq2 * sgn / (total * total)
             jac[o, br] += kv * q_run * np.sign(qs[br])
             jac[o, run] -= kv * q_br * np.sign(qs[run])
+        jac[o, comb] += k * dvq2 * sgn
+
+
+@njit(cache=True)
+def _tee_branches(qs, dirs, strength, l0, nleg, tee_leg, p0, tee_pair, out, jac, comb,
+                  diverging):  # fmt: skip
+    """A tee without a run (:func:`_tee_local`): every other leg is a branch.
+
+    Crane's tables are for a straight-through run with a branch at an angle.  Where no
+    leg continues the combined stream within RUN_MAX_TURN_DEG (a bullhead tee whose
+    stream splits both ways at 90 degrees, or two streams meeting head-on), calling one
+    of them the run made the model's split depend on the legs' order, not on the
+    geometry (the shipped centre-fed tree's first split came out 540/424 L/h, its mirror
+    holes 25 % apart).  Each leg is then taken as Crane's branch at its own angle, with
+    the share x = |Q_leg| / sum of |Q| on its side: symmetric legs get symmetric losses.
+    """
+    vh = strength * tee_pair[p0 + comb * nleg + comb, PAIR_VH]
+    vq2 = vh * qs[comb] * qs[comb]
+    dvq2 = 2 * vh * qs[comb]
+    total = 0.0
+    for i in range(nleg):
+        if i != comb and (dirs[i] > 0) != diverging:
+            total += abs(qs[i])
+    kind = BRANCH_DIVERGING if diverging else BRANCH_CONVERGING
+    for o in range(nleg):
+        if o == comb or (dirs[o] > 0) == diverging:
+            continue
+        pair = p0 + comb * nleg + o
+        sgn = dirs[o] * tee_leg[l0 + o, 1]
+        if total > 0.0:
+            q_o = abs(qs[o])
+            k, dk = crane_k_smooth(
+                kind, tee_pair[pair, PAIR_BETA2], tee_pair[pair, PAIR_ANGLE],
+                tee_pair[pair, PAIR_F_BRANCH], q_o / total,
+            )  # fmt: skip
+            kv = dk * vq2 * sgn / (total * total)
+            for j in range(nleg):
+                if j == comb or (dirs[j] > 0) == diverging:
+                    continue
+                # d(q_o / total)/d|q_j|: (total - q_o) for j = o, -q_o otherwise
+                dj = (total - q_o) if j == o else -q_o
+                jac[o, j] += kv * dj * np.sign(qs[j])
+        else:
+            k = 0.0
+        out[o] = k * vq2 * sgn
         jac[o, comb] += k * dvq2 * sgn
 
 
