@@ -841,35 +841,33 @@ def _tee(x, want_jac, fits, t, pat, vals, loss):
     p0 = fits.tee_pair_ptr[t]
     floor = fits.fade_floor_m3_s
     scale = fade * max(q_max, floor)
-    u = -tee_leg[l0 + z, 1] * qs[z]  # the smallest leg's outward flow
-    arg = u / scale
     lc = np.zeros(nleg)
     jc = np.zeros((nleg, nleg))
-    if arg > 12.0 or arg < -12.0:
-        _tee_local(qs, dirs, fits.strength, l0, nleg, tee_leg, p0, fits.tee_pair, lc, jc)
-    else:
-        th = math.tanh(arg)
-        sw = 0.5 * (1.0 + th)
-        dirs[z] = -1.0
-        lo = np.zeros(nleg)
-        jo = np.zeros((nleg, nleg))
-        _tee_local(qs, dirs, fits.strength, l0, nleg, tee_leg, p0, fits.tee_pair, lo, jo)
-        dirs[z] = 1.0
-        li = np.zeros(nleg)
-        ji = np.zeros((nleg, nleg))
-        _tee_local(qs, dirs, fits.strength, l0, nleg, tee_leg, p0, fits.tee_pair, li, ji)
-        dsw = 0.5 * (1.0 - th * th)
-        dsw_dz = dsw / scale * (-tee_leg[l0 + z, 1])
-        dsw_dm = 0.0
-        if q_max > floor:
-            dsw_dm = -dsw * arg / max(q_max, floor) * np.sign(qs[m])
+    _tee_blend(qs, dirs, fits, l0, nleg, p0, z, m, scale, q_max, lc, jc)
+    # two legs tied for smallest (a symmetric split): which one is blended must not
+    # jump as their order swaps, so the two choices are mixed with a weight that is
+    # 1/2 at the tie and tends to the smaller one's over a fade scale of difference
+    z2 = -1
+    for i in range(nleg):
+        if i != z and (z2 < 0 or abs(qs[i]) < abs(qs[z2])):
+            z2 = i
+    d = (abs(qs[z2]) - abs(qs[z])) / scale
+    if abs(qs[z2]) / scale < 12.0 and d < 12.0:
+        lc2 = np.zeros(nleg)
+        jc2 = np.zeros((nleg, nleg))
+        _tee_blend(qs, dirs, fits, l0, nleg, p0, z2, m, scale, q_max, lc2, jc2)
+        th = math.tanh(d)
+        w = 0.5 * (1.0 + th)
+        dw = 0.5 * (1.0 - th * th)  # dw / dd
+        dd_dm = -d / q_max * np.sign(qs[m]) if q_max > floor else 0.0
         for i in range(nleg):
-            diff = lo[i] - li[i]
+            diff = lc[i] - lc2[i]
             for j in range(nleg):
-                jc[i, j] = sw * jo[i, j] + (1.0 - sw) * ji[i, j]
-            jc[i, z] += dsw_dz * diff
-            jc[i, m] += dsw_dm * diff
-            lc[i] = sw * lo[i] + (1.0 - sw) * li[i]
+                jc[i, j] = w * jc[i, j] + (1.0 - w) * jc2[i, j]
+            jc[i, z2] += dw * np.sign(qs[z2]) / scale * diff
+            jc[i, z] -= dw * np.sign(qs[z]) / scale * diff
+            jc[i, m] += dw * dd_dm * diff
+            lc[i] = w * lc[i] + (1.0 - w) * lc2[i]
     for i in range(nleg):
         pi = tee_leg[l0 + i, 0]
         loss[pi] += lc[i]
@@ -877,6 +875,41 @@ def _tee(x, want_jac, fits, t, pat, vals, loss):
             for j in range(nleg):
                 if jc[i, j] != 0.0:
                     _add(vals, pat, pi, tee_leg[l0 + j, 0], jc[i, j])
+
+
+@njit(cache=True)
+def _tee_blend(qs, dirs_actual, fits, l0, nleg, p0, z, m, scale, q_max, lc, jc):
+    """A tee's losses with leg z's two patterns blended around its reversal (:func:`_tee`)."""
+    tee_leg = fits.tee_leg
+    floor = fits.fade_floor_m3_s
+    dirs = dirs_actual.copy()
+    u = -tee_leg[l0 + z, 1] * qs[z]  # leg z's outward flow
+    arg = u / scale
+    if arg > 12.0 or arg < -12.0:
+        _tee_local(qs, dirs, fits.strength, l0, nleg, tee_leg, p0, fits.tee_pair, lc, jc)
+        return
+    th = math.tanh(arg)
+    sw = 0.5 * (1.0 + th)
+    dirs[z] = -1.0
+    lo = np.zeros(nleg)
+    jo = np.zeros((nleg, nleg))
+    _tee_local(qs, dirs, fits.strength, l0, nleg, tee_leg, p0, fits.tee_pair, lo, jo)
+    dirs[z] = 1.0
+    li = np.zeros(nleg)
+    ji = np.zeros((nleg, nleg))
+    _tee_local(qs, dirs, fits.strength, l0, nleg, tee_leg, p0, fits.tee_pair, li, ji)
+    dsw = 0.5 * (1.0 - th * th)
+    dsw_dz = dsw / scale * (-tee_leg[l0 + z, 1])
+    dsw_dm = 0.0
+    if q_max > floor:
+        dsw_dm = -dsw * arg / max(q_max, floor) * np.sign(qs[m])
+    for i in range(nleg):
+        diff = lo[i] - li[i]
+        for j in range(nleg):
+            jc[i, j] = sw * jo[i, j] + (1.0 - sw) * ji[i, j]
+        jc[i, z] += dsw_dz * diff
+        jc[i, m] += dsw_dm * diff
+        lc[i] = sw * lo[i] + (1.0 - sw) * li[i]
 
 
 @njit(cache=True)
