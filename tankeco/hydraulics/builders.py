@@ -63,15 +63,21 @@ class _Draft:
         self.pipes: list[Pipe] = []
         self.holes: list[Hole] = []
         self._at: dict[tuple[float, float], str] = {}
+        self._xy: dict[str, tuple[float, float]] = {}
 
     def node(self, x: float, y: float, name: str | None = None) -> str:
         key = (round(x, 9), round(y, 9))
         if name is None and key in self._at:
             return self._at[key]
         name = name or f"n{len(self.nodes)}"
-        self.nodes.append(Node(name, x, y))
+        self.add(Node(name, x, y))
         self._at.setdefault(key, name)
         return name
+
+    def add(self, node: Node) -> None:
+        """Append a node; the first node of a name is the one :meth:`xy` finds."""
+        self.nodes.append(node)
+        self._xy.setdefault(node.name, (node.x_m, node.y_m))
 
     def pipe(self, a: str, b: str, diameter_m: float, length_m: float | None = None) -> None:
         self.pipes.append(
@@ -87,8 +93,7 @@ class _Draft:
         )
 
     def xy(self, name: str) -> tuple[float, float]:
-        n = next(n for n in self.nodes if n.name == name)
-        return n.x_m, n.y_m
+        return self._xy[name]
 
     def perforated(self, a: str, b: str, diameter_m: float, spacing_m: float | None = None) -> None:
         """A pipe from a to b with holes every spacing (half a spacing from each end)."""
@@ -300,7 +305,7 @@ def free_form(
     """A keeper's own drawing: nodes, pipes (optionally perforated) and single holes."""
     d = _Draft(c)
     for n in nodes:
-        d.nodes.append(Node(n.name, n.x_m, n.y_m, n.fitting))
+        d.add(Node(n.name, n.x_m, n.y_m, n.fitting))
     names = {n.name for n in nodes}
     for i, p in enumerate(pipes):
         for key, end in (("start", p.start), ("end", p.end)):

@@ -31,6 +31,7 @@ Only the momentum mode uses this module; friction-only (EPANET-like) solves skip
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -99,25 +100,12 @@ class TwoPipe:
 
 
 @dataclass(frozen=True)
-class Tee:
-    """A tee or cross, as plain Python numbers for a fast scalar loop."""
-
-    pipes: tuple[int, ...]
-    into: tuple[float, ...]
-    diam: tuple[float, ...]
-    vh: tuple[float, ...]
-    cos: tuple[tuple[float, ...], ...]
-    angle: tuple[tuple[float, ...], ...]
-
-
-@dataclass(frozen=True)
 class HoleRun:
     """Straight header junctions with holes: Crane's run loss of a dividing tee."""
 
     node: np.ndarray  # junction index
     pipe_a: np.ndarray
     pipe_b: np.ndarray
-    holes: tuple[np.ndarray, ...]
     #: (widest hole / header bore)^2: Crane's run K of a dividing tee, ``M x^2`` with
     #: x the holes' share of the combined flow, takes M = 0.4 up to beta^2 = 0.4 and
     #: M = 2 (2x - 1) (x <= 0.5) or 0.3 (2x - 1) above, evaluated at the actual share
@@ -129,7 +117,7 @@ class Fittings:
     """All fitting losses of a network, grouped for fast evaluation."""
 
     two: TwoPipe
-    tees: tuple[Tee, ...]
+    tees: TeeArrays
     hole_run: HoleRun
 
 
@@ -137,97 +125,90 @@ def classify_none() -> Fittings:
     """No fitting losses (friction-only mode)."""
     e = np.zeros(0, dtype=np.int64)
     z = np.zeros(0)
-    return Fittings(TwoPipe(e, e, z, z, z, e, z), (), HoleRun(e, e, e, (), z))
-
-
-def _append_two(two: dict[str, list], pa: int, pb: int, into_a: float, k_ab: float,
-                k_ba: float, small: int, vh: float) -> None:  # fmt: skip
-    for key, v in zip(("a", "b", "a_into", "k_ab", "k_ba", "small", "vh"),
-                      (pa, pb, into_a, k_ab, k_ba, small, vh), strict=True):  # fmt: skip
-        two[key].append(v)
+    return Fittings(TwoPipe(e, e, z, z, z, e, z), tee_arrays(None, np.zeros(0, dtype=np.int64)),
+                    HoleRun(e, e, e, z))  # fmt: skip
 
 
 def classify(net: Network, c: Compiled) -> Fittings:
-    """Fittings of a network from the layout's names and geometry (raises if impossible)."""
-    holes_at: dict[int, list[int]] = {}
-    for h, n in enumerate(c.hole_node):
-        holes_at.setdefault(int(n), []).append(c.n_pipes + h)
-    vh_all = losses.velocity_head_coeff(c.area_m2)
-    two: dict[str, list] = {k: [] for k in ("a", "b", "a_into", "k_ab", "k_ba", "small", "vh")}
-    tees: list[Tee] = []
-    run_node, run_a, run_b, run_holes, run_beta2 = [], [], [], [], []
-    for n in range(c.n_junctions):
-        pipes = c.node_pipes[n]
-        dirs = c.node_dirs[n]
-        named = c.node_fitting[n]
-        count = len(pipes)
-        if named in _PIPE_COUNT and _PIPE_COUNT[named] != count:
+    """Fittings of a network from the layout's names and geometry (raises if impossible).
+
+    Vectorised over the junctions (a layout is loaded for every tuner candidate); only
+    tees, crosses and the few elbows and reducers are handled one by one.
+    """
+    nj = c.n_junctions
+    ptr, node_pipe, node_dir = c.node_ptr, c.node_pipe, c.node_dir
+    count = np.diff(ptr)
+    named = np.asarray(c.node_fitting)
+    for kind, need in _PIPE_COUNT.items():
+        bad = np.flatnonzero((named == kind) & (count != need))
+        if bad.size:
+            n = int(bad[0])
             raise ScenarioError(
                 f"nodes.{net.nodes[n].name}.fitting",
-                named,
-                f"a {named} joins {_PIPE_COUNT[named]} pipe(s) but this node has {count}",
+                kind,
+                f"a {kind} joins {need} pipe(s) but this node has {int(count[n])}",
             )
-        if named == "none" or count == 0:
-            continue
-        cos = dirs @ dirs.T
-        if count == 2:
-            pa, pb = int(pipes[0]), int(pipes[1])
-            d0, d1 = float(c.diameter_m[pa]), float(c.diameter_m[pb])
-            deflection = math.degrees(math.acos(max(-1.0, min(1.0, -float(cos[0, 1])))))
-            into_a = 1.0 if c.link_to[pa] == n else -1.0
-            reducing = named == "reducer" or (named == "auto" and abs(d0 - d1) > 1e-9)
-            bending = named == "elbow" or (
-                named in ("auto", "reducer") and deflection > STRAIGHT_DEG
-            )
-            if reducing:
-                small = pa if d0 <= d1 else pb
-                k_ab, k_ba = losses.reducer_k(d0, d1), losses.reducer_k(d1, d0)
-                _append_two(two, pa, pb, into_a, k_ab, k_ba, small, float(vh_all[small]))
-            if bending:
-                # a reducing corner is a bend too: Rennels' K on the smaller bore
-                small = pa if d0 <= d1 else pb
-                d_small = min(d0, d1)
-                re = ELBOW_K_VELOCITY_M_S * d_small / net.fluid.nu_m2_s
-                k = losses.elbow_k(d_small, deflection, net.elbow_radius_per_diameter, re)
-                _append_two(two, pa, pb, into_a, k, k, small, float(vh_all[small]))
-            if not (reducing or bending) and n in holes_at:
-                hole_links = np.array(holes_at[n])
-                d_hole = 2 * math.sqrt(c.hole_area_m2[hole_links - c.n_pipes].max() / math.pi)
-                run_node.append(n)
-                run_a.append(pa)
-                run_b.append(pb)
-                run_holes.append(hole_links)
-                run_beta2.append((d_hole / d0) ** 2)
-        elif count >= 3:
-            ang = np.degrees(np.arccos(np.clip(-cos, -1.0, 1.0)))
-            tees.append(
-                Tee(
-                    tuple(int(p) for p in pipes),
-                    tuple(1.0 if c.link_to[p] == n else -1.0 for p in pipes),
-                    tuple(float(c.diameter_m[p]) for p in pipes),
-                    tuple(float(vh_all[p]) for p in pipes),
-                    tuple(tuple(float(v) for v in row) for row in cos),
-                    tuple(tuple(float(v) for v in row) for row in ang),
-                )
-            )
+    vh_all = losses.velocity_head_coeff(c.area_m2)
+    active = named != "none"
+    # two pipes: a plain joint, a reducer, a bend (or both), or a header run with holes
+    n2 = np.flatnonzero(active & (count == 2))
+    first = ptr[n2]
+    pa, pb = node_pipe[first], node_pipe[first + 1]
+    d0, d1 = c.diameter_m[pa], c.diameter_m[pb]
+    cos01 = np.einsum("ij,ij->i", node_dir[first], node_dir[first + 1])
+    deflection = np.degrees(np.arccos(np.clip(-cos01, -1.0, 1.0)))
+    kind2 = named[n2]
+    auto = kind2 == "auto"
+    reducing = (kind2 == "reducer") | (auto & (np.abs(d0 - d1) > 1e-9))
+    bending = (kind2 == "elbow") | ((auto | (kind2 == "reducer")) & (deflection > STRAIGHT_DEG))
+    into_a = np.where(c.link_to[pa] == n2, 1.0, -1.0)
+    small = np.where(d0 <= d1, pa, pb)
+    rows: list[tuple[int, int, float, float, float, int, float]] = []
+    for i in np.flatnonzero(reducing | bending):
+        a, b, s_ = int(pa[i]), int(pb[i]), int(small[i])
+        da, db = float(d0[i]), float(d1[i])
+        if reducing[i]:
+            rows.append((a, b, float(into_a[i]), losses.reducer_k(da, db),
+                         losses.reducer_k(db, da), s_, float(vh_all[s_])))  # fmt: skip
+        if bending[i]:
+            # a reducing corner is a bend too: Rennels' K on the smaller bore
+            d_small = min(da, db)
+            re = ELBOW_K_VELOCITY_M_S * d_small / net.fluid.nu_m2_s
+            k = losses.elbow_k(d_small, float(deflection[i]), net.elbow_radius_per_diameter, re)
+            rows.append((a, b, float(into_a[i]), k, k, s_, float(vh_all[s_])))
+    cols = list(zip(*rows, strict=True)) if rows else [()] * 7
     i64 = np.int64
     two_pipe = TwoPipe(
-        np.array(two["a"], dtype=i64),
-        np.array(two["b"], dtype=i64),
-        np.array(two["a_into"]),
-        np.array(two["k_ab"]),
-        np.array(two["k_ba"]),
-        np.array(two["small"], dtype=i64),
-        np.array(two["vh"]),
+        np.array(cols[0], dtype=i64),
+        np.array(cols[1], dtype=i64),
+        np.array(cols[2], dtype=float),
+        np.array(cols[3], dtype=float),
+        np.array(cols[4], dtype=float),
+        np.array(cols[5], dtype=i64),
+        np.array(cols[6], dtype=float),
     )
+    # straight header junctions with holes: Crane's run loss, beta from the widest hole
+    widest_area = np.zeros(nj)
+    np.maximum.at(widest_area, c.hole_node, c.hole_area_m2)
+    run = ~(reducing | bending) & (widest_area[n2] > 0)
+    d_hole = 2 * np.sqrt(widest_area[n2[run]] / math.pi)
     hole_run = HoleRun(
-        np.array(run_node, dtype=i64),
-        np.array(run_a, dtype=i64),
-        np.array(run_b, dtype=i64),
-        tuple(run_holes),
-        np.array(run_beta2, dtype=float),
+        n2[run].astype(i64), pa[run].astype(i64), pb[run].astype(i64), (d_hole / d0[run]) ** 2
     )
-    return Fittings(two_pipe, tuple(tees), hole_run)
+    tees = tee_arrays(c, np.flatnonzero(active & (count >= 3)))
+    return Fittings(two_pipe, tees, hole_run)
+
+
+@functools.lru_cache(maxsize=256)
+def _converging_f(angle_deg: float) -> tuple[float, float]:
+    """fluids' interpolated angle factors F of Crane's converging branch and run.
+
+    Cached: a layout's tees meet at a handful of angles (90 and 180 degrees, mostly).
+    """
+    return (
+        float(fluids_interp(angle_deg, _BRANCH_CONV_ANGLES, _BRANCH_CONV_FS)),
+        float(fluids_interp(angle_deg, _RUN_CONV_ANGLES, _RUN_CONV_FS)),
+    )
 
 
 @dataclass(frozen=True)
@@ -252,32 +233,35 @@ class TeeArrays:
 PAIR_COS, PAIR_BETA2, PAIR_ANGLE, PAIR_F_BRANCH, PAIR_VH, PAIR_F_RUN = range(6)
 
 
-def tee_arrays(tees: tuple[Tee, ...]) -> TeeArrays:
-    """Geometry-only constants of Crane's tee coefficients, per (combined leg, branch)."""
-    ptr, leg, pair_ptr, pair = [0], [], [0], []
-    for t in tees:
-        n = len(t.pipes)
-        for p, s in zip(t.pipes, t.into, strict=True):
-            leg.append((p, int(s)))
-        for i in range(n):
-            for j in range(n):
-                beta2 = (min(t.diam[j], t.diam[i]) / t.diam[i]) ** 2
-                angle = min(max(t.angle[i][j], 1.0), 90.0)
-                pair.append(
-                    (
-                        t.cos[i][j],
-                        beta2,
-                        angle,
-                        float(fluids_interp(angle, _BRANCH_CONV_ANGLES, _BRANCH_CONV_FS)),
-                        t.vh[i],
-                        float(fluids_interp(angle, _RUN_CONV_ANGLES, _RUN_CONV_FS)),
-                    )
-                )
-        ptr.append(len(leg))
-        pair_ptr.append(len(pair))
-    return TeeArrays(
-        np.array(ptr, dtype=np.int64),
-        np.array(leg, dtype=np.int64).reshape(-1, 2),
-        np.array(pair_ptr, dtype=np.int64),
-        np.array(pair, dtype=float).reshape(-1, 6),
-    )
+def tee_arrays(c: Compiled | None, nodes: np.ndarray) -> TeeArrays:
+    """Geometry-only constants of Crane's tee coefficients, per (combined leg, branch).
+
+    ``nodes`` are the junctions with three or more pipes (tees and crosses); their legs
+    are their incident pipes in pipe order.  Vectorised over every (leg i, leg j) pair.
+    """
+    i64 = np.int64
+    if c is None or nodes.size == 0:
+        return TeeArrays(np.zeros(1, dtype=i64), np.zeros((0, 2), dtype=i64),
+                         np.zeros(1, dtype=i64), np.zeros((0, 6)))  # fmt: skip
+    lo = c.node_ptr[nodes]
+    n_leg = c.node_ptr[nodes + 1] - lo
+    ptr = np.concatenate([[0], np.cumsum(n_leg)]).astype(i64)
+    first = ptr[:-1]
+    rows = np.repeat(lo - first, n_leg) + np.arange(ptr[-1])  # incidence row of each leg
+    pipe = c.node_pipe[rows]
+    into = np.where(c.link_to[pipe] == np.repeat(nodes, n_leg), 1, -1)
+    # every (i, j) of a tee, row-major: i the combined leg, j the branch
+    pair_ptr = np.concatenate([[0], np.cumsum(n_leg**2)]).astype(i64)
+    n_pair = int(pair_ptr[-1])
+    tee_of = np.repeat(np.arange(nodes.size), n_leg**2)
+    k = np.arange(n_pair) - pair_ptr[tee_of]
+    n_t = n_leg[tee_of]
+    li = rows[first[tee_of] + k // n_t] if n_pair else rows[:0]
+    lj = rows[first[tee_of] + k % n_t] if n_pair else rows[:0]
+    d_i, d_j = c.diameter_m[c.node_pipe[li]], c.diameter_m[c.node_pipe[lj]]
+    cos = np.einsum("ij,ij->i", c.node_dir[li], c.node_dir[lj])
+    angle = np.clip(np.degrees(np.arccos(np.clip(-cos, -1.0, 1.0))), 1.0, 90.0)
+    f = np.array([_converging_f(float(a)) for a in angle]).reshape(-1, 2)
+    vh = losses.velocity_head_coeff(c.area_m2[c.node_pipe[li]])
+    pair = np.column_stack([cos, (np.minimum(d_j, d_i) / d_i) ** 2, angle, f[:, 0], vh, f[:, 1]])
+    return TeeArrays(ptr, np.column_stack([pipe, into]).astype(i64), pair_ptr, pair)

@@ -28,6 +28,8 @@ Sources
 
 from __future__ import annotations
 
+import functools
+
 import fluids
 import numpy as np
 
@@ -49,6 +51,7 @@ def velocity_head_coeff(area_m2: np.ndarray | float) -> np.ndarray | float:
     return 1.0 / (2 * G_M_S2 * np.asarray(area_m2) ** 2)
 
 
+@functools.lru_cache(maxsize=1024)
 def elbow_k(diameter_m: float, angle_deg: float, radius_per_diameter: float, re: float) -> float:
     """Loss coefficient of a rounded bend (fluids.bend_rounded, Rennels method)."""
     if angle_deg < 1.0:
@@ -60,6 +63,7 @@ def elbow_k(diameter_m: float, angle_deg: float, radius_per_diameter: float, re:
     )
 
 
+@functools.lru_cache(maxsize=1024)
 def reducer_k(d_from_m: float, d_to_m: float) -> float:
     """K of a sudden contraction or expansion, on the smaller pipe's velocity."""
     if abs(d_from_m - d_to_m) <= 1e-12:

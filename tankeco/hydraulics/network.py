@@ -152,15 +152,21 @@ class Compiled:
     hole_y_m: np.ndarray
     fixed_head_m: np.ndarray
     demand_m3_s: np.ndarray
-    #: junction -> indices of incident pipes (for velocity heads and fittings)
-    node_pipes: tuple[np.ndarray, ...]
-    #: junction -> unit vectors from the node along each incident pipe
-    node_dirs: tuple[np.ndarray, ...]
+    #: pipes incident to each junction, compressed: junction i's pipes are
+    #: ``node_pipe[node_ptr[i]:node_ptr[i + 1]]`` (for velocity heads and fittings)
+    node_ptr: np.ndarray
+    node_pipe: np.ndarray
+    #: unit vector from the junction along each of those pipes, row for row
+    node_dir: np.ndarray
     node_fitting: tuple[str, ...]
 
     @property
     def n_links(self) -> int:
         return self.n_pipes + self.n_holes + int(self.has_pump_link)
+
+    def node_pipes(self, i: int) -> np.ndarray:
+        """Indices of the pipes that meet at junction ``i``."""
+        return self.node_pipe[self.node_ptr[i] : self.node_ptr[i + 1]]
 
 
 def _validate(net: Network) -> None:
@@ -335,16 +341,15 @@ def _compile(net: Network) -> Compiled:
     demand = np.zeros(nj)
     if not has_pump_link:
         demand[index[net.pump.outlet]] = -float(net.pump.flow_m3_s or 0.0)
-    node_pipes: list[list[int]] = [[] for _ in range(nj)]
-    for k in range(n_p):
-        node_pipes[link_from[k]].append(k)
-        node_pipes[link_to[k]].append(k)
-    dirs = []
-    for i in range(nj):
-        ks = np.array(node_pipes[i], dtype=np.int64)
-        # along the pipe away from node i: +unit from its start, -unit from its end
-        sign = np.where(pf[ks] == i, 1.0, -1.0)
-        dirs.append((unit[ks] * sign[:, None]).reshape(-1, 2))
+    # incidence sorted by junction, a junction's pipes in pipe order; along the pipe
+    # away from the junction: +unit at its start, -unit at its end
+    ends = np.concatenate([pf, pt])
+    both = np.concatenate([np.arange(n_p), np.arange(n_p)])
+    order = np.lexsort((both, ends))
+    node_pipe = both[order]
+    node_dir = np.concatenate([unit, -unit])[order].reshape(-1, 2)
+    node_ptr = np.zeros(nj + 1, dtype=np.int64)
+    np.cumsum(np.bincount(ends, minlength=nj)[:nj], out=node_ptr[1:])
     hole_d = np.array([h.diameter_m for h in net.holes])
     return Compiled(
         n_junctions=nj,
@@ -368,7 +373,8 @@ def _compile(net: Network) -> Compiled:
         hole_y_m=y[hole_node],
         fixed_head_m=np.array([0.0, -net.pump.lift_m]),
         demand_m3_s=demand,
-        node_pipes=tuple(np.array(v, dtype=np.int64) for v in node_pipes),
-        node_dirs=tuple(dirs),
+        node_ptr=node_ptr,
+        node_pipe=node_pipe.astype(np.int64),
+        node_dir=node_dir,
         node_fitting=tuple(n.fitting for n in net.nodes),
     )

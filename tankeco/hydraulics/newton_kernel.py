@@ -241,6 +241,11 @@ def crane_k(kind, beta2, angle, f_interp, x):
     return k, 2.0 * (1.0 - x) - 2.0 * f_interp / beta2 * x
 
 
+#: a tee's run must continue the combined stream within this turn (degrees), else
+#: every leg is a branch (:func:`_tee_branches`): a bullhead tee's legs turn by 90
+RUN_MAX_TURN_DEG = 60.0
+RUN_MAX_COS = -math.cos(math.radians(RUN_MAX_TURN_DEG))
+
 #: half-width, in branch share x, over which :func:`crane_k_smooth` blends Crane's pieces
 CRANE_BLEND = 0.02
 
@@ -756,20 +761,25 @@ def _momentum(x, want_jac, links, pipes, fits, pat, vals, loss):
         # the loss fades in over the first few per cent of the combined flow, as a tee
         # leg's does, instead of jumping in at zero flow (a dead end or a stagnation
         # point between two feeds, whose flow Newton only ever approaches)
+        # faded in by tanh(u)|tanh(u)|, u = the outgoing leg's flow over the scale: zero
+        # with zero slope where that leg stops (beyond it the junction combines and
+        # has no run loss), so the loss is continuously differentiable there; a kink
+        # at a dead end's zero flow made Newton converge linearly on such roots
         floored = q_comb < fits.fade_floor_m3_s
         scale = fade * max(q_comb, fits.fade_floor_m3_s)
         th = math.tanh(x[out] / scale)
-        loss[out] += th * k * vq2
+        fd = th * abs(th)
+        loss[out] += fd * k * vq2
         if want_jac:
             s_out, s_comb = np.sign(x[out]), np.sign(x[comb])
-            sech2 = 1.0 - th * th
+            dfd = 2.0 * abs(th) * (1.0 - th * th)  # d fd / d(x_out / scale)
             dshare_dcomb = q_out / (q_comb * q_comb) if share > 0.0 else 0.0
             dshare_dout = -1.0 / q_comb if share > 0.0 else 0.0
-            d_comb = th * (dk * dshare_dcomb * vq2 + k * 2 * vq2 / q_comb)
+            d_comb = fd * (dk * dshare_dcomb * vq2 + k * 2 * vq2 / q_comb)
             if not floored:
-                d_comb -= sech2 * x[out] / (scale * q_comb) * k * vq2
+                d_comb -= dfd * x[out] / (scale * q_comb) * k * vq2
             _add(vals, pat, out, comb, d_comb * s_comb)
-            d_out = th * dk * dshare_dout * vq2 * s_out + sech2 / scale * k * vq2
+            d_out = fd * dk * dshare_dout * vq2 * s_out + dfd / scale * k * vq2
             _add(vals, pat, out, out, d_out)
     # elbows and reducers
     for e in range(fits.two_a.size):
@@ -801,10 +811,14 @@ def _tee(x, want_jac, fits, t, pat, vals, loss):
     flowing out and once as flowing in, and blended with ``s = (1 + tanh(u / (fade
     Q_max))) / 2``, u the leg's outward flow: Crane's for the actual pattern wherever
     the leg carries more than a few per cent of the largest flow, smooth in between.
-    Because negative coefficients are credited, both patterns give a shut leg nearly the
-    same head (the static head of the main stream: Crane's diverging branch K at zero
+    Because negative coefficients are credited, both patterns give a shut branch nearly
+    the same head (the static head of the main stream: Crane's diverging branch K at zero
     share is G = 1.0-1.1, the converging one -C = -0.9 to -1.0), so the blend bridges a
     difference of at most 0.15 velocity heads instead of forcing the loss through zero.
+    A shut leg that is the dividing pattern's run but the combining pattern's branch (a
+    header running on past a ladder's last rung) can differ by a few velocity heads; the
+    blend then has a negative slope, and the solver restarts on each side of it
+    (:meth:`tankeco.hydraulics.solver.Solver._either_side_of_reversals`).
     """
     fade = fits.fade
     tee_leg = fits.tee_leg
@@ -827,35 +841,33 @@ def _tee(x, want_jac, fits, t, pat, vals, loss):
     p0 = fits.tee_pair_ptr[t]
     floor = fits.fade_floor_m3_s
     scale = fade * max(q_max, floor)
-    u = -tee_leg[l0 + z, 1] * qs[z]  # the smallest leg's outward flow
-    arg = u / scale
     lc = np.zeros(nleg)
     jc = np.zeros((nleg, nleg))
-    if arg > 12.0 or arg < -12.0:
-        _tee_local(qs, dirs, fits.strength, l0, nleg, tee_leg, p0, fits.tee_pair, lc, jc)
-    else:
-        th = math.tanh(arg)
-        sw = 0.5 * (1.0 + th)
-        dirs[z] = -1.0
-        lo = np.zeros(nleg)
-        jo = np.zeros((nleg, nleg))
-        _tee_local(qs, dirs, fits.strength, l0, nleg, tee_leg, p0, fits.tee_pair, lo, jo)
-        dirs[z] = 1.0
-        li = np.zeros(nleg)
-        ji = np.zeros((nleg, nleg))
-        _tee_local(qs, dirs, fits.strength, l0, nleg, tee_leg, p0, fits.tee_pair, li, ji)
-        dsw = 0.5 * (1.0 - th * th)
-        dsw_dz = dsw / scale * (-tee_leg[l0 + z, 1])
-        dsw_dm = 0.0
-        if q_max > floor:
-            dsw_dm = -dsw * arg / max(q_max, floor) * np.sign(qs[m])
+    _tee_blend(qs, dirs, fits, l0, nleg, p0, z, m, scale, q_max, lc, jc)
+    # two legs tied for smallest (a symmetric split): which one is blended must not
+    # jump as their order swaps, so the two choices are mixed with a weight that is
+    # 1/2 at the tie and tends to the smaller one's over a fade scale of difference
+    z2 = -1
+    for i in range(nleg):
+        if i != z and (z2 < 0 or abs(qs[i]) < abs(qs[z2])):
+            z2 = i
+    d = (abs(qs[z2]) - abs(qs[z])) / scale
+    if abs(qs[z2]) / scale < 12.0 and d < 12.0:
+        lc2 = np.zeros(nleg)
+        jc2 = np.zeros((nleg, nleg))
+        _tee_blend(qs, dirs, fits, l0, nleg, p0, z2, m, scale, q_max, lc2, jc2)
+        th = math.tanh(d)
+        w = 0.5 * (1.0 + th)
+        dw = 0.5 * (1.0 - th * th)  # dw / dd
+        dd_dm = -d / q_max * np.sign(qs[m]) if q_max > floor else 0.0
         for i in range(nleg):
-            diff = lo[i] - li[i]
+            diff = lc[i] - lc2[i]
             for j in range(nleg):
-                jc[i, j] = sw * jo[i, j] + (1.0 - sw) * ji[i, j]
-            jc[i, z] += dsw_dz * diff
-            jc[i, m] += dsw_dm * diff
-            lc[i] = sw * lo[i] + (1.0 - sw) * li[i]
+                jc[i, j] = w * jc[i, j] + (1.0 - w) * jc2[i, j]
+            jc[i, z2] += dw * np.sign(qs[z2]) / scale * diff
+            jc[i, z] -= dw * np.sign(qs[z]) / scale * diff
+            jc[i, m] += dw * dd_dm * diff
+            lc[i] = w * lc[i] + (1.0 - w) * lc2[i]
     for i in range(nleg):
         pi = tee_leg[l0 + i, 0]
         loss[pi] += lc[i]
@@ -863,6 +875,41 @@ def _tee(x, want_jac, fits, t, pat, vals, loss):
             for j in range(nleg):
                 if jc[i, j] != 0.0:
                     _add(vals, pat, pi, tee_leg[l0 + j, 0], jc[i, j])
+
+
+@njit(cache=True)
+def _tee_blend(qs, dirs_actual, fits, l0, nleg, p0, z, m, scale, q_max, lc, jc):
+    """A tee's losses with leg z's two patterns blended around its reversal (:func:`_tee`)."""
+    tee_leg = fits.tee_leg
+    floor = fits.fade_floor_m3_s
+    dirs = dirs_actual.copy()
+    u = -tee_leg[l0 + z, 1] * qs[z]  # leg z's outward flow
+    arg = u / scale
+    if arg > 12.0 or arg < -12.0:
+        _tee_local(qs, dirs, fits.strength, l0, nleg, tee_leg, p0, fits.tee_pair, lc, jc)
+        return
+    th = math.tanh(arg)
+    sw = 0.5 * (1.0 + th)
+    dirs[z] = -1.0
+    lo = np.zeros(nleg)
+    jo = np.zeros((nleg, nleg))
+    _tee_local(qs, dirs, fits.strength, l0, nleg, tee_leg, p0, fits.tee_pair, lo, jo)
+    dirs[z] = 1.0
+    li = np.zeros(nleg)
+    ji = np.zeros((nleg, nleg))
+    _tee_local(qs, dirs, fits.strength, l0, nleg, tee_leg, p0, fits.tee_pair, li, ji)
+    dsw = 0.5 * (1.0 - th * th)
+    dsw_dz = dsw / scale * (-tee_leg[l0 + z, 1])
+    dsw_dm = 0.0
+    if q_max > floor:
+        dsw_dm = -dsw * arg / max(q_max, floor) * np.sign(qs[m])
+    for i in range(nleg):
+        diff = lo[i] - li[i]
+        for j in range(nleg):
+            jc[i, j] = sw * jo[i, j] + (1.0 - sw) * ji[i, j]
+        jc[i, z] += dsw_dz * diff
+        jc[i, m] += dsw_dm * diff
+        lc[i] = sw * lo[i] + (1.0 - sw) * li[i]
 
 
 @njit(cache=True)
@@ -891,7 +938,9 @@ def _tee_local(qs, dirs, strength, l0, nleg, tee_leg, p0, tee_pair, out, jac):
         diverging, comb = False, comb_out
     else:
         return
-    # the run: of the other legs, the one most nearly opposite the combined leg
+    # the run: of the other legs, the one most nearly opposite the combined leg, if it
+    # continues the stream within RUN_MAX_TURN_DEG (ties between legs that do go to the
+    # first: a ring fed at its corner, both ring pipes 45 degrees off the supply)
     run, run_cos = -1, 2.0
     for i in range(nleg):
         if i == comb or (dirs[i] > 0) == diverging:
@@ -899,6 +948,10 @@ def _tee_local(qs, dirs, strength, l0, nleg, tee_leg, p0, tee_pair, out, jac):
         cs = tee_pair[p0 + comb * nleg + i, PAIR_COS]
         if cs < run_cos:
             run, run_cos = i, cs
+    if run_cos > RUN_MAX_COS:
+        _tee_branches(qs, dirs, strength, l0, nleg, tee_leg, p0, tee_pair, out, jac, comb,
+                      diverging)  # fmt: skip
+        return
     first_other = -1
     for i in range(nleg):
         if i == comb or i == run or (dirs[i] > 0) == diverging:
@@ -935,6 +988,51 @@ def _tee_local(qs, dirs, strength, l0, nleg, tee_leg, p0, tee_pair, out, jac):
             kv = dk * vq2 * sgn / (total * total)
             jac[o, br] += kv * q_run * np.sign(qs[br])
             jac[o, run] -= kv * q_br * np.sign(qs[run])
+        jac[o, comb] += k * dvq2 * sgn
+
+
+@njit(cache=True)
+def _tee_branches(qs, dirs, strength, l0, nleg, tee_leg, p0, tee_pair, out, jac, comb,
+                  diverging):  # fmt: skip
+    """A tee without a run (:func:`_tee_local`): every other leg is a branch.
+
+    Crane's tables are for a straight-through run with a branch at an angle.  Where no
+    leg continues the combined stream within RUN_MAX_TURN_DEG (a bullhead tee whose
+    stream splits both ways at 90 degrees, or two streams meeting head-on), calling one
+    of them the run made the model's split depend on the legs' order, not on the
+    geometry (the shipped centre-fed tree's first split came out 540/424 L/h, its mirror
+    holes 25 % apart).  Each leg is then taken as Crane's branch at its own angle, with
+    the share x = |Q_leg| / sum of |Q| on its side: symmetric legs get symmetric losses.
+    """
+    vh = strength * tee_pair[p0 + comb * nleg + comb, PAIR_VH]
+    vq2 = vh * qs[comb] * qs[comb]
+    dvq2 = 2 * vh * qs[comb]
+    total = 0.0
+    for i in range(nleg):
+        if i != comb and (dirs[i] > 0) != diverging:
+            total += abs(qs[i])
+    kind = BRANCH_DIVERGING if diverging else BRANCH_CONVERGING
+    for o in range(nleg):
+        if o == comb or (dirs[o] > 0) == diverging:
+            continue
+        pair = p0 + comb * nleg + o
+        sgn = dirs[o] * tee_leg[l0 + o, 1]
+        if total > 0.0:
+            q_o = abs(qs[o])
+            k, dk = crane_k_smooth(
+                kind, tee_pair[pair, PAIR_BETA2], tee_pair[pair, PAIR_ANGLE],
+                tee_pair[pair, PAIR_F_BRANCH], q_o / total,
+            )  # fmt: skip
+            kv = dk * vq2 * sgn / (total * total)
+            for j in range(nleg):
+                if j == comb or (dirs[j] > 0) == diverging:
+                    continue
+                # d(q_o / total)/d|q_j|: (total - q_o) for j = o, -q_o otherwise
+                dj = (total - q_o) if j == o else -q_o
+                jac[o, j] += kv * dj * np.sign(qs[j])
+        else:
+            k = 0.0
+        out[o] = k * vq2 * sgn
         jac[o, comb] += k * dvq2 * sgn
 
 

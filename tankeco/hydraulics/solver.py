@@ -18,8 +18,11 @@ full Newton step conserves flow at every junction to rounding error.  Newton is
 globalised by a line search that may finish on partial steps (see
 :func:`tankeco.hydraulics.newton_kernel.newton`).  The momentum mode starts like EPANET
 (even hole flows); should Newton fail from there it starts again from the friction-only
-solution, and as a last resort follows the solution from the friction-only network as
-the momentum terms are switched on in steps (:meth:`Solver._continuation`).
+solution, then follows the solution from the friction-only network as the momentum terms
+are switched on in steps (:meth:`Solver._continuation`), then restarts on each side of
+the flow reversals where the first Newton stalled (:meth:`Solver._either_side_of_reversals`),
+and last solves under the other port law and steps over to this one
+(:meth:`Solver._port_continuation`).
 
 Modes (``SolveOptions.mode``):
 
@@ -58,6 +61,12 @@ FRICTION_START_TOL = 1e-3
 #: share (see :meth:`Solver._continuation`), halved after a failure down to the minimum
 CONTINUATION_STEP = 0.25
 CONTINUATION_MIN_STEP = 1.0 / 64
+
+#: the momentum mode's last resort (see :meth:`Solver._either_side_of_reversals`):
+#: pipes carrying less than this share of the largest flow at their ends count as
+#: reversing, and Newton restarts with this share through them, each way in turn
+REVERSAL_NEAR = 0.05
+REVERSAL_PUSH = 0.1
 
 #: Rawn, Bowerman & Brooks (1960): a sharp-edged port's Cd = 0.63 - 0.58 V^2/(2 g E);
 #: relative to the port's own Cd at rest the slope is 0.58 / 0.63
@@ -247,7 +256,7 @@ class Solver:
         self._vref = self._hole_vref_arrays() if momentum else _no_vref()
         self._cd_slope = RAWN_CD_SLOPE if (momentum and opt.port == "rawn") else 0.0
         f = self.fittings
-        two, t = f.two, fit.tee_arrays(f.tees)
+        two, t = f.two, f.tees
         self.fits = kernel.Fits(
             fade=fit.REVERSAL_FADE,
             fade_floor_m3_s=float(
@@ -279,14 +288,13 @@ class Solver:
         as a pipe at rest (weight 1/2 for a hole at a cap).
         """
         c = self.c
-        counts = np.array([len(c.node_pipes[n]) for n in c.hole_node], dtype=np.int64)
+        lo = c.node_ptr[c.hole_node]
+        counts = c.node_ptr[c.hole_node + 1] - lo
         hole = np.repeat(np.arange(c.n_holes, dtype=np.int64), counts)
-        pipe = (
-            np.concatenate([c.node_pipes[n] for n in c.hole_node]).astype(np.int64)
-            if hole.size
-            else np.zeros(0, dtype=np.int64)
-        )
-        weight = 1.0 / np.maximum(counts, 2)[hole] if hole.size else np.zeros(0)
+        # the e-th pair of hole j is incidence row lo[j] + (e - first pair of j)
+        first = np.cumsum(counts) - counts
+        pipe = c.node_pipe[np.repeat(lo - first, counts) + np.arange(hole.size)]
+        weight = 1.0 / np.maximum(counts, 2)[hole]
         return hole, pipe, np.asarray(weight, dtype=float)
 
     def _holes(self, bed_c1: np.ndarray | None, bed_c2: np.ndarray | None) -> kernel.Holes:
@@ -325,10 +333,20 @@ class Solver:
             x = self._start(None)
             status, it2, fmax = self._newton(x, holes, self.fits, friction_start=True)
             it += it2
+        stalled = x.copy() if status == kernel.NOT_CONVERGED else None
         if status != kernel.OK and opt.mode == "momentum":
             x = self._start(None)
             status, it3, fmax = self._continuation(x, holes)
             it += it3
+        if status != kernel.OK and opt.mode == "momentum" and stalled is not None:
+            status4, it4, fmax4, x4 = self._either_side_of_reversals(stalled, holes)
+            if it4:
+                status, fmax, x = status4, fmax4, x4
+                it += it4
+        if status != kernel.OK and opt.mode == "momentum":
+            x = self._start(None)
+            status, it5, fmax = self._port_continuation(x, holes)
+            it += it5
         if status == kernel.SINGULAR:
             raise HydraulicsError(
                 f"hydraulic solve failed at iteration {it}: singular network matrix; "
@@ -371,6 +389,76 @@ class Solver:
             fits,
             self.structure,
         )
+
+    def _either_side_of_reversals(self, stalled: np.ndarray, holes: kernel.Holes) -> tuple:
+        """Newton restarted on each side of the flow reversals where it stalled.
+
+        Where a pipe's flow passes through zero, a tee's loss switches between Crane's
+        dividing and combining patterns, and the two need not agree on the head of a
+        shut leg (at a header's dead end past a ladder's last rung: up to a few
+        velocity heads).  Blended smoothly over a few per cent of the flow, the switch
+        is a short stretch of negative resistance, and Newton can settle at a minimum of
+        its merit function there that is no root, while the root lies just outside the
+        blend.  From the stalled iterate, every pipe carrying less than
+        REVERSAL_NEAR of the largest flow at its ends is given REVERSAL_PUSH of that
+        flow, first along the pipe, then against it, and Newton starts again.  Returns
+        (status, iterations, error, x).
+        """
+        c = self.c
+        n_p = c.n_pipes
+        q = stalled[:n_p]
+        q_at = np.zeros(c.n_junctions + 2)
+        np.maximum.at(q_at, c.link_from[:n_p], np.abs(q))
+        np.maximum.at(q_at, c.link_to[:n_p], np.abs(q))
+        ref = np.maximum(q_at[c.link_from[:n_p]], q_at[c.link_to[:n_p]])
+        near = np.flatnonzero(np.abs(q) < REVERSAL_NEAR * ref)
+        status, total, fmax, x = kernel.NOT_CONVERGED, 0, float("nan"), stalled
+        if near.size == 0:
+            return status, total, fmax, x
+        for sign in (1.0, -1.0):
+            x = stalled.copy()
+            x[near] = sign * REVERSAL_PUSH * ref[near]
+            status, it, fmax = self._newton(x, holes, self.fits, friction_start=False)
+            total += it
+            if status == kernel.OK:
+                break
+        return status, total, fmax, x
+
+    def _port_continuation(self, x: np.ndarray, holes: kernel.Holes) -> tuple:
+        """The solution under the other port law, followed to this one.
+
+        Rawn's law and the constant Cd differ only in the slope s of the port's Cd on
+        the header's velocity head (0.92 and 0).  Where Newton finds no root under one
+        law from any start, it is solved under the other (plain and friction-only
+        starts), and s is then stepped from that law's value to this one's in steps of
+        CONTINUATION_STEP (halved after a failure, down to CONTINUATION_MIN_STEP), each
+        solve starting from the previous solution.  Returns (status, iterations, error).
+        """
+        target = float(holes.cd_slope)
+        other = RAWN_CD_SLOPE if target == 0.0 else 0.0
+        status, total, fmax = self._newton(x, holes._replace(cd_slope=other), self.fits, False)
+        if status != kernel.OK:
+            x[:] = self._start(None)
+            status, it, fmax = self._newton(x, holes._replace(cd_slope=other), self.fits, True)
+            total += it
+        if status != kernel.OK:
+            return status, total, fmax
+        t, step = 0.0, CONTINUATION_STEP
+        while t < 1.0:
+            trial = min(1.0, t + step)
+            x_try = x.copy()
+            slope = other + trial * (target - other)
+            status, it, fmax = self._newton(x_try, holes._replace(cd_slope=slope), self.fits, False)
+            total += it
+            if status == kernel.OK:
+                x[:] = x_try
+                t = trial
+                step = min(2 * step, CONTINUATION_STEP)
+            else:
+                step /= 2
+                if step < CONTINUATION_MIN_STEP:
+                    return status, total, fmax
+        return kernel.OK, total, fmax
 
     def _continuation(self, x: np.ndarray, holes: kernel.Holes) -> tuple:
         """The momentum terms switched on gradually, from the friction-only solution.

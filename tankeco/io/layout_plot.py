@@ -63,6 +63,15 @@ def save(analyses: list[tuple[str, Analysis]], path: str | Path) -> None:
     plt.close(fig)
 
 
+def _cell_edges(centres: np.ndarray) -> np.ndarray:
+    """Edges of the map's cells around their centres (a lone value: +-5 % of it)."""
+    c = np.asarray(centres, dtype=float)
+    if c.size == 1:
+        return np.array([0.95, 1.05]) * c[0]
+    mid = (c[1:] + c[:-1]) / 2
+    return np.concatenate([[2 * c[0] - mid[0]], mid, [2 * c[-1] - mid[-1]]])
+
+
 def save_same_path_map(m, path: str | Path) -> None:
     """Two panels: where same-path (Z) beats direct return (U), by CV and by low area.
 
@@ -78,8 +87,10 @@ def save_same_path_map(m, path: str | Path) -> None:
     for ax, (title, diff, _, unit) in zip(axes[0], panels, strict=True):
         lim = float(np.nanmax(np.abs(diff))) if np.isfinite(diff).any() else 1.0
         lim = lim or 1.0
-        im = ax.pcolormesh(x, y, diff, cmap="RdBu", vmin=-lim, vmax=lim, shading="nearest")
-        if np.nanmin(diff) < 0 < np.nanmax(diff):
+        im = ax.pcolormesh(_cell_edges(x), _cell_edges(y), diff, cmap="RdBu", vmin=-lim, vmax=lim)
+        # the zero contour needs at least two flows and two ratios; a single row or
+        # column of cells is drawn without it
+        if min(diff.shape) >= 2 and np.nanmin(diff) < 0 < np.nanmax(diff):
             ax.contour(x, y, diff, levels=[0.0], colors="k", linewidths=1.2)
         ax.set_xlabel("rung bore / header bore")
         ax.set_ylabel("pump flow (L/h)")

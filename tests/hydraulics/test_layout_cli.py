@@ -201,3 +201,53 @@ def test_tune_prescribes_standard_drills_and_pipes(tmp_path):
     assert best.hole.diameter_mm in (3.0, 3.5, 4.0, 4.5, 5.0, 5.5, 6.0)
     assert round(best.pipe.header_diameter_mm, 6) in (13.6, 17.0, 21.2)
     assert "mm drill" in proc.stdout and "PVC-U d" in proc.stdout
+
+
+def test_map_answers_does_same_path_help_for_my_pipes(tmp_path):
+    """``layout map`` solves the seed tank as U and Z ladders per bore ratio and flow.
+
+    The cells asserted are a regression snapshot of tankeco's own model (the README's
+    statement "same-path helps while the rungs are narrower than about 0.85 of the
+    header, direct return wins with rungs as wide as the header or wider", CV 0.027
+    against 0.039 for 12 mm rungs on 16 mm headers at 1 000 L/h); no independent
+    measurement of these ladders exists.
+    """
+    png = tmp_path / "map.png"
+    proc = _run(
+        "map", str(SEED), "--ratios", "0.75:1.25:2", "--flows", "1000:1000:1", "--json",
+        "--png", str(png),
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "not evaluated" not in proc.stdout
+    data = json.loads(proc.stdout.splitlines()[0])
+    assert data["bore_ratio"] == [0.75, 1.25] and data["flow_l_h"] == [1000.0]
+    (cv_u_narrow, cv_u_wide), (cv_z_narrow, cv_z_wide) = data["cv_u"][0], data["cv_z"][0]
+    assert cv_z_narrow < cv_u_narrow  # narrow rungs: same-path is more even
+    assert cv_u_wide < cv_z_wide  # rungs wider than the header: direct return is
+    assert cv_z_narrow == pytest.approx(0.0273, abs=5e-4)
+    assert cv_u_narrow == pytest.approx(0.0385, abs=5e-4)
+    for key in ("low_u", "low_z"):
+        assert all(0.0 <= v <= 1.0 for v in data[key][0])
+    assert png.stat().st_size > 10_000
+
+
+def test_map_grid_out_of_range_is_one_line_exit_2():
+    proc = _run("map", str(SEED), "--ratios", "0:1:2")
+    assert proc.returncode == 2
+    assert proc.stderr.strip().count("\n") == 0 and "--ratios 0:1:2" in proc.stderr
+
+
+def test_a_layout_beyond_the_solver_limit_is_one_line_exit_2(tmp_path):
+    """127 488 holes (20 x 20 m, 32 rungs, a hole every 5 mm): refused in one line by
+    the documented limit (``solver.MAX_UNKNOWNS``), not by running out of memory."""
+    path = tmp_path / "huge.toml"
+    path.write_text(
+        '[layout]\nshape = "ladder_z"\n[tank]\nlength_cm = 2000\nwidth_cm = 2000\n'
+        "[pump]\nflow_l_h = 3000\n[hole]\ndiameter_mm = 2\nspacing_cm = 0.5\n"
+        "[shape]\nlaterals = 32\n"
+    )
+    proc = _run("show", str(path))
+    assert proc.returncode == 2
+    line = proc.stderr.strip()
+    assert "\n" not in line and "Traceback" not in line
+    assert "holes = 127488" in line and "beyond the solver's limit of 200000" in line
