@@ -20,7 +20,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.stats import qmc
 
 from tankeco.errors import ModelError, ScenarioError, UserError
 from tankeco.hydraulics import standard_sizes
@@ -127,6 +126,8 @@ def tune(
         result.start = _score(base, {r.key: float("nan") for r in ranges})
     except (UserError, ModelError) as exc:
         result.start_failure = str(exc)
+    from scipy.stats import qmc  # here, not at import: scipy.stats costs ~1 s of start-up
+
     sampler = qmc.LatinHypercube(d=len(ranges), seed=seed)
     unit = sampler.random(samples)
     for row in unit:
