@@ -1,3 +1,3 @@
-from tankeco.cli import main
+from tankeco.cli import entry
 
-raise SystemExit(main())
+raise SystemExit(entry())

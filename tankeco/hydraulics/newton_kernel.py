@@ -756,7 +756,10 @@ def _momentum(x, want_jac, links, pipes, fits, pat, vals, loss):
             continue
         # the holes' share of the combined flow, Crane's run K at that share
         share = max(1.0 - q_out / q_comb, 0.0)
-        k, dk = crane_k_smooth(RUN_DIVERGING, fits.run_beta2[e], 90.0, 0.0, share)
+        # np.int64: the bare constant would be a literal, and numba would compile a second
+        # copy of crane_k_smooth for it next to the one _tee_local's int64 kind uses
+        kind = np.int64(RUN_DIVERGING)
+        k, dk = crane_k_smooth(kind, fits.run_beta2[e], 90.0, 0.0, share)
         vq2 = fits.strength * pipes.vh_coeff[comb] * q_comb * q_comb
         # the loss fades in over the first few per cent of the combined flow, as a tee
         # leg's does, instead of jumping in at zero flow (a dead end or a stagnation
@@ -1124,7 +1127,10 @@ def newton(x, momentum, friction_start, stop, links, pipes, holes, fits, pat):
     x_new = np.empty(n)
     dx = np.empty(n)
     phase_mom = momentum and not friction_start
-    residual(x, True, phase_mom, links, pipes, holes, fits, pat, vals, r)
+    # np.bool_, not a bare True: numba compiles a separate copy of residual (and of all it
+    # calls) for each literal bool it is passed; one plain-bool copy compiles once
+    jac = np.bool_(True)
+    residual(x, jac, phase_mom, links, pipes, holes, fits, pat, vals, r)
     fmax = 0.0
     for it in range(stop.max_iterations + 1):
         q_scale = _q_scale(x, links)
@@ -1148,7 +1154,7 @@ def newton(x, momentum, friction_start, stop, links, pipes, holes, fits, pat):
             if dq_max <= stop.tol_loose * q_scale:
                 # friction-only start reached: switch on the momentum terms
                 phase_mom = True
-                residual(x, True, True, links, pipes, holes, fits, pat, vals, r)
+                residual(x, jac, jac, links, pipes, holes, fits, pat, vals, r)
                 continue
         merit0 = _merit(r, nl, q_scale)
         step = 1.0
@@ -1156,7 +1162,7 @@ def newton(x, momentum, friction_start, stop, links, pipes, holes, fits, pat):
         while True:
             for i in range(n):
                 x_new[i] = x[i] + step * dx[i]
-            residual(x_new, True, phase_mom, links, pipes, holes, fits, pat, vals, r_new)
+            residual(x_new, jac, phase_mom, links, pipes, holes, fits, pat, vals, r_new)
             merit = _merit(r_new, nl, q_scale)
             if merit <= merit0 * (1.0 - ARMIJO * step):
                 break
@@ -1168,7 +1174,7 @@ def newton(x, momentum, friction_start, stop, links, pipes, holes, fits, pat):
                 step = best_step if best_step > 0.0 else 1.0
                 for i in range(n):
                     x_new[i] = x[i] + step * dx[i]
-                residual(x_new, True, phase_mom, links, pipes, holes, fits, pat, vals, r_new)
+                residual(x_new, jac, phase_mom, links, pipes, holes, fits, pat, vals, r_new)
                 break
             # the minimum of the quadratic through merit(0), its slope -2 merit0 and
             # merit(step), kept within a tenth and a half of the step

@@ -6,11 +6,15 @@ import csv
 import json
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from tankeco.errors import UserError
-from tankeco.sim.results import EVENT_COLUMNS, Results
+
+if TYPE_CHECKING:  # the results module imports numba (a quarter of a second), and
+    # ``tankeco simulate`` checks --out with prepare_dir before it says it is compiling
+    from tankeco.sim.results import Results
 
 
 def _clean(value):
@@ -39,6 +43,8 @@ def write_results(
     results: Results, out_dir: str | Path, verdict: dict | None = None
 ) -> dict[str, Path]:
     """Write the tables and the summary (with the run's verdict); returns the paths written."""
+    from tankeco.sim.results import EVENT_COLUMNS
+
     path = prepare_dir(out_dir)
     files = {
         "timeseries": path / "timeseries.csv",

@@ -16,32 +16,44 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.lines import Line2D  # noqa: E402
-from matplotlib.patches import Patch  # noqa: E402
-from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter  # noqa: E402
-
-from tankeco.scenario import thresholds as limits  # noqa: E402
-from tankeco.sim.results import Results  # noqa: E402
+from tankeco.scenario import thresholds as limits
+from tankeco.sim.results import Results
 
 
-def _outage_spans(ts) -> list[tuple[float, float]]:
-    t = ts["time_d"].to_numpy()
-    off = ~ts["pump_on"].to_numpy(dtype=bool)
+def _outage_spans(time_d: np.ndarray, pump_on: np.ndarray) -> list[tuple[float, float]]:
+    """(start, end) days of every stretch with the pump off."""
+    off = ~np.asarray(pump_on, dtype=bool)
     spans, start = [], None
-    for ti, o in zip(t, off, strict=True):
+    for ti, o in zip(time_d, off, strict=True):
         if o and start is None:
             start = ti
         elif not o and start is not None:
             spans.append((start, ti))
             start = None
     if start is not None:
-        spans.append((start, t[-1]))
+        spans.append((start, time_d[-1]))
     return spans
+
+
+def _event_times(results: Results, kind: str) -> np.ndarray:
+    """Days of every event of one kind, from the event log's rows."""
+    return np.array([r["time_d"] for r in results.event_rows if r["event"] == kind], dtype=float)
+
+
+def _title(ax, text: str) -> None:
+    """The panel's title at a fixed height above it.
+
+    Left to itself matplotlib places each title by measuring every tick label of the panel
+    on each draw (about a third of the figure's drawing time), to dodge decorations above
+    the panel; these panels have none, so the fixed height is where it would land anyway.
+    """
+    ax.set_title(text, y=1.0)
 
 
 def _legend_outside(ax, handles: list, offset: float = 1.01) -> None:
@@ -53,11 +65,15 @@ def _legend_outside(ax, handles: list, offset: float = 1.01) -> None:
 
 
 def plot_report(results: Results, path: str | Path, title: str | None = None) -> Path:
-    ts, ev, s = results.timeseries, results.events, results.summary
-    t = ts["time_d"].to_numpy()
+    # The numpy columns and event rows, not the pandas frames: importing pandas would cost
+    # a quarter of a second of every ``tankeco simulate`` (issue 11, point 8).  A bare
+    # Figure (no pyplot) needs no backend switch and no global figure registry to clean up.
+    ts, s = results.columns, results.summary
+    t = ts["time_d"]
     # fixed margins, room for the legends on the right: constrained layout cost half the
     # figure's time (it measures every tick label twice) for a layout that never changes
-    fig, axes = plt.subplots(6, 1, figsize=(12, 13), sharex=True)
+    fig = Figure(figsize=(12, 13))
+    axes = fig.subplots(6, 1, sharex=True)
     fig.subplots_adjust(left=0.07, right=0.79, top=0.94, bottom=0.04, hspace=0.32)
     ax_nh, ax_no2, ax_no3, ax_o2, ax_ph, ax_bio = axes
 
@@ -72,14 +88,14 @@ def plot_report(results: Results, path: str | Path, title: str | None = None) ->
     )
     ax_nh.axhline(limits.CYCLED_MG_L, color="grey", ls=":", lw=1, label="kit's first step 0.25")
     ax_nh.set_ylabel("mg N/L")
-    ax_nh.set_title("Ammonia")
+    _title(ax_nh, "Ammonia")
 
     ax_no2.plot(t, ts["no2_n_mg_l"], color="tab:purple", lw=1.2, label="nitrite")
     ax_no2.axhline(
         limits.NO2_N_MG_L, color="tab:purple", ls=":", lw=1, label=f"limit {limits.NO2_N_MG_L:g}"
     )
     ax_no2.set_ylabel("mg NO2-N/L")
-    ax_no2.set_title("Nitrite")
+    _title(ax_no2, "Nitrite")
 
     ax_no3.plot(t, ts["no3_n_mg_l"], color="tab:green", lw=1.2, label="nitrate")
     ax_no3.axhline(
@@ -90,21 +106,21 @@ def plot_report(results: Results, path: str | Path, title: str | None = None) ->
         label=f"long-term limit {limits.NO3_N_MG_L:g}",
     )
     ax_no3.set_ylabel("mg NO3-N/L")
-    ax_no3.set_title("Nitrate (x 4.43 = ppm NO3 on a test kit)")
+    _title(ax_no3, "Nitrate (x 4.43 = ppm NO3 on a test kit)")
 
     ax_o2.plot(t, ts["bed_do_min_mg_l"], color="tab:cyan", lw=2.2, ls="--", label="worst bed zone")
     ax_o2.plot(t, ts["do_mg_l"], color="tab:blue", lw=1.0, label="water column", zorder=3)
     ax_o2.axhline(limits.DO_MIN_MG_L, color="tab:blue", ls=":", lw=1, label="fish stress 5")
     ax_o2.set_ylabel("mg O2/L")
     ax_o2.set_ylim(bottom=0)
-    ax_o2.set_title("Dissolved oxygen")
+    _title(ax_o2, "Dissolved oxygen")
 
     ax_ph.plot(t, ts["ph"], color="black", lw=1.2, label="pH")
     ax_ph.set_ylabel("pH")
     ax_alk = ax_ph.twinx()
     ax_alk.plot(t, ts["alk_mg_l_caco3"], color="tab:brown", lw=1.0, label="alkalinity")
     ax_alk.set_ylabel("mg/L CaCO3", color="tab:brown")
-    ax_ph.set_title("pH and alkalinity")
+    _title(ax_ph, "pH and alkalinity")
 
     ax_bio.plot(t, ts["aob_g"] * 1000, color="tab:orange", lw=1.2, label="ammonia oxidisers")
     ax_bio.plot(t, ts["nob_g"] * 1000, color="tab:purple", lw=1.2, label="nitrite oxidisers")
@@ -114,13 +130,13 @@ def plot_report(results: Results, path: str | Path, title: str | None = None) ->
     ax_bio.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
     ax_bio.yaxis.set_minor_formatter(NullFormatter())
     ax_bio.set_ylabel("mg VSS in bed")
-    ax_bio.set_title("Nitrifying biofilm")
+    _title(ax_bio, "Nitrifying biofilm")
     ax_bio.set_xlabel("day")
 
     for ax in (ax_nh, ax_no2, ax_no3, ax_o2):
         ax.set_ylim(bottom=0)
-    outages = _outage_spans(ts)
-    changes = ev.loc[ev["event"] == "water_change", "time_d"].to_numpy()
+    outages = _outage_spans(t, ts["pump_on"])
+    changes = _event_times(results, "water_change")
     extra: list = []
     if changes.size:
         extra.append(Line2D([], [], color="tab:blue", ls="--", lw=0.6, label="water change"))
@@ -129,11 +145,14 @@ def plot_report(results: Results, path: str | Path, title: str | None = None) ->
     for ax in axes:
         for a, b in outages:
             ax.axvspan(a, b, color="red", alpha=0.12, lw=0)
-        for tw in changes:
-            ax.axvline(tw, color="tab:blue", ls="--", lw=0.6, alpha=0.6)
+        if changes.size:  # one collection per panel, not one line per change and panel
+            ax.vlines(
+                changes, 0, 1, transform=ax.get_xaxis_transform(), colors="tab:blue",
+                linestyles="--", lw=0.6, alpha=0.6,
+            )  # fmt: skip
         ax.grid(alpha=0.3)
-    feeds = ev.loc[ev["event"] == "feeding", "time_d"].to_numpy()
-    doses = ev.loc[ev["event"] == "dosing", "time_d"].to_numpy()
+    feeds = _event_times(results, "feeding")
+    doses = _event_times(results, "dosing")
     top = ax_nh.get_ylim()[1]
     if feeds.size:
         ax_nh.plot(
@@ -154,5 +173,4 @@ def plot_report(results: Results, path: str | Path, title: str | None = None) ->
     # one line: the fixed top margin has room for one (a second ran into the first panel)
     fig.suptitle(f"{heading} ({sub})" if sub else heading, fontsize=12)
     fig.savefig(path, dpi=100)
-    plt.close(fig)
     return Path(path)

@@ -20,7 +20,6 @@ from __future__ import annotations
 from typing import NamedTuple, Protocol
 
 import numpy as np
-from scipy.integrate import solve_ivp
 
 from tankeco.errors import ConvergenceError
 from tankeco.sim import ros2_kernel as kernel
@@ -119,6 +118,10 @@ class SolveIvp:
 
         def jac(_t, y):
             return model.jacobian_dense(y.reshape(shape), forcing)
+
+        # imported here, not at the top: scipy.integrate costs about half a second of
+        # start-up (scipy.special, scipy.optimize) that the engine's own ROS2 never needs
+        from scipy.integrate import solve_ivp
 
         k0 = samples.k_out
         k1 = int(np.searchsorted(samples.out_t, t_end + 1e-9 * max(1.0, t_end), side="right"))

@@ -620,14 +620,17 @@ def advance(m, t0, t1, h, k_out, ctl, cond, tab, rec):
     t = t0
     span = max(1.0, abs(t1))
     while t1 - t > 1e-12 * span:
-        f0, jloc, czw, cwz, _ = evaluate(m, cond, tab, True)
+        # np.bool_, not a bare True/False: numba compiles a separate copy of evaluate (and
+        # of everything it calls) for each literal bool it is passed, besides the plain-bool
+        # one Python callers use; three copies tripled the kernel's compile time
+        f0, jloc, czw, cwz, _ = evaluate(m, cond, tab, np.bool_(True))
         stats[STAT_RHS_EVALUATIONS] += 1
         while True:
             hh = min(h, h_max, t1 - t)
             gh = GAMMA * hh
             inv_a = factor(jloc, czw, cwz, gh, act_water, act_zone)
             k1 = solve(inv_a, czw, cwz, gh, f0, act_water, act_zone)
-            f1, _, _, _, _ = evaluate(m + hh * k1, cond, tab, False)
+            f1, _, _, _, _ = evaluate(m + hh * k1, cond, tab, np.bool_(False))
             stats[STAT_RHS_EVALUATIONS] += 1
             k2 = solve(inv_a, czw, cwz, gh, f1 - 2.0 * k1, act_water, act_zone)
             m_new = m + hh * (1.5 * k1 + 0.5 * k2)

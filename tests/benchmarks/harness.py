@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import json
 import os
+import resource
+import subprocess
 from pathlib import Path
 from typing import TypeVar
 
@@ -42,3 +44,20 @@ def target(met: bool, what: str) -> None:
 def load_record(path: Path = RECORD) -> dict[str, dict]:
     """The committed record: test id -> figures (empty if there is none yet)."""
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
+def children_cpu_s() -> float:
+    """CPU seconds (user + system) of every child process waited for so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_command(cmd: list[str], cwd: Path) -> float:
+    """Run a command to the end (failing on a non-zero exit); its CPU seconds.
+
+    A command's CPU time barely moves with the machine's load while its wall time does:
+    a benchmark that records both lets a figure measured on a busy machine be read.
+    """
+    before = children_cpu_s()
+    subprocess.run(cmd, cwd=cwd, check=True)
+    return children_cpu_s() - before
