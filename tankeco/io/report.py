@@ -125,8 +125,8 @@ def plot_report(results: Results, path: str | Path, title: str | None = None) ->
     ax_bio.plot(t, ts["aob_g"] * 1000, color="tab:orange", lw=1.2, label="ammonia oxidisers")
     ax_bio.plot(t, ts["nob_g"] * 1000, color="tab:purple", lw=1.2, label="nitrite oxidisers")
     ax_bio.set_yscale("log")
-    # ticks at 1-2-5 steps in plain numbers (was "2x10^1"), also on less than a decade
-    ax_bio.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    # ticks at 1-2-3-5 steps in plain numbers (was "2x10^1"), also on less than a decade
+    ax_bio.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 3.0, 5.0)))
     ax_bio.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
     ax_bio.yaxis.set_minor_formatter(NullFormatter())
     ax_bio.set_ylabel("mg VSS in bed")

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.benchmarks.harness import run_command, target
+from tests.benchmarks.harness import run_command, size, target
 
 REPO = Path(__file__).resolve().parents[2]
 TIMES: dict[str, float] = {}
@@ -41,7 +41,7 @@ def warm(tmp_path_factory) -> Path:
 def _measure(benchmark, name: str, cmd: list[str]) -> None:
     """Three runs of ``cmd``: the minimum wall and CPU seconds, printed and recorded."""
     cpu: list[float] = []
-    benchmark.pedantic(lambda: cpu.append(run_command(cmd, REPO)), rounds=3, iterations=1)
+    benchmark.pedantic(lambda: cpu.append(run_command(cmd, REPO)), rounds=size(3, 1), iterations=1)
     TIMES[name], CPU[name] = benchmark.stats.stats.min, min(cpu)
     benchmark.extra_info["cpu_s_min"] = round(CPU[name], 3)
     print(f"\n{name}: min {TIMES[name]:.3f} s wall, {CPU[name]:.3f} s CPU")
