@@ -129,9 +129,13 @@ def run(args: argparse.Namespace) -> int:
                 f"{args.what} {value:g} {entry.unit_entered} (= {entry.value:.4g} {entry.unit})"
             )
             if entry.off_card:
-                steps = ", ".join(f"{s:g}" for s in kit_for(entry.kit, entry.quantity).steps)
+                card = kit_for(entry.kit, entry.quantity)
+                steps = ", ".join(f"{s:g}" for s in card.steps)
                 summary += (
-                    f"; OFF the {entry.kit} colour card ({steps} {entry.unit_entered}):"
+                    f"; not a whole number of drops of the {entry.kit} kit (1 drop ="
+                    f" 1 {card.unit}): kept as entered and flagged"
+                    if card.drops
+                    else f"; OFF the {entry.kit} colour card ({steps} {entry.unit_entered}):"
                     " kept as entered and flagged"
                 )
     except Rejected as exc:

@@ -47,6 +47,7 @@ def compute(
     from tankeco.io.history import (
         actions,
         clock_for,
+        drop_kits,
         kit_steps,
         load_history,
         weekday_name,
@@ -64,7 +65,7 @@ def compute(
     finally:
         store.close()
     clock = clock_for(since, tz)
-    obs = observations(hist.readings, hist.manual, clock, kit_steps())
+    obs = observations(hist.readings, hist.manual, clock, kit_steps(), drop_kits=drop_kits())
     if obs.empty:
         return {"status": "no readings the model can use in the last days"}
     now_d = float(clock.days(now_ms))
