@@ -71,11 +71,14 @@ class Latest:
 
 
 def free_ammonia(
-    latest: Mapping[str, Latest], now_mean: Mapping[str, float] | None = None
+    latest: Mapping[str, Latest],
+    now_mean: Mapping[str, float] | None = None,
+    max_fraction: float = limits.MAX_SINGLE_CHANGE_FRACTION,
 ) -> list[Alert]:
     """Free ammonia now, from the newest fresh TAN + pH (+ temperature) or an NH3 probe.
 
     Falls back on the filter's estimate of now (``now_mean``) when readings are stale.
+    The advice is the largest safe single change, ``max_fraction``, today.
     """
     fresh = {q: r for q, r in latest.items() if r.age_min <= FRESH_MIN}
     nh3 = None
@@ -96,7 +99,7 @@ def free_ammonia(
             "free_ammonia_now",
             f"free ammonia above limit now: {nh3:.3f} mg NH3-N/L ({how}); limit "
             f"{limits.FREE_NH3_N_MG_L:.3f} - change "
-            f"{limits.MAX_SINGLE_CHANGE_FRACTION:.0%} of the water today and feed less",
+            f"{max_fraction:.0%} of the water today and feed less",
             quantity="nh3_n",
         )
     ]
@@ -123,18 +126,35 @@ class ChangeSeries:
     after_mg_l: tuple[float, ...]
     enough: bool
 
-    def describe(self, when: str) -> str:
-        """``change 50% today, then 50% and 30% on the next 2 days (nitrate 20 → 11 → 7)``."""
+    def describe(self, when: str, limit: float | None = None) -> str:
+        """``change 50% today, then 50% and 30% on the next 2 days (nitrate after each:
+        20 → 11 → 7 mg N/L; under the 10 mg N/L limit from the 2nd change)``.
+
+        Equal changes read "then 40% on each of the next 6 days"; with ``limit`` the text
+        says after which change nitrate is under it (the later ones buy the margin).
+        """
         first, rest = self.fractions[0], self.fractions[1:]
         text = f"change {first:.0%} {when}"
-        if rest:
-            days = "day" if len(rest) == 1 else f"{len(rest)} days"
-            text += f", then {' and '.join(f'{f:.0%}' for f in rest)} on the next {days}"
+        if len(rest) == 1:
+            text += f", then {rest[0]:.0%} on the next day"
+        elif rest and len(set(rest)) == 1:
+            text += f", then {rest[0]:.0%} on each of the next {len(rest)} days"
+        elif rest:
+            text += f", then {' and '.join(f'{f:.0%}' for f in rest)} on the next {len(rest)} days"
         path = " → ".join(f"{c:.1f}" for c in self.after_mg_l)
-        text += f" (nitrate after each: {path} mg N/L)"
+        text += f" (nitrate after {'each' if rest else 'it'}: {path} mg N/L"
+        under = [i for i, c in enumerate(self.after_mg_l) if limit is not None and c < limit]
+        if under and len(self.after_mg_l) > 1:
+            text += f"; under the {limit:g} mg N/L limit from the {_ordinal(under[0] + 1)} change"
+        text += ")"
         if not self.enough:
             text += "; that is not yet enough: keep changing daily and re-test"
         return text
+
+
+def _ordinal(n: int) -> str:
+    """1st, 2nd, 3rd, 4th, ... (up to :data:`MAX_SERIES`)."""
+    return f"{n}{ {1: 'st', 2: 'nd', 3: 'rd'}.get(n, 'th') }"
 
 
 def change_series(
@@ -195,7 +215,7 @@ def nitrate(
                 WARNING,
                 "nitrate_above_limit",
                 f"nitrate {now:.1f} mg N/L is above the {limit:g} mg N/L limit now - "
-                + series.describe("today"),
+                + series.describe("today", limit),
                 quantity="no3_n",
                 due_d=forecast.now_d,
             )
@@ -213,7 +233,7 @@ def nitrate(
             WARNING if in_days < 3 else INFO,
             "nitrate_will_pass_limit",
             f"nitrate will pass the limit in about {max(round(in_days), 1)} days - "
-            + series.describe(when),
+            + series.describe(when, limit),
             quantity="no3_n",
             due_d=due,
         )
