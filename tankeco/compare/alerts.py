@@ -125,6 +125,10 @@ class ChangeSeries:
     fractions: tuple[float, ...]
     after_mg_l: tuple[float, ...]
     enough: bool
+    #: Nitrate's rise, mg N/L a day, when it is too fast for a week's margin after the
+    #: series (the series then stops half-way between tap and limit): a regular schedule
+    #: is needed, not more changes now.  None when the margin is reached.
+    fast_rise_mg_l_d: float | None = None
 
     def describe(self, when: str, limit: float | None = None) -> str:
         """``change 50% today, then 50% and 30% on the next 2 days (nitrate after each:
@@ -140,7 +144,9 @@ class ChangeSeries:
         elif rest and len(set(rest)) == 1:
             text += f", then {rest[0]:.0%} on each of the next {len(rest)} days"
         elif rest:
-            text += f", then {' and '.join(f'{f:.0%}' for f in rest)} on the next {len(rest)} days"
+            shares = [f"{f:.0%}" for f in rest]
+            listed = ", ".join(shares[:-1]) + " and " + shares[-1]
+            text += f", then {listed} on the next {len(rest)} days"
         path = " → ".join(f"{c:.1f}" for c in self.after_mg_l)
         text += f" (nitrate after {'each' if rest else 'it'}: {path} mg N/L"
         under = [i for i, c in enumerate(self.after_mg_l) if limit is not None and c < limit]
@@ -149,6 +155,11 @@ class ChangeSeries:
         text += ")"
         if not self.enough:
             text += "; that is not yet enough: keep changing daily and re-test"
+        elif self.fast_rise_mg_l_d is not None:
+            text += (
+                f"; nitrate rises {self.fast_rise_mg_l_d:.1f} mg N/L a day here: keep it under"
+                " with regular changes ('tankeco plan water-changes' finds the schedule)"
+            )
         return text
 
 
@@ -170,11 +181,16 @@ def change_series(
     A change of fraction f leaves ``c' = c - f (c - tap)`` (complete mixing with tap water
     of ``tap``); between two changes nitrate rises by the present ``slope`` a day.  Target:
     low enough to stay under ``limit`` for ``margin_d`` days, i.e. ``c' <= limit - slope *
-    margin_d`` (the :func:`recommended_fraction` balance).  The last change of the series
-    is the 5 % step that just reaches the target; at most :data:`MAX_SERIES` changes.
+    margin_d`` (the :func:`recommended_fraction` balance), but never below half-way
+    between tap and limit: a rise so fast that a week's margin needs tap-level nitrate is
+    approached only by ever more daily changes, and is a matter for a regular schedule
+    (the series says so).  The last change of the series is the 5 % step that just
+    reaches the target; at most :data:`MAX_SERIES` changes.
     """
     rise = max(slope_mg_l_d, 0.0)
-    target = max(limit - rise * margin_d, tap_mg_l)
+    wanted = limit - rise * margin_d
+    target = max(wanted, (limit + tap_mg_l) / 2.0, tap_mg_l)
+    fast = rise if wanted < target else None
     fractions: list[float] = []
     after: list[float] = []
     c = level_mg_l
@@ -187,9 +203,9 @@ def change_series(
         fractions.append(f)
         after.append(c)
         if c <= target + 1e-9:
-            return ChangeSeries(tuple(fractions), tuple(after), True)
+            return ChangeSeries(tuple(fractions), tuple(after), True, fast)
         c += rise  # one day later, before the next change
-    return ChangeSeries(tuple(fractions), tuple(after), False)
+    return ChangeSeries(tuple(fractions), tuple(after), False, fast)
 
 
 def nitrate(
