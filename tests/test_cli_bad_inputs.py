@@ -95,7 +95,19 @@ CASES: list[tuple[str, list[str], list[str], list[str]]] = [
     (
         "log-future",
         ["log", "nitrate", "20", "--kit", "api", "--time", "2999-01-01T00:00Z", "--store", "{ok}"],
-        ["--time", "2999-01-01", "ahead", "allowed"],
+        ["--time '2999-01-01T00:00Z': in the future (now is 20", "allowed"],
+        [],
+    ),
+    (
+        "log-undo-unknown-id",
+        ["log", "undo", "m99", "--store", "{ok}"],
+        ["log undo m99: no such entry for home/main"],
+        [],
+    ),
+    (
+        "log-undo-not-an-id",
+        ["log", "undo", "last", "--store", "{ok}"],
+        ["log undo 'last'", "m12", "e3"],
         [],
     ),
     (
@@ -176,6 +188,12 @@ CASES: list[tuple[str, list[str], list[str], list[str]]] = [
         ["dashboard", "--store", "sqlite:///{dir}/missing.db"],
         ["missing.db", "no such database file"],
         ["missing.db"],
+    ),
+    (
+        "dashboard-max-fraction",
+        ["dashboard", "--store", "{ok}", "--max-fraction", "150%"],
+        ["--max-fraction '150%'", "up to 100%"],
+        [],
     ),
     (
         "dashboard-port",

@@ -93,9 +93,14 @@ def run(args: argparse.Namespace) -> int:
     ts_ms = parse_time_ms(args.time, "--time", tz) if args.time else now_ms
     try:
         check_time(ts_ms, now_ms)
-    except Rejected as exc:
+    except Rejected as exc:  # the bridge's check, worded for the keeper who typed the time
+        problem = (
+            f"in the future (now is {iso_utc(now_ms)})"
+            if exc.reason == reasons.TS_FUTURE
+            else "before 2020"
+        )
         raise UserError(
-            f"--time {args.time}: {exc.detail}; allowed from 2020 to a few minutes from now"
+            f"--time {args.time!r}: {problem}; allowed from 2020 to a few minutes from now"
         ) from None
     batch = Batch()
     try:
