@@ -338,3 +338,30 @@ def test_simulate_stopped_by_a_signal_is_one_line(tmp_path: Path, sig: int, code
     assert "Traceback" not in err, err
     last = err.strip().splitlines()[-1]
     assert last.startswith("tankeco: error: "), err
+
+
+def test_help_examples_keep_their_line_breaks() -> None:
+    """An example continued with a backslash shows the backslash and the next line.
+
+    ``dashboard --help`` printed ``... mqtts://ha.local:8883                     --username``
+    on one line: a single backslash at the end of a line inside the module's string
+    joined the two lines before argparse saw them.
+    """
+    import argparse
+    import re
+
+    from tankeco.cli import build_parser
+
+    joined = []
+
+    def walk(parser: argparse.ArgumentParser) -> None:
+        for line in parser.format_help().splitlines():
+            if line.lstrip().startswith("tankeco ") and re.search(r"\S {8,}--", line):
+                joined.append(line)
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for sub in action.choices.values():
+                    walk(sub)
+
+    walk(build_parser())
+    assert joined == []

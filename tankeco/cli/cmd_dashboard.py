@@ -31,7 +31,7 @@ examples:
   tankeco dashboard --store sqlite:///tank.db --tank main --scenario my_tank.toml
   tankeco dashboard --store sqlite:///tank.db --max-fraction 40%   # advice: at most 40% at once
   tankeco dashboard --store postgresql://db:5432/tank --host 0.0.0.0 --token-file tok.txt
-  tankeco dashboard --store sqlite:///tank.db --broker mqtts://ha.local:8883 \
+  tankeco dashboard --store sqlite:///tank.db --broker mqtts://ha.local:8883 \\
                     --username tankeco --password-file pw.txt --tls-ca ca.pem  # + Home Assistant
 Any --host other than 127.0.0.1/localhost needs a token (--token-file, or the environment
 variable TANKECO_DASHBOARD_TOKEN; --token shows it to every user in `ps`):
