@@ -84,6 +84,12 @@ CASES: list[tuple[str, list[str], list[str], list[str]]] = [
         ["missing.db"],
         ["missing.db"],
     ),
+    (
+        "export-out-unopenable",  # root passes the permission check; the open still fails
+        ["export", "--store", "{ok}", "--out", "/proc/tankeco-week.csv"],
+        ["--out '/proc/tankeco-week.csv'"],  # 'not writable' as a user, 'cannot write' as root
+        [],
+    ),
     # log
     (
         "log-did-you-mean",

@@ -197,6 +197,14 @@ def run(args: argparse.Namespace) -> int:
                 n = write_csv(columns, rows, f)
         else:
             n = write_csv(columns, rows, sys.stdout)
+    except OSError as exc:
+        if not args.out or isinstance(exc, BrokenPipeError):
+            raise  # stdout's own errors: the reader went away (handled by tankeco.cli)
+        # what the checks above cannot see: /proc and read-only mounts for root, a full disk
+        raise UserError(
+            f"--out {args.out!r}: cannot write ({exc.strerror or exc}); allowed: a file in a"
+            " writable folder"
+        ) from None
     finally:
         store.close()
     if args.out:
