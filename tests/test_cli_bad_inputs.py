@@ -26,8 +26,10 @@ import pytest
 from tankeco.cli import main
 from tankeco.store import open_store
 
+ROOT = Path(__file__).resolve().parents[1]
 #: (id, argv with {dir} for the test folder, strings the one line must contain, files that
-#: must NOT exist afterwards).  {ok} is a valid store with nothing in it.
+#: must NOT exist afterwards).  {ok} is a valid store with nothing in it, {root} the
+#: repository.
 CASES: list[tuple[str, list[str], list[str], list[str]]] = [
     # simulate
     ("simulate-days", ["simulate", "--days", "-1"], ["--days", "-1", "allowed"], []),
@@ -88,6 +90,18 @@ CASES: list[tuple[str, list[str], list[str], list[str]]] = [
         "export-out-unopenable",  # root passes the permission check; the open still fails
         ["export", "--store", "{ok}", "--out", "/proc/tankeco-week.csv"],
         ["--out '/proc/tankeco-week.csv'"],  # 'not writable' as a user, 'cannot write' as root
+        [],
+    ),
+    (
+        "layout-png-unopenable",
+        ["layout", "show", "{root}/sims/layouts/seed_same_path.toml", "--png", "/proc/t-x.png"],
+        ["--png '/proc/t-x.png': cannot write"],
+        [],
+    ),
+    (
+        "layout-png-missing-folder",
+        ["layout", "show", "{root}/sims/layouts/seed_same_path.toml", "--png", "{dir}/no/x.png"],
+        ["--png '{dir}/no/x.png': cannot write (No such file or directory)"],
         [],
     ),
     # log
@@ -234,7 +248,10 @@ def test_bad_input_is_one_line_exit_2(
 ) -> None:
     monkeypatch.chdir(folder)
     ok = f"sqlite:///{folder / 'ok.db'}"
-    args = [a.replace("{dir}", str(folder)).replace("{ok}", ok) for a in argv]
+    args = [
+        a.replace("{dir}", str(folder)).replace("{ok}", ok).replace("{root}", str(ROOT))
+        for a in argv
+    ]
     try:
         code = main(args)
     except SystemExit as exc:  # argparse usage errors
@@ -371,3 +388,16 @@ def test_help_examples_keep_their_line_breaks() -> None:
 
     walk(build_parser())
     assert joined == []
+
+
+def test_compare_out_that_cannot_be_created_is_one_line(tmp_path: Path, capsys) -> None:
+    """``compare --out /proc/x`` ended in a FileNotFoundError traceback from mkdir."""
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    open_store(url).close()
+    assert main(["log", "nitrate", "20", "--kit", "api", "--store", url]) == 0
+    capsys.readouterr()
+    code = main(["compare", "--store", url, "--tank", "main", "--since", "1d", "--no-plot",
+                 "--out", "/proc/tankeco-cmp"])  # fmt: skip
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1, err
+    assert err.startswith("tankeco: error: --out /proc/tankeco-cmp: cannot create"), err

@@ -12,7 +12,6 @@ import argparse
 import json
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 from tankeco.cli.helptext import add_set_option
@@ -97,8 +96,9 @@ def run(args: argparse.Namespace) -> int:
     base = replay(started, days, acts)
     aligned = align(base.timeseries, obs)
     fits = metrics(aligned)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    from tankeco.io.output import prepare_dir
+
+    out = prepare_dir(args.out)
     report: dict[str, Any] = {
         "tank": args.tank,
         "since": iso_utc(since_ms),

@@ -15,7 +15,7 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from tankeco.errors import UserError
+from tankeco.errors import UserError, writing
 
 DEFAULT_STORE = "sqlite:///tankeco.db"
 READING_COLUMNS = ("time", "tank", "sensor", "quantity", "value", "unit", "quality", "source")
@@ -191,20 +191,13 @@ def run(args: argparse.Namespace) -> int:
     try:
         columns, rows = rows_for(args, store)
         if fmt == "parquet":
-            n = write_parquet(columns, rows, args.out)
+            with writing("--out", args.out):
+                n = write_parquet(columns, rows, args.out)
         elif args.out:
-            with open(args.out, "w", newline="", encoding="utf-8") as f:
+            with writing("--out", args.out), open(args.out, "w", newline="", encoding="utf-8") as f:
                 n = write_csv(columns, rows, f)
         else:
             n = write_csv(columns, rows, sys.stdout)
-    except OSError as exc:
-        if not args.out or isinstance(exc, BrokenPipeError):
-            raise  # stdout's own errors: the reader went away (handled by tankeco.cli)
-        # what the checks above cannot see: /proc and read-only mounts for root, a full disk
-        raise UserError(
-            f"--out {args.out!r}: cannot write ({exc.strerror or exc}); allowed: a file in a"
-            " writable folder"
-        ) from None
     finally:
         store.close()
     if args.out:
