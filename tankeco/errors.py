@@ -13,6 +13,9 @@ Quarantine of sensor messages uses :class:`tankeco.reasons.Rejected`, also a
 ``TankecoError``; it never reaches the command line.
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 
 class TankecoError(Exception):
     """Root of every error tankeco raises on purpose."""
@@ -42,3 +45,22 @@ class ModelError(TankecoError, RuntimeError):
 
 class ConvergenceError(ModelError):
     """An iterative solver (hydraulic Newton, implicit integrator) did not converge."""
+
+
+@contextmanager
+def writing(option: str, path: object) -> Iterator[None]:
+    """Turn a file that cannot be written into one line naming ``option`` and ``path``.
+
+    For what no check beforehand can see: a folder that does not exist, ``/proc`` or a
+    read-only mount (which ``os.access`` passes for root), a full disk.  A broken pipe on
+    standard output is left alone (the CLI ends quietly on it).
+    """
+    try:
+        yield
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise UserError(
+            f"{option} {str(path)!r}: cannot write ({exc.strerror or exc}); allowed: a file"
+            " in a writable folder"
+        ) from None

@@ -26,8 +26,10 @@ import pytest
 from tankeco.cli import main
 from tankeco.store import open_store
 
+ROOT = Path(__file__).resolve().parents[1]
 #: (id, argv with {dir} for the test folder, strings the one line must contain, files that
-#: must NOT exist afterwards).  {ok} is a valid store with nothing in it.
+#: must NOT exist afterwards).  {ok} is a valid store with nothing in it, {root} the
+#: repository.
 CASES: list[tuple[str, list[str], list[str], list[str]]] = [
     # simulate
     ("simulate-days", ["simulate", "--days", "-1"], ["--days", "-1", "allowed"], []),
@@ -84,6 +86,24 @@ CASES: list[tuple[str, list[str], list[str], list[str]]] = [
         ["missing.db"],
         ["missing.db"],
     ),
+    (
+        "export-out-unopenable",  # root passes the permission check; the open still fails
+        ["export", "--store", "{ok}", "--out", "/proc/tankeco-week.csv"],
+        ["--out '/proc/tankeco-week.csv'"],  # 'not writable' as a user, 'cannot write' as root
+        [],
+    ),
+    (
+        "layout-png-unopenable",
+        ["layout", "show", "{root}/sims/layouts/seed_same_path.toml", "--png", "/proc/t-x.png"],
+        ["--png '/proc/t-x.png': cannot write"],
+        [],
+    ),
+    (
+        "layout-png-missing-folder",
+        ["layout", "show", "{root}/sims/layouts/seed_same_path.toml", "--png", "{dir}/no/x.png"],
+        ["--png '{dir}/no/x.png': cannot write (No such file or directory)"],
+        [],
+    ),
     # log
     (
         "log-did-you-mean",
@@ -95,7 +115,19 @@ CASES: list[tuple[str, list[str], list[str], list[str]]] = [
     (
         "log-future",
         ["log", "nitrate", "20", "--kit", "api", "--time", "2999-01-01T00:00Z", "--store", "{ok}"],
-        ["--time", "2999-01-01", "ahead", "allowed"],
+        ["--time '2999-01-01T00:00Z': in the future (now is 20", "allowed"],
+        [],
+    ),
+    (
+        "log-undo-unknown-id",
+        ["log", "undo", "m99", "--store", "{ok}"],
+        ["log undo m99: no such entry for home/main"],
+        [],
+    ),
+    (
+        "log-undo-not-an-id",
+        ["log", "undo", "last", "--store", "{ok}"],
+        ["log undo 'last'", "m12", "e3"],
         [],
     ),
     (
@@ -213,6 +245,12 @@ CASES: list[tuple[str, list[str], list[str], list[str]]] = [
         ["missing.db"],
     ),
     (
+        "dashboard-max-fraction",
+        ["dashboard", "--store", "{ok}", "--max-fraction", "150%"],
+        ["--max-fraction '150%'", "up to 100%"],
+        [],
+    ),
+    (
         "dashboard-port",
         ["dashboard", "--store", "{ok}", "--port", "0"],
         ["--port", "0", "allowed"],
@@ -245,7 +283,10 @@ def test_bad_input_is_one_line_exit_2(
 ) -> None:
     monkeypatch.chdir(folder)
     ok = f"sqlite:///{folder / 'ok.db'}"
-    args = [a.replace("{dir}", str(folder)).replace("{ok}", ok) for a in argv]
+    args = [
+        a.replace("{dir}", str(folder)).replace("{ok}", ok).replace("{root}", str(ROOT))
+        for a in argv
+    ]
     try:
         code = main(args)
     except SystemExit as exc:  # argparse usage errors
@@ -355,3 +396,43 @@ def test_simulate_stopped_by_a_signal_is_one_line(tmp_path: Path, sig: int, code
     assert "Traceback" not in err, err
     last = err.strip().splitlines()[-1]
     assert last.startswith("tankeco: error: "), err
+
+
+def test_help_examples_keep_their_line_breaks() -> None:
+    """An example continued with a backslash shows the backslash and the next line.
+
+    ``dashboard --help`` printed ``... mqtts://ha.local:8883                     --username``
+    on one line: a single backslash at the end of a line inside the module's string
+    joined the two lines before argparse saw them.
+    """
+    import argparse
+    import re
+
+    from tankeco.cli import build_parser
+
+    joined = []
+
+    def walk(parser: argparse.ArgumentParser) -> None:
+        for line in parser.format_help().splitlines():
+            if line.lstrip().startswith("tankeco ") and re.search(r"\S {8,}--", line):
+                joined.append(line)
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for sub in action.choices.values():
+                    walk(sub)
+
+    walk(build_parser())
+    assert joined == []
+
+
+def test_compare_out_that_cannot_be_created_is_one_line(tmp_path: Path, capsys) -> None:
+    """``compare --out /proc/x`` ended in a FileNotFoundError traceback from mkdir."""
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    open_store(url).close()
+    assert main(["log", "nitrate", "20", "--kit", "api", "--store", url]) == 0
+    capsys.readouterr()
+    code = main(["compare", "--store", url, "--tank", "main", "--since", "1d", "--no-plot",
+                 "--out", "/proc/tankeco-cmp"])  # fmt: skip
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1, err
+    assert err.startswith("tankeco: error: --out /proc/tankeco-cmp: cannot create"), err

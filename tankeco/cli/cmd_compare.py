@@ -12,7 +12,6 @@ import argparse
 import json
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 from tankeco.cli.helptext import add_set_option
@@ -55,7 +54,7 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from tankeco.cli.timeparse import iso_utc, parse_since_ms, parse_time_ms
-    from tankeco.io.history import actions, clock_for, kit_steps, load_history, zone
+    from tankeco.io.history import actions, clock_for, drop_kits, kit_steps, load_history, zone
     from tankeco.scenario.loading import apply_overrides, load_scenario
     from tankeco.store import open_store
 
@@ -82,11 +81,13 @@ def run(args: argparse.Namespace) -> int:
     from tankeco.compare.replay import replay
 
     clock = clock_for(since_ms, tz)
-    obs = observations(hist.readings, hist.manual, clock, kit_steps())
+    obs = observations(hist.readings, hist.manual, clock, kit_steps(), drop_kits=drop_kits())
     if obs.empty:
+        from tankeco.units.quantities import MODEL_COLUMN
+
         raise UserError(
             f"--tank {args.tank!r}: none of the readings are of a quantity the model computes"
-            " (tan_n, nh3_n, no2_n, no3_n, do, ph, temperature)"
+            f" ({', '.join(MODEL_COLUMN)})"
         )
     days = float(clock.days(until_ms))
     acts = actions(hist.events, clock)
@@ -95,8 +96,9 @@ def run(args: argparse.Namespace) -> int:
     base = replay(started, days, acts)
     aligned = align(base.timeseries, obs)
     fits = metrics(aligned)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    from tankeco.io.output import prepare_dir
+
+    out = prepare_dir(args.out)
     report: dict[str, Any] = {
         "tank": args.tank,
         "since": iso_utc(since_ms),

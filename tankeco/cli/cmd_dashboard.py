@@ -29,8 +29,9 @@ EXAMPLES = """\
 examples:
   tankeco dashboard --store sqlite:///tank.db                  # http://127.0.0.1:8050/
   tankeco dashboard --store sqlite:///tank.db --tank main --scenario my_tank.toml
+  tankeco dashboard --store sqlite:///tank.db --max-fraction 40%   # advice: at most 40% at once
   tankeco dashboard --store postgresql://db:5432/tank --host 0.0.0.0 --token-file tok.txt
-  tankeco dashboard --store sqlite:///tank.db --broker mqtts://ha.local:8883 \
+  tankeco dashboard --store sqlite:///tank.db --broker mqtts://ha.local:8883 \\
                     --username tankeco --password-file pw.txt --tls-ca ca.pem  # + Home Assistant
 Any --host other than 127.0.0.1/localhost needs a token (--token-file, or the environment
 variable TANKECO_DASHBOARD_TOKEN; --token shows it to every user in `ps`):
@@ -52,6 +53,8 @@ def register(sub: Any) -> None:
 
 def add_server_options(p: argparse.ArgumentParser, store_required: bool = True) -> None:
     """Options shared with ``tankeco demo``."""
+    from tankeco.cli.helptext import add_max_fraction_option
+
     p.add_argument("--store", required=store_required, help="sqlite:///PATH or postgresql://...")
     p.add_argument(
         "--broker", help="mqtt://HOST:PORT: publish readings, forecast, alerts for Home Assistant"
@@ -76,10 +79,12 @@ def add_server_options(p: argparse.ArgumentParser, store_required: bool = True) 
         default=20.0,
         help="sensor silent after, min (Home Assistant: its entity turns unavailable)",
     )
+    add_max_fraction_option(p)
 
 
 def check_server_options(args: argparse.Namespace) -> None:
     """One-line errors for unsafe or impossible server options."""
+    from tankeco.cli.helptext import parse_fraction
     from tankeco.dashboard.app import is_loopback
 
     if getattr(args, "token_file", None):
@@ -105,10 +110,12 @@ def check_server_options(args: argparse.Namespace) -> None:
         raise UserError("--token: use at least 8 characters")
     if args.silent_min <= 0:
         raise UserError(f"--silent-min {args.silent_min:g}: must be more than 0")
+    parse_fraction("--max-fraction", args.max_fraction)
 
 
 def build(args: argparse.Namespace, *, start_forecast: bool = True):
     """The Starlette app for these options (also used by ``tankeco demo``)."""
+    from tankeco.cli.helptext import parse_fraction
     from tankeco.dashboard.app import create_app
     from tankeco.dashboard.monitor import Monitor
     from tankeco.scenario.loading import load_scenario
@@ -131,6 +138,7 @@ def build(args: argparse.Namespace, *, start_forecast: bool = True):
         scenario_path=args.scenario,
         layout=args.layout,
         silent_min=args.silent_min,
+        max_fraction=parse_fraction("--max-fraction", args.max_fraction),
     )
     publisher = None
     if args.broker:

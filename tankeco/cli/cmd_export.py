@@ -15,7 +15,7 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from tankeco.errors import UserError
+from tankeco.errors import UserError, writing
 
 DEFAULT_STORE = "sqlite:///tankeco.db"
 READING_COLUMNS = ("time", "tank", "sensor", "quantity", "value", "unit", "quality", "source")
@@ -191,9 +191,10 @@ def run(args: argparse.Namespace) -> int:
     try:
         columns, rows = rows_for(args, store)
         if fmt == "parquet":
-            n = write_parquet(columns, rows, args.out)
+            with writing("--out", args.out):
+                n = write_parquet(columns, rows, args.out)
         elif args.out:
-            with open(args.out, "w", newline="", encoding="utf-8") as f:
+            with writing("--out", args.out), open(args.out, "w", newline="", encoding="utf-8") as f:
                 n = write_csv(columns, rows, f)
         else:
             n = write_csv(columns, rows, sys.stdout)

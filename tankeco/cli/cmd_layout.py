@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from tankeco.errors import UserError
+from tankeco.errors import UserError, writing
 
 HELP = "solve, compare and tune the filter's pipe layout (per-hole flow, uniformity)"
 DESCRIPTION = """\
@@ -132,7 +132,8 @@ def run_show(args: argparse.Namespace) -> int:
     if args.png:
         from tankeco.io import layout_plot
 
-        layout_plot.save([(layout.layout.name, a)], args.png)
+        with writing("--png", args.png):
+            layout_plot.save([(layout.layout.name, a)], args.png)
     if args.json:
         print(json.dumps({"layout": layout.layout.name, "holes": holes, "summary": summary}))
         return 0
@@ -170,7 +171,8 @@ def run_compare(args: argparse.Namespace) -> int:
     if args.png:
         from tankeco.io import layout_plot
 
-        layout_plot.save([(lay.layout.name, a) for _, lay, a in results], args.png)
+        with writing("--png", args.png):
+            layout_plot.save([(lay.layout.name, a) for _, lay, a in results], args.png)
     if args.json:
         print(
             json.dumps(
@@ -319,7 +321,8 @@ def run_map(args: argparse.Namespace) -> int:
     if args.png:
         from tankeco.io import layout_plot
 
-        layout_plot.save_same_path_map(m, args.png)
+        with writing("--png", args.png):
+            layout_plot.save_same_path_map(m, args.png)
         print(f"map written to {args.png}")
     return 0
 
@@ -370,5 +373,7 @@ def run_simulate(args: argparse.Namespace) -> int:
     if args.png:
         from tankeco.io.layout_report import plot_layout_runs
 
-        print(f"wrote {plot_layout_runs(runs, args.png)}")
+        with writing("--png", args.png):
+            written = plot_layout_runs(runs, args.png)
+        print(f"wrote {written}")
     return 0

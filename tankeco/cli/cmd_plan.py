@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from tankeco.cli.helptext import add_set_option
+from tankeco.cli.helptext import add_max_fraction_option, add_set_option, parse_fraction
 from tankeco.errors import ScenarioError, UserError
 
 HELP = "plan water changes: schedules that keep the limits, and their risk"
@@ -45,12 +45,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--max-no2-n", default=None, metavar="VALUE", help="nitrite limit (1 mg N/L)")
     p.add_argument("--min-alk", default=None, metavar="VALUE", help="alkalinity floor (40 mg/L)")
     p.add_argument("--min-ph", default=None, metavar="VALUE", help="pH floor (6.5)")
-    p.add_argument(
-        "--max-fraction",
-        default="50%",
-        metavar="F",
-        help="largest share changed at once (%(default)s; hobby practice)",
-    )
+    add_max_fraction_option(p)
     p.add_argument("--intervals", default=None, metavar="D,D,...", help="candidate intervals, d")
     p.add_argument("--fractions", default=None, metavar="F,F,...", help="candidate fractions")
     p.add_argument("--mc", type=int, default=100, metavar="N", help="Monte Carlo draws (0: none)")
@@ -73,18 +68,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _no_subcommand(parser: argparse.ArgumentParser) -> int:
     parser.print_help(sys.stderr)
     return 2
-
-
-def _fraction(flag: str, text: str) -> float:
-    from tankeco.units import parse as units
-
-    try:
-        value = units.parse_quantity("fraction", text.strip())
-    except ScenarioError as exc:
-        raise UserError(f"{flag} {text!r}: {exc.allowed}") from None
-    if not 0 < value <= 1:
-        raise UserError(f"{flag} {text!r}: allowed more than 0, up to 1 (or up to 100%)")
-    return value
 
 
 def _numbers(flag: str, text: str, parse) -> list[float]:
@@ -129,14 +112,14 @@ def _dest(flag: str) -> str:
 
 def run(args: argparse.Namespace) -> int:
     limits = _limits(args)
-    max_fraction = _fraction("--max-fraction", args.max_fraction)
+    max_fraction = parse_fraction("--max-fraction", args.max_fraction)
     if not 0 <= args.mc <= 100_000:
         raise UserError(f"--mc {args.mc}: allowed 0 to 100000 draws")
     if args.seed < 0:
         raise UserError(f"--seed {args.seed}: allowed 0 or more")
     if not 1 <= args.top <= 20:
         raise UserError(f"--top {args.top}: allowed 1 to 20")
-    max_risk = _fraction("--max-risk", args.max_risk)
+    max_risk = parse_fraction("--max-risk", args.max_risk)
     from tankeco.plan import water_changes as wc
     from tankeco.scenario.loading import load_scenario
 
@@ -146,7 +129,7 @@ def run(args: argparse.Namespace) -> int:
         else list(wc.DEFAULT_INTERVALS_D)
     )
     fractions = (
-        _numbers("--fractions", args.fractions, _fraction)
+        _numbers("--fractions", args.fractions, parse_fraction)
         if args.fractions
         else list(wc.DEFAULT_FRACTIONS)
     )

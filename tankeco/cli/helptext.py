@@ -1,4 +1,5 @@
-"""Module docstrings as --help text: without the reStructuredText markup meant for Sphinx."""
+"""Module docstrings as --help text (without the reStructuredText markup meant for
+Sphinx), and the options several commands share, defined once."""
 
 from __future__ import annotations
 
@@ -23,3 +24,35 @@ def add_set_option(parser: Any) -> None:
         metavar="KEY=VALUE",
         help="override a scenario field or params.NAME (repeatable)",
     )
+
+
+def add_max_fraction_option(parser: Any) -> None:
+    """``--max-fraction``: the largest share of the water changed at once (one definition).
+
+    ``plan water-changes`` leaves larger changes out of its candidates; the dashboard's
+    (and ``demo``'s) advice never asks for more at once and splits a larger need into a
+    series of changes over days.  Read it with :func:`parse_fraction`.
+    """
+    from tankeco.scenario.thresholds import MAX_SINGLE_CHANGE_FRACTION
+
+    parser.add_argument(
+        "--max-fraction",
+        default=f"{MAX_SINGLE_CHANGE_FRACTION:.0%}",
+        metavar="F",
+        help="largest share of the water changed at once, e.g. 40%% or 0.4 (%(default)s;"
+        " hobby practice); more is advised as a series of changes over days",
+    )
+
+
+def parse_fraction(flag: str, text: str) -> float:
+    """A share in (0, 1] from ``40%`` or ``0.4``, or a one-line error naming ``flag``."""
+    from tankeco.errors import ScenarioError, UserError
+    from tankeco.units import parse as units
+
+    try:
+        value = units.parse_quantity("fraction", text.strip())
+    except ScenarioError as exc:
+        raise UserError(f"{flag} {text!r}: {exc.allowed}") from None
+    if not 0 < value <= 1:
+        raise UserError(f"{flag} {text!r}: allowed more than 0, up to 1 (or up to 100%)")
+    return value

@@ -71,11 +71,14 @@ class Latest:
 
 
 def free_ammonia(
-    latest: Mapping[str, Latest], now_mean: Mapping[str, float] | None = None
+    latest: Mapping[str, Latest],
+    now_mean: Mapping[str, float] | None = None,
+    max_fraction: float = limits.MAX_SINGLE_CHANGE_FRACTION,
 ) -> list[Alert]:
     """Free ammonia now, from the newest fresh TAN + pH (+ temperature) or an NH3 probe.
 
     Falls back on the filter's estimate of now (``now_mean``) when readings are stale.
+    The advice is the largest safe single change, ``max_fraction``, today.
     """
     fresh = {q: r for q, r in latest.items() if r.age_min <= FRESH_MIN}
     nh3 = None
@@ -96,7 +99,7 @@ def free_ammonia(
             "free_ammonia_now",
             f"free ammonia above limit now: {nh3:.3f} mg NH3-N/L ({how}); limit "
             f"{limits.FREE_NH3_N_MG_L:.3f} - change "
-            f"{limits.MAX_SINGLE_CHANGE_FRACTION:.0%} of the water today and feed less",
+            f"{max_fraction:.0%} of the water today and feed less",
             quantity="nh3_n",
         )
     ]
@@ -122,19 +125,47 @@ class ChangeSeries:
     fractions: tuple[float, ...]
     after_mg_l: tuple[float, ...]
     enough: bool
+    #: Nitrate's rise, mg N/L a day, when it is too fast for a week's margin after the
+    #: series (the series then stops half-way between tap and limit): a regular schedule
+    #: is needed, not more changes now.  None when the margin is reached.
+    fast_rise_mg_l_d: float | None = None
 
-    def describe(self, when: str) -> str:
-        """``change 50% today, then 50% and 30% on the next 2 days (nitrate 20 → 11 → 7)``."""
+    def describe(self, when: str, limit: float | None = None) -> str:
+        """``change 50% today, then 50% and 30% on the next 2 days (nitrate after each:
+        20 → 11 → 7 mg N/L; under the 10 mg N/L limit from the 2nd change)``.
+
+        Equal changes read "then 40% on each of the next 6 days"; with ``limit`` the text
+        says after which change nitrate is under it (the later ones buy the margin).
+        """
         first, rest = self.fractions[0], self.fractions[1:]
         text = f"change {first:.0%} {when}"
-        if rest:
-            days = "day" if len(rest) == 1 else f"{len(rest)} days"
-            text += f", then {' and '.join(f'{f:.0%}' for f in rest)} on the next {days}"
+        if len(rest) == 1:
+            text += f", then {rest[0]:.0%} on the next day"
+        elif rest and len(set(rest)) == 1:
+            text += f", then {rest[0]:.0%} on each of the next {len(rest)} days"
+        elif rest:
+            shares = [f"{f:.0%}" for f in rest]
+            listed = ", ".join(shares[:-1]) + " and " + shares[-1]
+            text += f", then {listed} on the next {len(rest)} days"
         path = " → ".join(f"{c:.1f}" for c in self.after_mg_l)
-        text += f" (nitrate after each: {path} mg N/L)"
+        text += f" (nitrate after {'each' if rest else 'it'}: {path} mg N/L"
+        under = [i for i, c in enumerate(self.after_mg_l) if limit is not None and c < limit]
+        if under and len(self.after_mg_l) > 1:
+            text += f"; under the {limit:g} mg N/L limit from the {_ordinal(under[0] + 1)} change"
+        text += ")"
         if not self.enough:
             text += "; that is not yet enough: keep changing daily and re-test"
+        elif self.fast_rise_mg_l_d is not None:
+            text += (
+                f"; nitrate rises {self.fast_rise_mg_l_d:.1f} mg N/L a day here: keep it under"
+                " with regular changes ('tankeco plan water-changes' finds the schedule)"
+            )
         return text
+
+
+def _ordinal(n: int) -> str:
+    """1st, 2nd, 3rd, 4th, ... (up to :data:`MAX_SERIES`)."""
+    return f"{n}{ {1: 'st', 2: 'nd', 3: 'rd'}.get(n, 'th') }"
 
 
 def change_series(
@@ -150,11 +181,16 @@ def change_series(
     A change of fraction f leaves ``c' = c - f (c - tap)`` (complete mixing with tap water
     of ``tap``); between two changes nitrate rises by the present ``slope`` a day.  Target:
     low enough to stay under ``limit`` for ``margin_d`` days, i.e. ``c' <= limit - slope *
-    margin_d`` (the :func:`recommended_fraction` balance).  The last change of the series
-    is the 5 % step that just reaches the target; at most :data:`MAX_SERIES` changes.
+    margin_d`` (the :func:`recommended_fraction` balance), but never below half-way
+    between tap and limit: a rise so fast that a week's margin needs tap-level nitrate is
+    approached only by ever more daily changes, and is a matter for a regular schedule
+    (the series says so).  The last change of the series is the 5 % step that just
+    reaches the target; at most :data:`MAX_SERIES` changes.
     """
     rise = max(slope_mg_l_d, 0.0)
-    target = max(limit - rise * margin_d, tap_mg_l)
+    wanted = limit - rise * margin_d
+    target = max(wanted, (limit + tap_mg_l) / 2.0, tap_mg_l)
+    fast = rise if wanted < target else None
     fractions: list[float] = []
     after: list[float] = []
     c = level_mg_l
@@ -167,9 +203,9 @@ def change_series(
         fractions.append(f)
         after.append(c)
         if c <= target + 1e-9:
-            return ChangeSeries(tuple(fractions), tuple(after), True)
+            return ChangeSeries(tuple(fractions), tuple(after), True, fast)
         c += rise  # one day later, before the next change
-    return ChangeSeries(tuple(fractions), tuple(after), False)
+    return ChangeSeries(tuple(fractions), tuple(after), False, fast)
 
 
 def nitrate(
@@ -195,7 +231,7 @@ def nitrate(
                 WARNING,
                 "nitrate_above_limit",
                 f"nitrate {now:.1f} mg N/L is above the {limit:g} mg N/L limit now - "
-                + series.describe("today"),
+                + series.describe("today", limit),
                 quantity="no3_n",
                 due_d=forecast.now_d,
             )
@@ -213,7 +249,7 @@ def nitrate(
             WARNING if in_days < 3 else INFO,
             "nitrate_will_pass_limit",
             f"nitrate will pass the limit in about {max(round(in_days), 1)} days - "
-            + series.describe(when),
+            + series.describe(when, limit),
             quantity="no3_n",
             due_d=due,
         )

@@ -14,7 +14,7 @@ well the model matches a keeper who only owns a kit.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,15 +45,24 @@ class Clock:
         )
 
 
-def kit_interval(value: float, steps: Sequence[float]) -> tuple[float, float]:
+def kit_interval(value: float, steps: Sequence[float], drops: bool = False) -> tuple[float, float]:
     """The values a colour card reading of ``value`` stands for: halfway to each neighbour.
 
     An entry between two steps (the keeper interpolated) gets the interval between them.
-    The ends of the card extend by half the last gap (at least 0 at the bottom).
+    The ends of the card extend by half the last gap (at least 0 at the bottom).  A drop
+    count (``drops``, a KH or GH titration) of N stands for the values between N - 1 and N
+    drops: the colour had not turned after N - 1 and had after N.
     """
     s = np.sort(np.asarray(steps, dtype=float))
     if s.size == 1:
         return float(s[0]), float(s[0])
+    if drops:
+        j = int(np.searchsorted(s, value - 1e-9 - 0.005 * abs(value)))  # first step >= value
+        if j <= 0:
+            return float(s[0]), float(s[0])  # no drop: none of it in the water
+        if j >= s.size:  # more drops than the table lists: one drop below the count
+            return float(value - (s[-1] - s[-2])), float(value)
+        return float(s[j - 1]), float(s[j])
     mids = (s[1:] + s[:-1]) / 2.0
     lo_edge = max(s[0] - (s[1] - s[0]) / 2.0, 0.0)
     hi_edge = s[-1] + (s[-1] - s[-2]) / 2.0
@@ -75,12 +84,14 @@ def observations(
     clock: Clock,
     kit_steps: Mapping[tuple[str, str], Sequence[float]] | None = None,
     sensor_sigma: Mapping[str, float] | None = None,
+    drop_kits: Collection[tuple[str, str]] = (),
 ) -> pd.DataFrame:
     """One table of everything measured, in model time, with its uncertainty.
 
     ``readings``: columns ts_ms, quantity, value (and optionally sensor).  ``manual``:
     ts_ms, quantity, value, kit.  ``kit_steps`` maps (kit, quantity) to the card's steps
-    in canonical units.  Quantities the model does not produce are dropped.
+    in canonical units; the (kit, quantity) pairs in ``drop_kits`` are drop counts (see
+    :func:`kit_interval`).  Quantities the model does not produce are dropped.
     """
     sigma_of = dict(SENSOR_SIGMA)
     sigma_of.update(sensor_sigma or {})
@@ -109,7 +120,7 @@ def observations(
         ):
             steps = (kit_steps or {}).get((kit, q))
             if steps:
-                lo, hi = kit_interval(float(v), steps)
+                lo, hi = kit_interval(float(v), steps, (kit, q) in drop_kits)
                 sigma = max((hi - lo) / np.sqrt(12.0), sigma_of.get(q, 0.0))
             else:  # a value from an instrument typed in by hand: sensor accuracy
                 lo = hi = np.nan
@@ -198,10 +209,11 @@ def metrics(aligned: pd.DataFrame) -> list[QuantityFit]:
 def initial_levels(obs: pd.DataFrame, window_d: float = 0.25) -> dict[str, float]:
     """Start concentrations for a replay: mean of what was measured in the first hours.
 
-    Only the nitrogen species; each from measurements within ``window_d`` of its first.
+    The nitrogen species and alkalinity; each from measurements within ``window_d`` of
+    its first.
     """
     out = {}
-    for q in ("tan_n", "no2_n", "no3_n"):
+    for q in ("tan_n", "no2_n", "no3_n", "alk"):
         sel = obs[obs["quantity"] == q]
         if sel.empty:
             continue

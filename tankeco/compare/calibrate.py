@@ -117,7 +117,12 @@ def thin(obs: pd.DataFrame, bin_d: float = THIN_BIN_D) -> pd.DataFrame:
 
 def start_overrides(obs: pd.DataFrame) -> list[str]:
     """``start.*`` overrides that begin a replay where the first measurements were."""
-    names = {"tan_n": "tan_mg_l", "no2_n": "no2_n_mg_l", "no3_n": "no3_n_mg_l"}
+    names = {
+        "tan_n": "tan_mg_l",
+        "no2_n": "no2_n_mg_l",
+        "no3_n": "no3_n_mg_l",
+        "alk": "alk_mg_l_caco3",
+    }
     return [f"start.{names[q]}={v!r}" for q, v in initial_levels(obs, 1.0 / 24.0).items()]
 
 

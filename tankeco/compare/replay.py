@@ -207,9 +207,16 @@ def replay(
     *,
     rtol: float = 1e-3,
 ) -> Results:
-    """Run ``scenario`` for ``days`` with logged ``actions`` replacing its schedule."""
+    """Run ``scenario`` for ``days`` with logged ``actions`` replacing its schedule.
+
+    The run ends on the first output step at or after ``days`` (a few minutes of model past
+    the end): the output holds whole steps only, and a run cut at the last whole step
+    before ``days`` left every reading of the last partial hour without a model value.
+    """
     knobs = knobs or Knobs()
     sc = knobs.apply(scenario)
-    member = Member(sc, days, actions, feed_factor=knobs.feed_factor, rtol=rtol)
-    member.advance(days)
+    step_d = sc.output.step_h / 24.0
+    end_d = math.ceil(days / step_d - 1e-9) * step_d
+    member = Member(sc, end_d, actions, feed_factor=knobs.feed_factor, rtol=rtol)
+    member.advance(end_d)
     return member.results()

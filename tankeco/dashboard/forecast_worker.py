@@ -17,6 +17,7 @@ import time
 import numpy as np
 
 from tankeco.errors import UserError
+from tankeco.scenario.thresholds import MAX_SINGLE_CHANGE_FRACTION
 from tankeco.units.quantities import MODEL_COLUMN
 
 
@@ -39,6 +40,7 @@ def compute(
     window_d: float,
     now_ms: int,
     members: int = 20,
+    max_fraction: float = MAX_SINGLE_CHANGE_FRACTION,
 ) -> dict:
     from tankeco.compare import alerts as al
     from tankeco.compare.align import observations
@@ -47,6 +49,7 @@ def compute(
     from tankeco.io.history import (
         actions,
         clock_for,
+        drop_kits,
         kit_steps,
         load_history,
         weekday_name,
@@ -64,7 +67,7 @@ def compute(
     finally:
         store.close()
     clock = clock_for(since, tz)
-    obs = observations(hist.readings, hist.manual, clock, kit_steps())
+    obs = observations(hist.readings, hist.manual, clock, kit_steps(), drop_kits=drop_kits())
     if obs.empty:
         return {"status": "no readings the model can use in the last days"}
     now_d = float(clock.days(now_ms))
@@ -81,7 +84,9 @@ def compute(
         }
         for q, c in forecast_of().items()
     }
-    nitrate = al.nitrate(fc, lambda d: weekday_name(int(clock.ms(d)), tz))
+    nitrate = al.nitrate(
+        fc, lambda d: weekday_name(int(clock.ms(d)), tz), max_fraction=max_fraction
+    )
     countdown = al.water_change_countdown_d(fc)
     return {
         "status": "ok",
@@ -106,6 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--tz")
     p.add_argument("--window-d", type=float, default=3.0)
     p.add_argument("--now-ms", type=int)
+    p.add_argument("--max-fraction", type=float, default=MAX_SINGLE_CHANGE_FRACTION)
     args = p.parse_args(argv)
     try:
         out = compute(
@@ -115,6 +121,7 @@ def main(argv: list[str] | None = None) -> int:
             args.tz,
             args.window_d,
             args.now_ms or int(time.time() * 1000),
+            max_fraction=args.max_fraction,
         )
     except UserError as exc:
         out = {"status": f"forecast failed: {exc}"}

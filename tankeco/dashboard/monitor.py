@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 import numpy as np
 
 from tankeco.scenario.schema import Scenario
+from tankeco.scenario.thresholds import MAX_SINGLE_CHANGE_FRACTION
 from tankeco.store import Store, open_store
 from tankeco.units.quantities import QUANTITIES
 
@@ -111,6 +112,8 @@ class Monitor:
     scenario_path: str | None = None
     layout: str | None = None
     silent_min: float = 20.0
+    #: Largest share of the water the advice asks to change at once (``--max-fraction``).
+    max_fraction: float = MAX_SINGLE_CHANGE_FRACTION
     forecast_every_s: float = 600.0
     forecast_window_d: float = 3.0
     clock: Callable[[], int] = now_ms
@@ -259,6 +262,7 @@ class Monitor:
             sys.executable, "-m", "tankeco.dashboard.forecast_worker",
             "--store", self.store_url, "--tank", self.tank,
             "--window-d", str(self.forecast_window_d), "--now-ms", str(self.clock()),
+            "--max-fraction", repr(self.max_fraction),
         ]  # fmt: skip
         if self.scenario_path:
             cmd += ["--scenario", self.scenario_path]
@@ -346,7 +350,7 @@ class Monitor:
             sensor_quantity[r.sensor] = r.quantity
         fc = self._forecast
         found: list[al.Alert] = []
-        found += al.free_ammonia(latest, fc["now_mean"] if fc else None)
+        found += al.free_ammonia(latest, fc["now_mean"] if fc else None, self.max_fraction)
         countdown = None
         if fc:
             found += [

@@ -70,6 +70,14 @@ def kit_steps() -> dict[tuple[str, str], tuple[float, ...]]:
     return out
 
 
+@cache
+def drop_kits() -> frozenset[tuple[str, str]]:
+    """The (kit, quantity) pairs read by counting drops (KH, GH), for their intervals."""
+    from tankeco.units.kits import KITS
+
+    return frozenset(key for key, kit in KITS.items() if kit.drops)
+
+
 def load_history(
     store: Store, tank: str, since_ms: int | None, until_ms: int | None = None
 ) -> History:

@@ -52,12 +52,22 @@ def draw(ax, a: Analysis, title: str) -> None:
     plt.colorbar(im, ax=ax, shrink=0.7, label="up-flow / mean")
 
 
+#: Most panels side by side; more layouts wrap onto further rows (seven in one row made a
+#: 5005 x 462 px strip nobody can read on a screen).
+MAX_COLUMNS = 3
+
+
 def save(analyses: list[tuple[str, Analysis]], path: str | Path) -> None:
-    """One panel per layout, side by side, to a PNG."""
+    """One panel per layout, in rows of at most :data:`MAX_COLUMNS`, to a PNG."""
     n = len(analyses)
-    fig, axes = plt.subplots(1, n, figsize=(6.5 * n, 4.2), squeeze=False)
-    for ax, (title, a) in zip(axes[0], analyses, strict=True):
+    cols = min(n, MAX_COLUMNS)
+    rows = -(-n // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(6.5 * cols, 4.2 * rows), squeeze=False)
+    flat = axes.ravel()
+    for ax, (title, a) in zip(flat, analyses, strict=False):
         draw(ax, a, title)
+    for ax in flat[n:]:
+        ax.set_visible(False)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

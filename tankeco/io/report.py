@@ -64,6 +64,17 @@ def _legend_outside(ax, handles: list, offset: float = 1.01) -> None:
     )  # fmt: skip
 
 
+def log_locator(values: np.ndarray) -> LogLocator:
+    """Log-axis ticks for ``values``: 1-1.5-2-3-5-7 within about a decade, 1-2-5 over a
+    few decades, decades beyond, so every line has a labelled tick near it."""
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v) & (v > 0)]
+    decades = float(np.log10(v.max() / v.min())) if v.size else 1.0
+    if decades < 1.2:
+        return LogLocator(base=10, subs=(1.0, 1.5, 2.0, 3.0, 5.0, 7.0))
+    return LogLocator(base=10, subs=(1.0, 2.0, 5.0) if decades < 3 else (1.0,))
+
+
 def plot_report(results: Results, path: str | Path, title: str | None = None) -> Path:
     # The numpy columns and event rows, not the pandas frames: importing pandas would cost
     # a quarter of a second of every ``tankeco simulate`` (issue 11, point 8).  A bare
@@ -125,8 +136,11 @@ def plot_report(results: Results, path: str | Path, title: str | None = None) ->
     ax_bio.plot(t, ts["aob_g"] * 1000, color="tab:orange", lw=1.2, label="ammonia oxidisers")
     ax_bio.plot(t, ts["nob_g"] * 1000, color="tab:purple", lw=1.2, label="nitrite oxidisers")
     ax_bio.set_yscale("log")
-    # ticks at 1-2-3-5 steps in plain numbers (was "2x10^1"), also on less than a decade
-    ax_bio.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 3.0, 5.0)))
+    # ticks in plain numbers (was "2x10^1"), dense enough that each line has a label near
+    # it: 1-1.5-2-3-5-7 within a decade (10 and 20 alone left a line at 45 unlabelled),
+    # 1-2-5 over a few decades, decades beyond
+    biomass = np.concatenate([ts["aob_g"], ts["nob_g"]]) * 1000
+    ax_bio.yaxis.set_major_locator(log_locator(biomass))
     ax_bio.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
     ax_bio.yaxis.set_minor_formatter(NullFormatter())
     ax_bio.set_ylabel("mg VSS in bed")

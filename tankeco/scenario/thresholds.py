@@ -2,9 +2,10 @@
 
 These are not model parameters: they are what a keeper's fish tolerate, used to count the
 days a run spends above them and to draw threshold lines.  The limits of measured
-quantities (free ammonia, total ammonia, nitrite, nitrate, oxygen) are rows of the
-quantity registry, :mod:`tankeco.units.quantities`, with their sources; they are named
-here for the model's summaries.  The limits below them are the ones no sensor measures.
+quantities (free ammonia, total ammonia, nitrite, nitrate, oxygen, alkalinity) are rows
+of the quantity registry, :mod:`tankeco.units.quantities`, with their sources; they are
+named here for the model's summaries.  The limits below them are the ones no sensor
+measures.
 """
 
 from tankeco.units import quantities
@@ -34,8 +35,9 @@ ANOXIC_DO_MG_L = 1.0
 
 #: Alkalinity floor, mg/L as CaCO3: nitrification uses 7.14 mg CaCO3 per mg N and below
 #: ~2 dKH (36 mg/L) the pH of a stocked tank starts to slide; Timmons & Ebeling (2010)
-#: keep recirculating systems at 50-150 mg/L.  40 mg/L is the floor the planner defaults to.
-ALK_MIN_MG_L_CACO3 = 40.0
+#: keep recirculating systems at 50-150 mg/L.  40 mg/L is the floor the planner defaults to
+#: (a row of the quantity registry since KH readings are logged and drawn against it).
+ALK_MIN_MG_L_CACO3 = quantities.ALK_MIN.value
 
 #: Largest share of the water a single change should replace, as a fraction.  No study
 #: gives a number; this is the estimate of hobby practice the planner already used: a

@@ -109,6 +109,21 @@ class Store(Protocol):
         """Manual (test-kit) entries in time order."""
         ...
 
+    def delete_event(self, row_id: int, *, site: str, tank: str, source: str) -> Event | None:
+        """Remove one event of ``site/tank`` written by ``source``; what was removed, or None.
+
+        For ``tankeco log undo``: only rows a keeper logged (``source`` "cli") are ever
+        passed, and the conditions are part of the DELETE, so sensor readings (another
+        table) and what the bridge received cannot be removed this way.
+        """
+        ...
+
+    def delete_manual_entry(
+        self, row_id: int, *, site: str, tank: str, source: str
+    ) -> ManualEntry | None:
+        """Remove one manual entry, under the same conditions as :meth:`delete_event`."""
+        ...
+
     def quarantined(self, *, since_ms: int | None = None) -> list[QuarantineRecord]:
         """Rejected messages in the order received."""
         ...

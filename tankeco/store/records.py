@@ -66,6 +66,9 @@ class Event:
     #: Needed because an event without its own ``ts`` takes the receive time, which
     #: differs on redelivery.  Not stored.
     dedup_since_ms: int | None = field(default=None, compare=False, repr=False)
+    #: The store's row id, set on records read back (``tankeco log list`` shows it and
+    #: ``tankeco log undo`` takes it); None on a record not stored yet.
+    row_id: int | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,8 @@ class ManualEntry:
     source: str = ""
     #: As :attr:`Event.dedup_since_ms`: set for a redelivered message, not stored.
     dedup_since_ms: int | None = field(default=None, compare=False, repr=False)
+    #: As :attr:`Event.row_id`: the store's row id, on records read back.
+    row_id: int | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)

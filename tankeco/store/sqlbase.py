@@ -138,6 +138,24 @@ _INSERT_EVENT_REDELIVERED = """INSERT INTO events ({cols})
     ON CONFLICT (site, tank, kind, ts_ms, ident) DO NOTHING"""
 _MANUAL_COLUMNS = """ts_ms, site, tank, quantity, value, unit, value_entered, unit_entered, kit,
     off_card, note, source, ident"""
+#: The columns read back into an :class:`Event` / a :class:`ManualEntry`, in field order.
+_EVENT_FIELDS = "ts_ms, site, tank, kind, amount, unit, note, source"
+_MANUAL_FIELDS = (
+    "ts_ms, site, tank, quantity, value, unit, value_entered, unit_entered, kit, off_card,"
+    " note, source"
+)
+
+
+def _event(row: Sequence[Any]) -> Event:
+    """An :class:`Event` from ``_EVENT_FIELDS`` followed by the row id."""
+    return Event(*row[:8], row_id=int(row[8]))
+
+
+def _manual(row: Sequence[Any]) -> ManualEntry:
+    """A :class:`ManualEntry` from ``_MANUAL_FIELDS`` followed by the row id."""
+    return ManualEntry(*row[:9], bool(row[9]), *row[10:12], row_id=int(row[12]))
+
+
 _INSERT_MANUAL = f"""INSERT INTO manual_entries ({_MANUAL_COLUMNS})
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
     ON CONFLICT (site, tank, quantity, ts_ms, ident) DO NOTHING"""
@@ -679,23 +697,52 @@ class SqlStore:
     def events(self, *, tank: str | None = None, since_ms: int | None = None) -> list[Event]:
         where, params = _where([("tank = ?", tank), ("ts_ms >= ?", since_ms)])
         rows = self._query(
-            "SELECT ts_ms, site, tank, kind, amount, unit, note, source FROM events"
-            + where
-            + " ORDER BY ts_ms, id",
-            params,
+            f"SELECT {_EVENT_FIELDS}, id FROM events" + where + " ORDER BY ts_ms, id", params
         )
-        return [Event(*row) for row in rows]
+        return [_event(row) for row in rows]
 
     def manual_entries(
         self, *, tank: str | None = None, since_ms: int | None = None
     ) -> list[ManualEntry]:
         where, params = _where([("tank = ?", tank), ("ts_ms >= ?", since_ms)])
         rows = self._query(
-            "SELECT ts_ms, site, tank, quantity, value, unit, value_entered, unit_entered, kit,"
-            " off_card, note, source FROM manual_entries" + where + " ORDER BY ts_ms, id",
+            f"SELECT {_MANUAL_FIELDS}, id FROM manual_entries" + where + " ORDER BY ts_ms, id",
             params,
         )
-        return [ManualEntry(*row[:9], bool(row[9]), *row[10:]) for row in rows]
+        return [_manual(row) for row in rows]
+
+    # -- removing what a keeper logged ----------------------------------------------
+    def delete_event(self, row_id: int, *, site: str, tank: str, source: str) -> Event | None:
+        """Remove the event with this row id if it is ``site/tank``'s and ``source`` wrote it.
+
+        Returns what was removed, or None (no such row, or another tank's or source's):
+        the conditions are part of the DELETE, so a sensor's or the bridge's rows can never
+        go this way.  Read and delete are one transaction.
+        """
+        return self._delete_one("events", _EVENT_FIELDS, _event, row_id, site, tank, source)
+
+    def delete_manual_entry(
+        self, row_id: int, *, site: str, tank: str, source: str
+    ) -> ManualEntry | None:
+        """Remove one manual entry, under the same conditions as :meth:`delete_event`."""
+        return self._delete_one(
+            "manual_entries", _MANUAL_FIELDS, _manual, row_id, site, tank, source
+        )
+
+    def _delete_one(
+        self, table: str, fields: str, make: Any, row_id: int, site: str, tank: str, source: str
+    ) -> Any:
+        # ``table`` and ``fields`` are this module's constants, never caller text.
+        assert table in ("events", "manual_entries"), table
+        cond = " WHERE id = ? AND site = ? AND tank = ? AND source = ?"
+        params = (int(row_id), site, tank, source)
+        with self._tx() as cur:
+            cur.execute(self.dialect.sql(f"SELECT {fields}, id FROM {table}" + cond), params)
+            row = cur.fetchone()
+            if row is None:
+                return None
+            cur.execute(self.dialect.sql(f"DELETE FROM {table}" + cond), params)
+        return make(row)
 
     def quarantined(self, *, since_ms: int | None = None) -> list[QuarantineRecord]:
         where, params = _where([("received_ms >= ?", since_ms)])

@@ -17,18 +17,27 @@ from tankeco.units.quantities import lookup, to_canonical
 
 @dataclass(frozen=True)
 class Kit:
-    """One colour card: the unit printed on it and its steps, in that unit."""
+    """One colour card (or drop count): the unit printed on it and its steps, in that unit.
+
+    ``drops``: a titration read by counting drops until the colour turns (KH, GH), where
+    each step is one drop.  A reading of N means the colour had not turned after N - 1
+    drops and had after N, so the value lies between those two steps, not halfway around
+    N as on a colour card (:func:`tankeco.compare.align.kit_interval`).
+    """
 
     name: str
     quantity: str
     unit: str
     steps: tuple[float, ...]
+    drops: bool = False
 
 
 #: API Freshwater Master Test Kit colour cards, steps as printed on the cards (Mars
 #: Fishcare).  The ammonia card reads total ammonia expressed as NH3; nitrite as NO2;
 #: nitrate as NO3.  The pH card is the union of the standard (6.0–7.6) and high-range
-#: (7.4–8.8) tubes.
+#: (7.4–8.8) tubes.  The API GH & KH kit counts drops into a 5 mL sample until the colour
+#: turns, one drop = 1 dKH or 1 dGH (17.9 mg/L as CaCO3); 20 drops (357 mg/L) is past any
+#: freshwater tank.
 KITS: dict[tuple[str, str], Kit] = {
     (k.name, k.quantity): k
     for k in (
@@ -41,6 +50,8 @@ KITS: dict[tuple[str, str], Kit] = {
             "pH",
             (6.0, 6.4, 6.6, 6.8, 7.0, 7.2, 7.4, 7.6, 7.8, 8.0, 8.2, 8.4, 8.8),
         ),
+        Kit("api", "alk", "dKH", tuple(float(n) for n in range(21)), drops=True),
+        Kit("api", "gh", "dGH", tuple(float(n) for n in range(21)), drops=True),
     )
 }
 

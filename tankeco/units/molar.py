@@ -69,6 +69,14 @@ ALK_MG_CACO3_PER_MEQ = round(MOLAR_MASS_CACO3_G_MOL / 2.0, 2)  # 50.04
 #: = 0.17833 mmol/L (the definition of the German degree); times M(CaCO3) = 17.848.
 ALK_MG_CACO3_PER_DKH = round(10.0 / MOLAR_MASS_CAO_G_MOL * MOLAR_MASS_CACO3_G_MOL, 3)  # 17.848
 
+# --- general hardness (calcium + magnesium, expressed as CaCO3) -----------------------
+#: mg/L as CaCO3 per German degree of general hardness: the same German degree as dKH
+#: (10 mg CaO/L), so the same 17.848.
+GH_MG_CACO3_PER_DGH = ALK_MG_CACO3_PER_DKH
+#: mg/L as CaCO3 per mmol/L of Ca + Mg: the whole molar mass of CaCO3 (a divalent ion per
+#: mole), printed 100.09; per meq/L it is half that, :data:`ALK_MG_CACO3_PER_MEQ`.
+GH_MG_CACO3_PER_MMOL = round(MOLAR_MASS_CACO3_G_MOL, 2)  # 100.09
+
 # --- volume, mass --------------------------------------------------------------------
 #: litres per US gallon (231 in³ exactly; NIST Handbook 44, Appendix C).
 L_PER_US_GAL = 3.785411784

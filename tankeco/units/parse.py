@@ -167,6 +167,20 @@ ALKALINITY = Dimension(
         Unit("mmol/L", molar.ALK_MG_CACO3_PER_MEQ),
     ),
 )
+#: General hardness (GH: calcium and magnesium) as CaCO3.  "mmol/L" here is mmol of the
+#: divalent Ca + Mg (100.09 mg CaCO3), not the mmol of HCO3- that alkalinity's is (50.04);
+#: "dH" (°dH, German degree of hardness) is the German spelling of dGH.  "ppm" and "mg/L"
+#: are as CaCO3, as hobby hardness kits print them (and as alkalinity's are).
+HARDNESS = Dimension(
+    "general hardness",
+    (
+        Unit("mg/L CaCO3", 1.0, aliases=("mg/L", "mg CaCO3/L", "mg/L as CaCO3")),
+        Unit("ppm CaCO3", 1.0, aliases=("ppm", "ppm as CaCO3")),
+        Unit("dGH", molar.GH_MG_CACO3_PER_DGH, aliases=("°dGH", "degGH", "°dH", "dH")),
+        Unit("meq/L", molar.ALK_MG_CACO3_PER_MEQ),
+        Unit("mmol/L", molar.GH_MG_CACO3_PER_MMOL),
+    ),
+)
 CONDUCTIVITY = Dimension(
     "conductivity",
     (

@@ -13,7 +13,8 @@ Ranges are what water in an aquarium can physically show, not comfort zones: the
 is to catch broken sensors and wrong units, not to alarm.  Sensor noise (1 sigma,
 canonical units) is what probes sold for aquaria achieve: pH ±0.05-0.1 after calibration,
 DS18B20 ±0.5 °C absolute but ~0.1 °C between readings, optical DO ±0.2 mg/L,
-ion-selective N probes ~5-10 % of reading with a floor.  These are estimates (makers'
+ion-selective N probes ~5-10 % of reading with a floor, automatic KH titrators ~0.2 dKH
+(3.6 mg/L CaCO3).  These are estimates (makers'
 data sheets); a sensor's ``meta`` resolution overrides them.
 """
 
@@ -26,11 +27,13 @@ from tankeco import reasons
 from tankeco.reasons import Rejected
 from tankeco.units import molar
 from tankeco.units.parse import (
+    ALKALINITY,
     CONDUCTIVITY,
     DISSOLVED_SOLIDS,
     ELECTRIC_CURRENT,
     ELECTRIC_POTENTIAL,
     FLOW,
+    HARDNESS,
     OXYGEN,
     PH,
     POWER,
@@ -90,6 +93,12 @@ NITRITE = Threshold(
 NITRATE = Threshold(
     10.0, "max", "Camargo, Alonso & Salamanca (2005) Chemosphere 58:1255: 10 mg NO3-N/L"
 )
+#: Alkalinity (KH) floor, mg/L as CaCO3: nitrification uses 7.14 mg CaCO3 per mg N and
+#: below ~2 dKH (36 mg/L) the pH of a stocked tank starts to slide; recirculating systems
+#: are kept at 50-150 mg/L.  40 mg/L is the floor the planner defaults to.
+ALK_MIN = Threshold(
+    40.0, "min", "Timmons & Ebeling (2010) Recirculating Aquaculture: 50-150 mg/L as CaCO3"
+)
 #: Dissolved oxygen below which fish are stressed, mg O2/L.
 OXYGEN_MIN = Threshold(5.0, "min", "Boyd (2015) Water Quality, 2nd ed.: 5 mg O2/L")
 
@@ -124,6 +133,12 @@ QUANTITIES: dict[str, Quantity] = {
         Quantity(
             "ph", "pH", PH, "pH", 0.0, 14.0, 1.0, model_column="ph", sensor_sigma=0.05
         ),
+        Quantity(
+            "alk", "mg/L CaCO3", ALKALINITY, "alkalinity, KH (mg/L CaCO3)", 0.0, 1000.0, 100.0,
+            model_column="alk_mg_l_caco3", threshold=ALK_MIN, sensor_sigma=3.6,
+        ),
+        Quantity("gh", "mg/L CaCO3", HARDNESS, "general hardness, GH (mg/L CaCO3)",
+                 0.0, 1000.0, 100.0),
         Quantity("ec", "µS/cm", CONDUCTIVITY, "conductivity (µS/cm)", 0.0, 100_000.0, 5_000.0),
         Quantity(
             "tds", "mg/L", DISSOLVED_SOLIDS, "dissolved solids (mg/L)", 0.0, 60_000.0, 2_500.0
@@ -161,6 +176,12 @@ ALIASES: dict[str, str] = {
     "amps": "current",
     "pwr": "power",
     "volts": "voltage",
+    "kh": "alk",
+    "alkalinity": "alk",
+    "carbonate_hardness": "alk",
+    "general_hardness": "gh",
+    "hardness": "gh",
+    "total_hardness": "gh",
 }
 
 #: The quantities the model predicts, in registry order: store quantity -> model column.

@@ -96,8 +96,8 @@ def test_a_redelivered_event_without_ts_is_recognised(store_url: str) -> None:
     [
         (["--tank", "main tank/../x"], "--tank 'main tank/../x': 1 to 64 letters"),
         (["--site", ""], "--site '': 1 to 64 letters"),
-        (["--time", "1890-01-01T00:00:00"], "--time 1890-01-01T00:00:00:"),
-        (["--time", "2199-01-01T00:00:00"], "--time 2199-01-01T00:00:00:"),
+        (["--time", "1890-01-01T00:00:00"], "--time '1890-01-01T00:00:00': before 2020"),
+        (["--time", "2199-01-01T00:00:00"], "--time '2199-01-01T00:00:00': in the future"),
     ],
 )
 def test_log_refuses_bad_site_tank_and_years(

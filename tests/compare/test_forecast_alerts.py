@@ -122,6 +122,27 @@ def test_change_series_never_exceeds_the_safe_single_change():
     assert text.startswith("change 50% today, then 50% and 15% on the next 2 days")
 
 
+def test_a_rise_too_fast_for_a_week_of_margin_stops_half_way_and_asks_for_a_schedule():
+    """Seed tank on the dashboard: 29.3 mg N/L, tap 3, rising 0.9 a day, limit 10.
+
+    A week's margin wants 10 - 0.9 * 7 = 3.7, barely above the tap's 3: seven daily 50 %
+    changes still missed it ("not yet enough").  The series now stops at half-way between
+    tap and limit, 6.5, and says the rise needs a schedule.  By hand, c' = c - f (c - 3),
+    +0.9 a day between changes: 50 % -> 16.15; 17.05 -> 50 % -> 10.025; 10.925 -> need
+    (10.925 - 6.5) / 7.925 = 56 % -> 50 % -> 6.9625; 7.8625 -> need 28.1 % -> 30 % -> 6.40375.
+    """
+    s = alerts.change_series(29.3, 0.9, 3.0, 10.0, 7.0)
+    assert s.fractions == (0.5, 0.5, 0.5, 0.3)
+    assert s.after_mg_l == pytest.approx((16.15, 10.025, 6.9625, 6.40375))
+    assert s.enough and s.fast_rise_mg_l_d == pytest.approx(0.9)
+    text = s.describe("today", 10.0)
+    assert text.startswith("change 50% today, then 50%, 50% and 30% on the next 3 days")
+    assert "under the 10 mg N/L limit from the 3rd change" in text
+    assert "rises 0.9 mg N/L a day" in text and "plan water-changes" in text
+    # where a week's margin is within reach the series goes for it and says nothing more
+    assert alerts.change_series(20.0, 0.5, 2.0, 10.0, 7.0).fast_rise_mg_l_d is None
+
+
 def test_nitrate_far_above_the_limit_gets_a_series_not_90_percent():
     """The dashboard said "nitrate 29.2 mg N/L is above the limit now - change 90% today"."""
     fc = _fake_forecast(np.full(48, 29.2))

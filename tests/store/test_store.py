@@ -131,6 +131,35 @@ def test_events_and_manual_entries_dedupe(store: Store) -> None:
     assert store.events(tank="other") == []
 
 
+def test_delete_removes_only_the_logged_row_of_that_tank_and_source(store: Store) -> None:
+    """``tankeco log undo``: one row, by id, only if this tank's and written by the CLI."""
+    by_cli = Event(T0_MS, "home", "main", "feeding", 2.0, "g", source="cli")
+    by_bridge = Event(T0_MS + 1, "home", "main", "feeding", 2.0, "g", source="mqtt:node")
+    kit = ManualEntry(
+        T0_MS, "home", "main", "no3_n", 4.518, "mg/L NO3-N", 20.0, "mg/L NO3", "api", source="cli"
+    )
+    other_tank = ManualEntry(
+        T0_MS, "home", "qt", "no3_n", 4.518, "mg/L NO3-N", 20.0, "mg/L NO3", "api", source="cli"
+    )
+    store.write(Batch(readings=[reading(1)], events=[by_cli, by_bridge], manual=[kit, other_tank]))
+    ev_ids = {e.source: e.row_id for e in store.events()}
+    (kit_row,) = store.manual_entries(tank="main")
+    (qt_row,) = store.manual_entries(tank="qt")
+    assert all(isinstance(i, int) for i in (*ev_ids.values(), kit_row.row_id, qt_row.row_id))
+    where = {"site": "home", "tank": "main", "source": "cli"}
+    # the bridge's event, another tank's entry and an id that does not exist stay
+    assert store.delete_event(ev_ids["mqtt:node"], **where) is None
+    assert store.delete_manual_entry(qt_row.row_id, **where) is None
+    assert store.delete_manual_entry(10**9, **where) is None
+    removed = store.delete_manual_entry(kit_row.row_id, **where)
+    assert removed == kit and removed.row_id == kit_row.row_id
+    assert store.delete_event(ev_ids["cli"], **where) == by_cli
+    assert store.delete_event(ev_ids["cli"], **where) is None  # gone: a second undo finds none
+    assert store.events() == [by_bridge]
+    assert store.manual_entries() == [other_tank]
+    assert len(store.readings()) == 1
+
+
 def test_sensor_state_tracks_last_seen_status_and_meta(store: Store) -> None:
     store.write(Batch(readings=[reading(1), reading(5)]))
     store.write(Batch(readings=[reading(3)]))  # older reading must not move last_seen back

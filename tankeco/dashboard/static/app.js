@@ -203,7 +203,7 @@ function renderFlow(fm) {
   Plotly.newPlot("flowmap", [{
     z: [fm.zones.map((s) => s * n)], x, y: [fm.width_cm / 2], type: "heatmap", colorscale: "Blues",
     zmin: 0, zmax: 2, hovertemplate: "x %{x:.0f} cm: %{z:.2f} x mean<extra></extra>", showscale: false,
-  }], { margin: { l: 30, r: 5, t: 5, b: 25 }, xaxis: { title: { text: "cm along the tank" } }, yaxis: { visible: false } },
+  }], { margin: { l: 30, r: 5, t: 5, b: 42 }, xaxis: { title: { text: "cm along the tank", standoff: 4, font: { size: 11 } } }, yaxis: { visible: false } },
   { displayModeBar: false, responsive: true });
 }
 
