@@ -136,7 +136,7 @@ def serve(args: argparse.Namespace) -> int:
             f" ({args.max_packet_bytes})"
         )
     mapping = load_mapping(args.mapping) if args.mapping else None
-    store = open_store(args.store)
+    store = open_store(args.store, say_if_new=True)
     try:
         ingestor = Ingestor(
             mapping,

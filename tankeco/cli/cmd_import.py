@@ -115,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
         if not path.is_file():
             raise UserError(f"{path}: no such file")
     reader = _reader(args)  # options checked before the store is opened or created
-    store = open_store(args.store)
+    store = open_store(args.store, say_if_new=True)
     try:
         for path in paths:
             _import_one(args, reader, store, path)

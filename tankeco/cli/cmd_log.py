@@ -145,7 +145,7 @@ def run(args: argparse.Namespace) -> int:
         if exc.reason == reasons.UNKNOWN_QUANTITY:
             detail += _did_you_mean(args.what)
         raise UserError(f"log {args.what} {args.amount}: {detail}") from None
-    store = open_store(args.store, create=args.new_store)
+    store = open_store(args.store, create=args.new_store, say_if_new=True)
     try:
         result = store.write(batch)
     finally:

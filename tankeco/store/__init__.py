@@ -53,13 +53,16 @@ ALLOWED = "sqlite:///PATH or postgresql://HOST:PORT/DB"
 SQLITE_HEADER = b"SQLite format 3\x00"
 
 
-def open_store(url: str, *, create: bool = True) -> Store:
+def open_store(url: str, *, create: bool = True, say_if_new: bool = False) -> Store:
     """Open the store the URL names; with ``create=False`` a missing SQLite file is an error.
 
     Commands that only read or add to an existing store (``bridge status``, ``export``,
     ``log``, ``compare``, ``dashboard``) pass ``create=False``: a mistyped path must say so,
     not leave a new empty database behind and report "no messages yet".  A path that is a
     directory or a file that is not an SQLite database is refused either way.
+
+    Commands that may create one (``bridge``, ``import``, ``log --new-store``) pass
+    ``say_if_new=True``: a new file is announced on stderr, never created silently.
     """
     parts = urlsplit(url)
     if parts.scheme == "sqlite":
@@ -81,7 +84,7 @@ def open_store(url: str, *, create: bool = True) -> Store:
             store = SQLiteStore(path, url=url)
         except sqlite3.DatabaseError as exc:
             raise UserError(f"--store {url!r}: cannot open the database ({exc})") from None
-        if is_new:  # never created silently: a mistyped path shows up here
+        if is_new and say_if_new:  # a mistyped path shows up here
             print(f"tankeco: created a new SQLite store {Path(path).resolve()}", file=sys.stderr)
         return store
     if parts.scheme in ("postgresql", "postgres"):

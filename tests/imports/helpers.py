@@ -21,7 +21,7 @@ def tankeco(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, s
 
 def one_error_line(err: str) -> str:
     """The error of a failed command: exactly one line, starting as every CLI error does."""
-    # the store's own notice (a new SQLite file is announced, never created silently)
+    # besides the store's notice when the command created it (never created silently)
     lines = [ln for ln in err.strip().splitlines() if "created a new SQLite store" not in ln]
     assert len(lines) == 1, err
     assert lines[0].startswith("tankeco: error: "), err

@@ -179,3 +179,13 @@ def test_a_note_the_store_cannot_hold_is_quarantined_and_the_rest_stored(
         assert len(stored) == 2 and reasons_found == ["unstorable_text"]
     else:
         assert len(stored) == 3 and reasons_found == []
+
+
+def test_a_new_store_is_announced_and_an_existing_one_is_not(tmp_path: Path, capsys) -> None:
+    """Nothing is created silently: the first import into a new SQLite file says so."""
+    url = f"sqlite:///{tmp_path / 'new.db'}"
+    code, _out, err = _import(capsys, url, WIDE, "--tz", "Europe/Berlin")
+    assert code == 0
+    assert f"created a new SQLite store {tmp_path / 'new.db'}" in err
+    code, _out, err = _import(capsys, url, WIDE, "--tz", "Europe/Berlin")
+    assert code == 0 and "created a new SQLite store" not in err
