@@ -2,14 +2,14 @@
 
 Breeders, shops and labs run tens of tanks into one store.  The overview shows each
 one's status, last reading, most urgent alert and nitrate forecast, and must open in
-under a second for a hundred tanks, so it costs two queries whatever the number of tanks
-or the length of their history: the sensors (``sensor_state``, one row each) and the
-newest reading of every sensor (:meth:`tankeco.store.Store.latest_readings`, one index
-step per sensor).  Forecasts take about a second of CPU per tank in the worker process;
-they are computed in the background in batches (one worker process per batch, the model
-imported once), tanks whose page was opened recently first, then tanks that have none,
-then the oldest, and the overview shows the latest one of each tank or that it is queued.
-It never waits for one.
+under a second for a hundred tanks, so it costs three queries whatever the number of
+tanks or the length of their history: the tank names, the sensors (``sensor_state``, one
+row each) and the newest reading of every sensor
+(:meth:`tankeco.store.Store.latest_readings`, one index step per sensor).  Forecasts
+take about a second of CPU per tank in the worker process; they are computed in the
+background in batches (one worker process per batch, the model imported once), tanks
+whose page was opened recently first, then tanks that have none, then the oldest, and the
+overview shows the latest one of each tank or that it is queued.  It never waits for one.
 
 A tank's page is a :class:`~tankeco.dashboard.monitor.Monitor`, opened when the page is
 first asked for; at most :attr:`Fleet.max_open` stay open (each holds a store connection
@@ -236,7 +236,7 @@ class Fleet:
     def overview(self) -> dict:
         """Every tank's status, last reading, top alert and nitrate forecast.
 
-        Two queries in all (sensors, and each sensor's newest reading); the alerts are
+        Three queries in all (tanks, sensors, each sensor's newest reading); the alerts are
         those of the tank page (:func:`~tankeco.dashboard.monitor.tank_alerts`) from the
         newest readings, the sensors' last-seen times and the tank's latest forecast, all
         but the pH-probe drift check, which needs the kit history and stays on the page.
