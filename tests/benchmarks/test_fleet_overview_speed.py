@@ -8,7 +8,8 @@ measured in headless Chromium from navigation start to the table drawn with ever
 computing the 100 forecasts in the background meanwhile, as it is for a keeper who opens
 the page after starting the server, and the page must not wait for them.  Memory is the
 resident set of the bridge and the dashboard processes after the overview and five tank
-pages were served (the forecast worker, a short-lived child, is reported apart).
+pages were served (the forecast worker, a short-lived child, is reported apart).  The
+bridge listens to a Mosquitto of its own, so no other test's tank reaches the store.
 
 The query figures compare, on the same store and in the same process, the overview's query
 (:meth:`~tankeco.store.Store.latest_readings`, one index step per sensor) with the plain
@@ -29,6 +30,7 @@ import psutil
 from tankeco.store import Batch, Reading, open_store
 from tests.benchmarks.harness import size, target
 from tests.dashboard.browser import Dashboard, browser_page
+from tests.integration.brokers import Mosquitto
 from tests.integration.helpers import BridgeProcess
 
 FIRST_PAINT_S = 1.0
@@ -98,8 +100,10 @@ def test_first_paint_of_the_overview_of_100_tanks_and_memory(benchmark, tmp_path
         assert len(store._query(GROUP_BY_MAX)) == len(latest)  # the same rows, slowly
     finally:
         store.close()
+    # a broker of its own: the shared one may carry other tests' tanks into the store
+    broker = Mosquitto(tmp_path / "broker").start()
     bridge = BridgeProcess(
-        tmp_path, ["--broker", "mqtt://127.0.0.1:1883", "--store", url, "--client-id",
+        tmp_path, ["--broker", broker.url, "--store", url, "--client-id",
                    f"bench-fleet-{tmp_path.name}", "--session-expiry", "0"],
     )  # fmt: skip
     dash = Dashboard(tmp_path, url)
@@ -131,6 +135,7 @@ def test_first_paint_of_the_overview_of_100_tanks_and_memory(benchmark, tmp_path
     finally:
         dash.stop()
         bridge.terminate()
+        broker.stop()
     best = min(paints[1:])
     benchmark.extra_info.update(
         {"tanks": TANKS, "rows": rows, "fill_s": round(fill_s, 1),
