@@ -40,7 +40,7 @@ def fleet_store(url: str, *, healthy: int = 3, hours: float = 2.0) -> None:
               "no3": ("no3_n", 6.0)}  # fmt: skip
     for k in range(healthy):
         tank(f"shop {k + 1}", normal)
-    tank("quarantine", {**normal, "tan": ("tan_n", 3.0), "ph": ("ph", 8.3)})
+    tank("quarantine", {**normal, "tan": ("tan_n", 3.0), "ph": ("ph", 8.3), "no3": ("no3_n", 12.0)})
     tank("breeder", normal, last_min=90)
     tank(XSS, normal)
     s = open_store(url)
@@ -206,6 +206,7 @@ def test_overview_in_chromium_shows_names_as_text_and_links_to_each_tank(tmp_pat
             rows = page.locator("#tanks tbody tr")
             first = rows.nth(0).inner_text()
             assert "ALARM" in first and "quarantine" in first and "free ammonia" in first
+            assert "12.0 mg N/L" in first and "above the 10 limit" in first  # the reading
             assert "SILENT" in rows.nth(1).inner_text()
             # the tank called <script>alert(1)</script> is shown as those characters
             xss_row = page.locator("#tanks tbody tr", has_text=XSS)

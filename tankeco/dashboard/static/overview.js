@@ -46,14 +46,22 @@ function row(t, limit) {
   const a = el("a", t.tank);
   a.href = "./?tank=" + encodeURIComponent(t.tank);
   name.append(a);
-  if (t.sites.length) name.append(el("div", "site " + t.sites.join(", "), "note"));
-  const when = el("td", null, "when");
-  when.append(el("div", fmtAge(t.age_min)));
-  if (t.last_reading_ms) when.append(el("small", new Date(t.last_reading_ms).toLocaleString()));
+  if (t.sites.length) name.append(el("span", " · " + t.sites.join(", "), "note"));
+  const when = el("td", fmtAge(t.age_min), "when num");
+  if (t.last_reading_ms) {
+    const d = new Date(t.last_reading_ms);
+    when.append(el("span", " · " + (t.age_min < 720 ? d.toLocaleTimeString() : d.toLocaleString()), "note"));
+  }
   const top = t.top_alert;
-  const alert = el("td", top ? top.message : "none", "alert " + (top ? top.level : "muted"));
+  const alert = el("td", null, "alert " + (top ? top.level : "muted"));
+  const msg = el("div", top ? top.message : "none", "msg");
+  if (top) msg.title = top.message;   // the whole text on hover; two lines shown
+  alert.append(msg);
   if (t.alerts > 1) alert.append(el("div", "+ " + (t.alerts - 1) + " more on the tank's page", "note"));
   const no3 = el("td", t.no3_n ? Number(t.no3_n.value).toFixed(1) + " mg N/L" : "-", "num");
+  if (t.no3_n && t.no3_n.value > limit) {   // the reading itself, before any forecast
+    no3.append(el("div", "above the " + limit + " limit", "over"));
+  }
   const fc = el("td", forecastText(t.forecast, limit), t.forecast.status === "ok" ? "" : "muted");
   const sensors = el("td", t.sensors + (t.silent ? " (" + t.silent + " silent)" : ""), "num");
   tr.append(st, name, when, alert, no3, fc, sensors);
