@@ -10,7 +10,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from tankeco.dashboard.app import create_app
-from tankeco.dashboard.fleet import Fleet
+from tankeco.dashboard.fleet import UNVIEWED_EVERY_S, Fleet
 from tankeco.dashboard.monitor import Monitor
 from tankeco.scenario.loading import load_scenario
 from tankeco.store import Batch, ManualEntry, Reading, open_store
@@ -143,8 +143,10 @@ def test_forecasts_go_to_viewed_pages_first_then_missing_then_oldest(url: str) -
     fleet = Fleet(Monitor(url, load_scenario(None)))
     try:
         now = fleet.default.clock()
-        old = now - 2 * int(fleet.default.forecast_every_s * 1000)
-        for tank, tried in (("shop 1", old - 1000), ("shop 2", old), ("shop 3", now)):
+        old = now - 2 * int(UNVIEWED_EVERY_S * 1000)
+        recent = now - 2 * int(fleet.default.forecast_every_s * 1000)  # old for a viewed page
+        for tank, tried in (("shop 1", old - 1000), ("shop 2", old), ("shop 3", recent),
+                            ("breeder", recent)):  # fmt: skip
             fleet._take({"tank": tank, "status": "forecast failed: test"})
             fleet._forecasts[tank].tried_ms = tried
         fleet.monitor("breeder")  # its page was opened
