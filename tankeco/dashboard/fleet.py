@@ -5,7 +5,7 @@ one's status, last reading, most urgent alert and nitrate forecast, and must ope
 under a second for a hundred tanks, so it costs three queries whatever the number of
 tanks or the length of their history: the tank names, the sensors (``sensor_state``, one
 row each) and the newest reading of every sensor
-(:meth:`tankeco.store.Store.latest_readings`, one index step per sensor).  Forecasts
+(:meth:`tankeco.store.Store.latest_readings`, index searches per sensor).  Forecasts
 take about a second of CPU per tank in the worker process; they are computed in the
 background in batches (one worker process per batch, the model imported once), tanks
 whose page was opened recently first, then tanks that have none, then the oldest, and the

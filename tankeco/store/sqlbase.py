@@ -186,20 +186,25 @@ _AGGREGATE = """INSERT INTO readings_agg
       max = CASE WHEN excluded.max > readings_agg.max THEN excluded.max ELSE readings_agg.max END"""
 
 #: :meth:`SqlStore.latest_readings` in one statement; ``{where}`` takes a filter on ``s``.
-#: ``CROSS JOIN`` keeps ``sensor_state`` the outer loop on SQLite (left to itself, its
-#: planner scanned all of ``readings``: 9 s for a week of 800 sensors instead of 0.13 s).
-LATEST_READINGS = """SELECT ts_ms, site, tank, sensor, quantity, value, unit, quality, source,
-    seq, received_ms
-    FROM (SELECT r.ts_ms, r.site, r.tank, r.sensor, r.quantity, r.value, r.unit, r.quality,
-            r.source, r.seq, r.received_ms,
-            ROW_NUMBER() OVER (PARTITION BY r.site, r.tank, r.sensor, r.quantity
-                               ORDER BY r.ts_ms DESC, r.id DESC) AS newest
-          FROM sensor_state s CROSS JOIN readings r
-          WHERE r.site = s.site AND r.tank = s.tank AND r.sensor = s.sensor
-            AND r.ts_ms >= (SELECT n.ts_ms FROM readings n
-                            WHERE n.site = s.site AND n.tank = s.tank AND n.sensor = s.sensor
-                            ORDER BY n.ts_ms DESC LIMIT 1) - ?{where}) AS w
-    WHERE newest = 1 ORDER BY site, tank, sensor, quantity"""
+#: For each sensor ``s``: ``n``, its newest time (one step back in the unique key's index);
+#: ``h``, its readings of the hour before (a range of the same index), numbered newest first
+#: per quantity; ``r``, the whole rows of the firsts, by id.  Numbering only ids and
+#: joining back halves the time of numbering whole rows (83 ms against 145 ms for 800
+#: sensors at a reading a minute).  ``CROSS JOIN`` keeps ``sensor_state`` the outer loop
+#: on SQLite (left to itself, its planner scanned all of ``readings``: 9 s for a week).
+LATEST_READINGS = """SELECT r.ts_ms, r.site, r.tank, r.sensor, r.quantity, r.value, r.unit,
+    r.quality, r.source, r.seq, r.received_ms
+    FROM (SELECT id FROM (
+            SELECT h.id, ROW_NUMBER() OVER (PARTITION BY h.site, h.tank, h.sensor, h.quantity
+                                            ORDER BY h.ts_ms DESC, h.id DESC) AS newest
+            FROM sensor_state s CROSS JOIN readings h
+            WHERE h.site = s.site AND h.tank = s.tank AND h.sensor = s.sensor
+              AND h.ts_ms >= (SELECT n.ts_ms FROM readings n
+                              WHERE n.site = s.site AND n.tank = s.tank AND n.sensor = s.sensor
+                              ORDER BY n.ts_ms DESC LIMIT 1) - ?{where}) AS w
+          WHERE newest = 1) AS k
+    CROSS JOIN readings r WHERE r.id = k.id
+    ORDER BY r.site, r.tank, r.sensor, r.quantity"""
 
 
 def _where(filters: Iterable[tuple[str, Any]]) -> tuple[str, list[Any]]:
