@@ -28,6 +28,7 @@ HELP = "serve the live dashboard (charts, forecast, alerts) for a store"
 EXAMPLES = """\
 examples:
   tankeco dashboard --store sqlite:///tank.db                  # http://127.0.0.1:8050/
+  # several tanks in the store: / is their overview, /?tank=NAME a tank's page
   tankeco dashboard --store sqlite:///tank.db --tank main --scenario my_tank.toml
   tankeco dashboard --store sqlite:///tank.db --max-fraction 40%   # advice: at most 40% at once
   tankeco dashboard --store postgresql://db:5432/tank --host 0.0.0.0 --token-file tok.txt
@@ -69,7 +70,11 @@ def add_server_options(p: argparse.ArgumentParser, store_required: bool = True) 
     p.add_argument("--port", type=int, default=8050, help="port (default 8050)")
     p.add_argument("--token", help="required for any host but 127.0.0.1/localhost (visible in ps)")
     p.add_argument("--token-file", help="file whose first line is the token")
-    p.add_argument("--tank", help="tank to show (default: the one heard from last)")
+    p.add_argument(
+        "--tank",
+        help="tank shown at / (default: the overview of all tanks at /tanks when the store"
+        " has several, else its one tank); any tank's page is /?tank=NAME",
+    )
     p.add_argument("--scenario", help="scenario TOML for the forecast (default: seed tank)")
     p.add_argument("--layout", help="pipe layout file for the bed flow map")
     p.add_argument("--tz", help="the keeper's time zone (default: local)")

@@ -6,7 +6,9 @@ broker (amqtt).  The sensor node is ``tankeco node --wall-clock``, the one virtu
 (DS18B20, pH probe and free-ammonia monitor, with the weekly kit nitrate), in accelerated
 simulated time.  The store is a fresh SQLite file with three days of simulated history of
 every modelled quantity, so the charts and the forecast have something to show from the
-first second.  Ctrl-C or SIGTERM stops every process it started.
+first second.  With ``--tanks N`` it runs N tanks, each with its own node and history
+(each a few days further into the cycle), and the dashboard opens on the overview of
+them all.  Ctrl-C or SIGTERM stops every process it started.
 """
 
 from __future__ import annotations
@@ -29,6 +31,10 @@ from tankeco.errors import UserError
 
 HELP = "run a broker, a simulated sensor node, the bridge and the dashboard together"
 SITE, TANK = "demo", "demo"
+#: Most tanks ``--tanks`` runs: each is a node process (~60 MB) publishing to the bridge.
+MAX_TANKS = 20
+#: Each further tank's history starts this many model days later in the seed tank's run.
+TANK_OFFSET_D = 1.5
 #: Sensors of the prefilled history: the node's own (temperature, pH) so their live
 #: readings continue the same series, and the lab quantities a keeper reads from kits.
 PREFILL_SENSORS = (
@@ -49,6 +55,12 @@ def register(sub: Any) -> None:
     add_server_options(p, store_required=False)
     p.add_argument("--speed", type=float, default=600.0, help="model seconds per real second")
     p.add_argument("--interval", type=float, default=2.0, help="seconds between readings")
+    p.add_argument(
+        "--tanks",
+        type=int,
+        default=1,
+        help=f"tanks to run, each with its own virtual node (1 to {MAX_TANKS}; default 1)",
+    )
     p.add_argument(
         "--virtual-node",
         action="store_true",
@@ -130,8 +142,15 @@ def start_broker(procs: Processes, workdir: Path) -> tuple[str, str]:
     return f"mqtt://127.0.0.1:{port}", kind
 
 
-def prefill(store_url: str, days: float = 3.0) -> Any:
-    """Three days of simulated history (every 5 min) ending now; returns the long run."""
+def tank_names(n: int) -> list[str]:
+    """``demo``, then ``demo-2`` ... ``demo-N``."""
+    return [TANK] + [f"{TANK}-{k}" for k in range(2, n + 1)]
+
+
+def prefill(store_url: str, days: float = 3.0, tanks: int = 1) -> Any:
+    """Three days of simulated history (every 5 min) ending now, for each tank; returns
+    the long run.  Tank k's history is taken ``k * TANK_OFFSET_D`` model days later in
+    the run, with its own noise, so the tanks of the overview differ."""
     import numpy as np
 
     from tankeco.scenario.loading import load_scenario
@@ -139,20 +158,23 @@ def prefill(store_url: str, days: float = 3.0) -> Any:
     from tankeco.store import Batch, Reading, open_store
     from tankeco.units.quantities import lookup
 
-    ts = simulate(load_scenario(None, ["output.step_h=0.25"]), 40.0).timeseries
-    rng = np.random.default_rng(0)
+    run_d = 40.0 + TANK_OFFSET_D * (tanks - 1)
+    ts = simulate(load_scenario(None, ["output.step_h=0.25"]), run_d).timeseries
     now = int(time.time() * 1000)
     t_rel = np.arange(-days, 0, 5 / 1440)
     batch = Batch()
-    for sensor, name in PREFILL_SENSORS:
-        q = lookup(name)
-        quantity, col, noise, unit = q.name, q.model_column, q.sensor_sigma or 0.0, q.unit
-        v = np.interp(t_rel + days, ts["time_d"], ts[col]) + rng.normal(0, noise, t_rel.size)
-        for i, (t, x) in enumerate(zip(t_rel, v, strict=True)):
-            ms = now + int(t * 86_400_000)
-            batch.readings.append(
-                Reading(ms, SITE, TANK, sensor, quantity, float(max(x, 0)), unit, seq=i)
-            )
+    for k, tank in enumerate(tank_names(tanks)):
+        rng = np.random.default_rng(k)
+        for sensor, name in PREFILL_SENSORS:
+            q = lookup(name)
+            quantity, col, noise, unit = q.name, q.model_column, q.sensor_sigma or 0.0, q.unit
+            v = np.interp(t_rel + days + k * TANK_OFFSET_D, ts["time_d"], ts[col])
+            v = v + rng.normal(0, noise, t_rel.size)
+            for i, (t, x) in enumerate(zip(t_rel, v, strict=True)):
+                ms = now + int(t * 86_400_000)
+                batch.readings.append(
+                    Reading(ms, SITE, tank, sensor, quantity, float(max(x, 0)), unit, seq=i)
+                )
     store = open_store(store_url)
     store.write(batch)
     store.close()
@@ -160,17 +182,23 @@ def prefill(store_url: str, days: float = 3.0) -> Any:
 
 
 def start_node(procs: Processes, broker: str, args: argparse.Namespace) -> str:
-    """``tankeco node --wall-clock`` publishing the seed tank; a one-line error if it stops."""
-    p = procs.start(
-        "node",
-        [sys.executable, "-m", "tankeco", "node", "--broker", broker, "--site", SITE,
-         "--tank", TANK, "--wall-clock", "--speed", str(args.speed),
-         "--interval-s", str(max(args.interval * args.speed, 10.0))],
-    )  # fmt: skip
+    """``tankeco node --wall-clock`` publishing each tank (its own seed, so its own sensor
+    faults and noise); a one-line error if one stops."""
+    nodes = []
+    for k, tank in enumerate(tank_names(args.tanks)):
+        cmd = [sys.executable, "-m", "tankeco", "node", "--broker", broker, "--site", SITE,
+               "--tank", tank, "--wall-clock", "--speed", str(args.speed),
+               "--interval-s", str(max(args.interval * args.speed, 10.0))]  # fmt: skip
+        if k:  # the first tank keeps the scenario's seed; several: no progress lines
+            cmd += ["--seed", str(k), "--quiet"]
+        nodes.append(procs.start(f"node {tank}", cmd))
     time.sleep(2.0)
-    if p.poll() is not None:
-        raise UserError(f"demo: the virtual node stopped at start (exit code {p.returncode})")
-    return "tankeco node"
+    for tank, p in zip(tank_names(args.tanks), nodes, strict=True):
+        if p.poll() is not None:
+            raise UserError(
+                f"demo: the virtual node of tank {tank} stopped at start (exit code {p.returncode})"
+            )
+    return "tankeco node" if args.tanks == 1 else f"{args.tanks} x tankeco node"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -178,11 +206,14 @@ def run(args: argparse.Namespace) -> int:
 
     if args.speed <= 0 or args.interval <= 0:
         raise UserError("--speed and --interval must be more than 0")
+    if not 1 <= args.tanks <= MAX_TANKS:
+        raise UserError(f"--tanks {args.tanks}: allowed 1 to {MAX_TANKS}")
     check_server_options(args)
     workdir = Path(tempfile.mkdtemp(prefix="tankeco-demo-"))
     if not args.store:
         args.store = f"sqlite:///{workdir / 'demo.db'}"
-    args.tank = args.tank or TANK
+    if args.tanks == 1:  # several tanks: the dashboard opens on their overview
+        args.tank = args.tank or TANK
     procs = Processes()
     stopping = threading.Event()
 
@@ -200,7 +231,7 @@ def run(args: argparse.Namespace) -> int:
         else:
             broker, kind = start_broker(procs, workdir)
         print(f"demo: broker {broker} ({kind})", flush=True)
-        prefill(args.store)
+        prefill(args.store, tanks=args.tanks)
         procs.start(
             "bridge",
             [sys.executable, "-m", "tankeco", "bridge", "--broker", broker, "--store",

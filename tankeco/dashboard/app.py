@@ -1,4 +1,9 @@
-"""The dashboard's small HTTP server: one page, a JSON API and a server-sent-event stream.
+"""The dashboard's small HTTP server: two pages, a JSON API and a server-sent-event stream.
+
+``/tanks`` is the overview of every tank in the store; ``/?tank=NAME`` is one tank's page
+(charts, forecast, alerts), and its API calls carry the same ``tank`` parameter.  ``/``
+opens on the overview when the store holds several tanks and no ``--tank`` was given,
+else on the one tank's page, as before there was an overview.
 
 Security, because a tank monitor ends up on a home network:
 
@@ -8,7 +13,7 @@ Security, because a tank monitor ends up on a home network:
   (``?token=`` once, then an HttpOnly same-site cookie; or ``Authorization: Bearer``),
   compared in constant time;
 * the page is served with a Content-Security-Policy that allows scripts from this
-  server only, and it never renders sensor names or payload text as HTML.
+  server only, and it never renders tank names, sensor names or payload text as HTML.
 
 plotly.js comes from the installed ``plotly`` package: the page works offline and
 makes no request to any other host.
@@ -41,6 +46,7 @@ from starlette.responses import (
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from tankeco.dashboard.fleet import Fleet, UnknownTank
 from tankeco.dashboard.monitor import Monitor
 
 log = logging.getLogger("tankeco.dashboard")
@@ -121,28 +127,38 @@ class NoSniffMiddleware:
 
 
 class Hub:
-    """Fans new readings out to every open event stream."""
+    """Fans each tank's new readings out to the open event streams of that tank."""
 
     def __init__(self) -> None:
-        self.queues: set[asyncio.Queue] = set()
+        self.queues: dict[asyncio.Queue, str | None] = {}
 
-    def subscribe(self) -> asyncio.Queue:
+    def subscribe(self, tank: str | None) -> asyncio.Queue:
+        """A queue of ``tank``'s readings (None: whichever tank is the default one)."""
         q: asyncio.Queue = asyncio.Queue(maxsize=1000)
-        self.queues.add(q)
+        self.queues[q] = tank
         return q
 
     def unsubscribe(self, q: asyncio.Queue) -> None:
-        self.queues.discard(q)
+        self.queues.pop(q, None)
 
-    def publish(self, items: list[dict]) -> None:
-        for q in list(self.queues):
-            if q.full():  # a stalled browser tab must not hold the server's memory
+    def publish(self, by_tank: dict[str, list[dict]], default: str | None) -> None:
+        for q, tank in list(self.queues.items()):
+            items = by_tank.get(default if tank is None else tank)
+            if not items or q.full():  # a stalled browser tab must not hold our memory
                 continue
             q.put_nowait(items)
 
 
 def _json(data: object) -> JSONResponse:
     return JSONResponse(_finite(data), headers={"Cache-Control": "no-store"})
+
+
+def _no_tank(exc: UnknownTank) -> Response:
+    """404 for a tank the store does not hold (plain text: the name is data, not markup)."""
+    return PlainTextResponse(
+        f"tank {exc.args[0]!r}: not in this store; /tanks lists the tanks it holds",
+        status_code=404,
+    )
 
 
 def _finite(x: object) -> object:
@@ -157,28 +173,49 @@ def _finite(x: object) -> object:
 
 
 def create_app(
-    monitor: Monitor,
+    monitor: Monitor | Fleet,
     *,
     host: str = "127.0.0.1",
     token: str | None = None,
     publisher: object | None = None,
     start_forecast: bool = True,
 ) -> Starlette:
-    """The ASGI app over ``monitor``; ``publisher`` (optional) gets each state for MQTT."""
+    """The ASGI app over every tank of the store (a :class:`Monitor` is the default tank's
+    page, the others are opened as asked for); ``publisher`` (optional) gets the default
+    tank's state for MQTT."""
+    fleet = monitor if isinstance(monitor, Fleet) else Fleet(monitor)
+    monitor = fleet.default
     hub = Hub()
     static = static_dir()
 
-    async def page(request: Request) -> Response:
-        response = FileResponse(static / "index.html", headers={"Content-Security-Policy": CSP})
+    def html(name: str, request: Request) -> Response:
+        response = FileResponse(static / name, headers={"Content-Security-Policy": CSP})
         if token and request.query_params.get("token"):
             response.set_cookie(COOKIE, token, httponly=True, samesite="strict")
         return response
+
+    def tank_of(request: Request) -> Monitor:
+        """The page of ``?tank=`` (the default tank without it); UnknownTank if none."""
+        return fleet.monitor(request.query_params.get("tank"))
+
+    async def page(request: Request) -> Response:
+        if "tank" in request.query_params:
+            try:
+                await asyncio.to_thread(tank_of, request)
+            except UnknownTank as exc:
+                return _no_tank(exc)
+            return html("index.html", request)
+        overview = await asyncio.to_thread(fleet.opens_on_overview)
+        return html("overview.html" if overview else "index.html", request)
+
+    async def tanks_page(request: Request) -> Response:
+        return html("overview.html", request)
 
     async def asset(request: Request) -> Response:
         name = request.path_params["name"]
         if name == "plotly.min.js":
             path = plotly_js()
-        elif name in ("app.js", "style.css"):
+        elif name in ("app.js", "overview.js", "style.css"):
             path = static / name
         else:
             return PlainTextResponse("not found", status_code=404)
@@ -192,13 +229,28 @@ def create_app(
         if not math.isfinite(hours):
             return PlainTextResponse(f"hours = {hours}: a finite number", status_code=400)
         hours = min(max(hours, 0.1), 24 * 400)
-        return _json(await asyncio.to_thread(monitor.series, hours))
+        try:
+            m = await asyncio.to_thread(tank_of, request)
+        except UnknownTank as exc:
+            return _no_tank(exc)
+        return _json(await asyncio.to_thread(m.series, hours))
 
     async def state(request: Request) -> Response:
-        return _json(await asyncio.to_thread(monitor.state))
+        try:
+            m = await asyncio.to_thread(tank_of, request)
+        except UnknownTank as exc:
+            return _no_tank(exc)
+        return _json(await asyncio.to_thread(m.state))
+
+    async def overview(request: Request) -> Response:
+        return _json(await asyncio.to_thread(fleet.overview))
 
     async def stream(request: Request) -> Response:
-        q = hub.subscribe()
+        try:
+            await asyncio.to_thread(tank_of, request)
+        except UnknownTank as exc:
+            return _no_tank(exc)
+        q = hub.subscribe(request.query_params.get("tank"))
 
         async def events() -> AsyncIterator[str]:
             try:
@@ -222,9 +274,9 @@ def create_app(
     async def poller() -> None:
         while True:
             try:
-                items = await asyncio.to_thread(monitor.poll_new)
-                if items:
-                    hub.publish(items)
+                by_tank = await asyncio.to_thread(fleet.poll_new)
+                if by_tank:
+                    hub.publish(by_tank, monitor.tank)
             except Exception:  # a locked or restarting database: try again shortly
                 pass
             await asyncio.sleep(POLL_S)
@@ -241,11 +293,11 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        await asyncio.to_thread(monitor.prime)
+        await asyncio.to_thread(fleet.prime)
         task = asyncio.create_task(poller())
         ha_task = asyncio.create_task(ha_publisher()) if publisher is not None else None
         if start_forecast:
-            threading.Thread(target=monitor.forecast_loop, daemon=True, name="forecast").start()
+            threading.Thread(target=fleet.forecast_loop, daemon=True, name="forecast").start()
         try:
             yield
         finally:
@@ -256,7 +308,7 @@ def create_app(
                         await t
             if publisher is not None:
                 publisher.close()  # type: ignore[attr-defined]
-            monitor.close()
+            fleet.close()
 
     middleware = [Middleware(NoSniffMiddleware)]
     if is_loopback(host):
@@ -264,8 +316,10 @@ def create_app(
     middleware.append(Middleware(TokenMiddleware, token=token))
     routes = [
         Route("/", page),
+        Route("/tanks", tanks_page),
         Route("/static/{name}", asset),
         Route("/favicon.ico", lambda request: Response(status_code=204)),
+        Route("/api/overview", overview),
         Route("/api/series", series),
         Route("/api/state", state),
         Route("/api/stream", stream),

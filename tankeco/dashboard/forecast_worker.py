@@ -104,28 +104,39 @@ def compute(
 
 
 def main(argv: list[str] | None = None) -> int:
+    """One JSON line per ``--tank``, each printed as soon as it is computed.
+
+    The overview of many tanks runs one worker over a batch of tanks: the model is
+    imported once (seconds) instead of once per tank, and the server takes each tank's
+    forecast as its line arrives.  A tank whose forecast fails gets a line saying why;
+    the next tank is still computed.
+    """
     p = argparse.ArgumentParser(prog="tankeco.dashboard.forecast_worker")
     p.add_argument("--store", required=True)
-    p.add_argument("--tank", required=True)
+    p.add_argument("--tank", required=True, action="append")
     p.add_argument("--scenario")
     p.add_argument("--tz")
     p.add_argument("--window-d", type=float, default=3.0)
     p.add_argument("--now-ms", type=int)
     p.add_argument("--max-fraction", type=float, default=MAX_SINGLE_CHANGE_FRACTION)
     args = p.parse_args(argv)
-    try:
-        out = compute(
-            args.store,
-            args.tank,
-            args.scenario,
-            args.tz,
-            args.window_d,
-            args.now_ms or int(time.time() * 1000),
-            max_fraction=args.max_fraction,
-        )
-    except UserError as exc:
-        out = {"status": f"forecast failed: {exc}"}
-    json.dump(out, sys.stdout)
+    for tank in args.tank:
+        try:
+            out = compute(
+                args.store,
+                tank,
+                args.scenario,
+                args.tz,
+                args.window_d,
+                args.now_ms or int(time.time() * 1000),
+                max_fraction=args.max_fraction,
+            )
+        except UserError as exc:
+            out = {"status": f"forecast failed: {exc}"}
+        except Exception as exc:  # noqa: BLE001 - one tank's failure must not stop the rest
+            out = {"status": f"forecast failed: {type(exc).__name__}: {exc}"}
+        sys.stdout.write(json.dumps({"tank": tank} | out) + "\n")
+        sys.stdout.flush()
     return 0
 
 

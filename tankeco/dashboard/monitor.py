@@ -6,7 +6,9 @@ land (the server polls the store twice a second and pushes them over server-sent
 events, so a reading is on screen within a second of the bridge committing it); and the
 "state" - alerts, forecast band, water-change countdown, sensor health, quarantine and
 the bed flow map.  The forecast runs the ensemble Kalman filter, which takes seconds, so
-it is refreshed in a background thread and the page gets the latest one.
+it is computed in a worker process in the background (for every tank of the store, see
+:mod:`.fleet`) and the page gets the latest one.  A :class:`Monitor` is one tank's view;
+the live stream and the overview of all tanks live in :class:`.fleet.Fleet`.
 
 Everything leaves here as plain JSON numbers and strings; the page renders strings with
 ``textContent`` only.
@@ -19,17 +21,19 @@ import logging
 import math
 import subprocess
 import sys
+import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import numpy as np
 
+from tankeco.compare import alerts as al
 from tankeco.scenario.schema import Scenario
 from tankeco.scenario.thresholds import MAX_SINGLE_CHANGE_FRACTION
-from tankeco.store import Store, open_store
+from tankeco.store import Reading, Store, open_store
 from tankeco.units.quantities import QUANTITIES
 
 log = logging.getLogger("tankeco.dashboard")
@@ -45,6 +49,8 @@ THRESHOLDS: dict[str, tuple[float, str]] = {
 MAX_POINTS = 1000
 #: Most rows one live poll reads (the rest come with the next poll, half a second later).
 POLL_LIMIT = 5000
+#: Longest a forecast worker may run: this per tank of its batch, s.
+WORKER_S_PER_TANK = 300.0
 
 
 def now_ms() -> int:
@@ -101,6 +107,37 @@ def flow_map(scenario: Scenario, layout_path: str | None) -> FlowMap:
     return FlowMap(shares, "layout", f"solved from {layout_path}")
 
 
+def tank_alerts(
+    latest: Mapping[str, al.Latest],
+    forecast: dict | None,
+    last_seen_min: Mapping[str, float],
+    silent_min: float,
+    ph_pairs: Iterable[tuple[float, float, float]] = (),
+    max_fraction: float = MAX_SINGLE_CHANGE_FRACTION,
+) -> list[al.Alert]:
+    """A tank's alerts, the most urgent first: free ammonia now (newest reading of each
+    quantity, else the forecast's estimate of now), the forecast's nitrate advice, silent
+    sensors and pH-probe drift (see :mod:`tankeco.compare.alerts`).  The tank page and the
+    overview of every tank both use this, so they never disagree."""
+    found: list[al.Alert] = []
+    found += al.free_ammonia(latest, forecast["now_mean"] if forecast else None, max_fraction)
+    if forecast:
+        found += [
+            al.Alert(**{k: v for k, v in a.items() if k != "due_ms"}) for a in forecast["alerts"]
+        ]
+    found += al.silent_sensors(last_seen_min, silent_min)
+    found += al.ph_drift(ph_pairs)
+    order = {al.CRITICAL: 0, al.WARNING: 1, al.INFO: 2}
+    found.sort(key=lambda a: order.get(a.level, 3))
+    return found
+
+
+def live_item(r: Reading) -> dict:
+    """One reading as the live stream sends it to the page."""
+    return {"sensor": r.sensor, "quantity": r.quantity, "unit": r.unit, "t": r.ts_ms,
+            "v": r.value}  # fmt: skip
+
+
 @dataclass
 class Monitor:
     """The dashboard's view of one tank in one store."""
@@ -119,8 +156,8 @@ class Monitor:
     clock: Callable[[], int] = now_ms
     _store: Store = field(init=False)
     _lock: threading.Lock = field(init=False, default_factory=threading.Lock)
-    #: Id of the last row the live stream has sent (-1: not primed yet).
-    _cursor: int = field(init=False, default=-1)
+    #: Whether the tank was named (``--tank``) rather than guessed from the store.
+    tank_given: bool = field(init=False, default=False)
     _forecast: dict | None = field(init=False, default=None)
     _forecast_status: str = field(init=False, default="not computed yet")
     _stop: threading.Event = field(init=False, default_factory=threading.Event)
@@ -132,6 +169,7 @@ class Monitor:
 
     def __post_init__(self) -> None:
         self._store = open_store(self.store_url)
+        self.tank_given = self.tank is not None
         if self.tank is None:
             self.tank = self._guess_tank()
 
@@ -218,106 +256,88 @@ class Monitor:
         for _, bucket in keys:
             self.series(bucket * MAX_POINTS / 3_600_000)
 
-    # -- live -------------------------------------------------------------------------
-    def poll_new(self) -> list[dict]:
-        """Readings committed since the last poll: rows after a cursor on the last row seen.
-
-        Reading only new rows keeps each poll as cheap as what arrived (re-reading the
-        last 10 minutes twice a second took 64 % of a core at 1000 readings/s), and the
-        state is one integer, so memory does not grow with the number of sensors.
-        """
-        with self._lock:
-            if self.tank is None:
-                self.tank = self._guess_tank()
-                if self.tank is None:
-                    return []
-            if self._cursor < 0:
-                _, self._cursor = self._store.readings_after(-1)
-                return []
-            rows, self._cursor = self._store.readings_after(
-                self._cursor, tank=self.tank, limit=POLL_LIMIT
-            )
-        return [
-            {"sensor": r.sensor, "quantity": r.quantity, "unit": r.unit, "t": r.ts_ms,
-             "v": r.value}
-            for r in rows
-        ]  # fmt: skip
-
-    def prime(self) -> None:
-        """Start the cursor at the last stored row, so the stream sends only what is new."""
-        with self._lock:
-            _, self._cursor = self._store.readings_after(-1)
-
     # -- forecast ---------------------------------------------------------------------
     def refresh_forecast(self) -> None:
-        """Run the filter and forecast in a worker process (seconds of CPU, ~200 MB that
-        the server itself never holds); see :mod:`tankeco.dashboard.forecast_worker`."""
+        """Compute this tank's forecast now (see :meth:`run_worker`) and keep it."""
         if self.tank is None:  # sensors may have spoken since the page started
             with self._lock:
                 self.tank = self._guess_tank()
         if self.tank is None:
             self._forecast_status = "no tank heard from yet"
             return
+        failed = self.run_worker([self.tank], lambda out: self.use_forecast(out))
+        if failed:
+            self._forecast_status = failed
+
+    def run_worker(self, tanks: list[str], take: Callable[[dict], None]) -> str | None:
+        """Run the filter and forecast for ``tanks`` in a worker process (seconds of CPU,
+        ~200 MB that the server itself never holds; see
+        :mod:`tankeco.dashboard.forecast_worker`), giving each tank's result to ``take``
+        as it arrives.  Returns why the worker failed, or None."""
         cmd = [
             sys.executable, "-m", "tankeco.dashboard.forecast_worker",
-            "--store", self.store_url, "--tank", self.tank,
+            "--store", self.store_url,
             "--window-d", str(self.forecast_window_d), "--now-ms", str(self.clock()),
             "--max-fraction", repr(self.max_fraction),
         ]  # fmt: skip
+        for tank in tanks:
+            cmd += ["--tank", tank]
         if self.scenario_path:
             cmd += ["--scenario", self.scenario_path]
         if self.tz_name:
             cmd += ["--tz", self.tz_name]
-        with self._worker_lock:
-            if self._stop.is_set():
-                return
-            p = subprocess.Popen(
-                cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                stdin=subprocess.DEVNULL,
-            )  # fmt: skip
-            self._worker = p
-        try:
-            stdout, stderr = p.communicate(timeout=300)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.communicate()
-            self._forecast_status = "forecast failed: took more than 300 s"
-            return
-        finally:
+        with tempfile.TemporaryFile() as errors:  # a file: a chatty worker never blocks
             with self._worker_lock:
-                self._worker = None
-        if self._stop.is_set():
-            return
-        if p.returncode != 0:
-            last = (stderr.strip().splitlines() or ["no output"])[-1]
-            self._forecast_status = f"forecast failed: {last}"
-            return
-        out = json.loads(stdout)
+                if self._stop.is_set():
+                    return "stopping"
+                p = subprocess.Popen(
+                    cmd, stdout=subprocess.PIPE, stderr=errors, text=True,
+                    stdin=subprocess.DEVNULL,
+                )  # fmt: skip
+                self._worker = p
+            limit_s = WORKER_S_PER_TANK * len(tanks)
+            timed_out = threading.Event()
+
+            def kill() -> None:
+                timed_out.set()
+                p.kill()
+
+            watchdog = threading.Timer(limit_s, kill)
+            watchdog.start()
+            try:
+                assert p.stdout is not None
+                for line in p.stdout:
+                    if not self._stop.is_set():
+                        take(json.loads(line))
+                p.wait()
+            finally:
+                watchdog.cancel()
+                with self._worker_lock:
+                    self._worker = None
+            if self._stop.is_set() or p.returncode == 0:
+                return None
+            if timed_out.is_set():
+                return f"forecast failed: took more than {limit_s:.0f} s"
+            errors.seek(0)
+            last = errors.read().decode(errors="replace").strip().splitlines() or ["no output"]
+            return f"forecast failed: {last[-1]}"
+
+    def use_forecast(self, out: dict) -> None:
+        """Keep a forecast the worker computed for this tank (or say why there is none)."""
         if out.get("status") != "ok":
             self._forecast_status = str(out.get("status"))
             return
         self._forecast = out
         self._forecast_status = "ok"
 
-    def forecast_loop(self) -> None:
-        """Background thread: refresh the forecast now and then every ``forecast_every_s``."""
-        while not self._stop.is_set():
-            try:
-                self.rebuild_series_cache()
-                self.series()  # the page's default range is ready before anyone asks
-                self._forecast_status = "computing" if self._forecast is None else "ok"
-                self.refresh_forecast()
-            except Exception as exc:  # keep serving the page; say why there is no band
-                log.exception("forecast failed")
-                self._forecast_status = f"forecast failed: {type(exc).__name__}: {exc}"
-            # no tank yet: look again soon, not in ten minutes, once sensors speak
-            self._stop.wait(self.forecast_every_s if self.tank is not None else 5.0)
+    def mark_computing(self) -> None:
+        """Say "computing" while the first forecast of this tank is on its way."""
+        if self._forecast is None:
+            self._forecast_status = "computing"
 
     # -- state ------------------------------------------------------------------------
     def state(self) -> dict:
         """Alerts, countdown, forecast bands, events, sensor health, quarantine, flow map."""
-        from tankeco.compare import alerts as al
-
         t = self.clock()
         with self._lock:
             tank = self.tank
@@ -349,19 +369,9 @@ class Monitor:
             latest[r.quantity] = al.Latest(r.value, (t - r.ts_ms) / 60_000)
             sensor_quantity[r.sensor] = r.quantity
         fc = self._forecast
-        found: list[al.Alert] = []
-        found += al.free_ammonia(latest, fc["now_mean"] if fc else None, self.max_fraction)
-        countdown = None
-        if fc:
-            found += [
-                al.Alert(**{k: v for k, v in a.items() if k != "due_ms"}) for a in fc["alerts"]
-            ]
-            countdown = fc["countdown_d"]
+        countdown = fc["countdown_d"] if fc else None
         ages = {s.sensor: (t - s.last_seen_ms) / 60_000 for s in states if s.last_seen_ms}
-        found += al.silent_sensors(ages, self.silent_min)
-        found += al.ph_drift(ph_pairs)
-        order = {al.CRITICAL: 0, al.WARNING: 1, al.INFO: 2}
-        found.sort(key=lambda a: order.get(a.level, 3))
+        found = tank_alerts(latest, fc, ages, self.silent_min, ph_pairs, self.max_fraction)
         if self._flow is None:
             self._flow = flow_map(self.scenario, self.layout)
         return {

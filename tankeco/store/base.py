@@ -136,6 +136,10 @@ class Store(Protocol):
         """Last seen, status and metadata per sensor."""
         ...
 
+    def tanks(self) -> list[str]:
+        """Every tank with readings, events or manual entries, sorted by name."""
+        ...
+
     def apply_retention(self, *, older_than_ms: int, bucket_s: int) -> RetentionResult:
         """Fold raw readings older than the cutoff into ``bucket_s`` aggregates and drop them."""
         ...

@@ -35,6 +35,7 @@ ENSEMBLE = "test_ensemble_speed.py::test_ensemble_1000_scenarios"
 SINGLE = "test_ensemble_speed.py::test_single_scenario"
 BRIDGE = "test_bridge_throughput.py::test_bridge_keeps_up_with_a_bare_subscriber[sqlite]"
 DASH = "test_dashboard_speed.py::test_first_paint_of_a_month_of_minute_data_and_memory"
+FLEET = "test_fleet_overview_speed.py::test_first_paint_of_the_overview_of_100_tanks_and_memory"
 
 
 class MissingFigure(LookupError):
@@ -71,8 +72,8 @@ def _epanet(f: Figures) -> str:
     return f"{ms:.1f} ms: {momentum:.0f}x ({friction:.0f}x) slower"
 
 
-def _first_paint(f: Figures) -> str:
-    paints = f(DASH, "first_paint_s")  # the first is the cold load, then the timed rounds
+def _first_paint(f: Figures, test: str = DASH) -> str:
+    paints = f(test, "first_paint_s")  # the first is the cold load, then the timed rounds
     warm = paints[1:]
     return f"{min(warm):.2f}-{max(warm):.2f} s warm ({paints[0]:.2f} s on the first load)"
 
@@ -130,6 +131,24 @@ ROWS: list[Row] = [
     (
         "bridge + dashboard memory",
         lambda f: f"{f(DASH, 'bridge_plus_dashboard_rss_mb'):.0f} MB",
+        "< 300 MB",
+    ),
+    (
+        "overview first paint, 100 tanks x 8 sensors, a week of 1-minute data",
+        lambda f: _first_paint(f, FLEET),
+        "<= 1 s",
+    ),
+    (
+        "newest reading of those 800 sensors (`latest_readings`), SQLite",
+        lambda f: (
+            f"{f(FLEET, 'latest_readings_ms'):.0f} ms "
+            f"(GROUP BY ... MAX: {f(FLEET, 'group_by_max_ms'):,.0f} ms)"
+        ),
+        "",
+    ),
+    (
+        "bridge + dashboard memory, 100 tanks",
+        lambda f: f"{f(FLEET, 'bridge_plus_dashboard_rss_mb'):.0f} MB",
         "< 300 MB",
     ),
 ]

@@ -82,3 +82,54 @@ def _still_running(proc: psutil.Process) -> bool:
         return proc.status() != psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
         return False
+
+
+def test_demo_refuses_a_number_of_tanks_it_cannot_run(capsys: pytest.CaptureFixture[str]) -> None:
+    from tankeco.cli import main as cli_main
+
+    assert cli_main(["demo", "--tanks", "0"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--tanks 0: allowed 1 to 20" in err
+
+
+@pytest.mark.integration
+def test_demo_runs_several_tanks_each_with_its_own_live_node(tmp_path):
+    port = free_port()
+    log = tmp_path / "demo.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "tankeco", "demo", "--tanks", "3", "--port", str(port),
+             "--interval", "0.5"],
+            cwd=ROOT, stdout=out, stderr=out, env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            assert proc.poll() is None, log.read_text(errors="replace")
+            try:
+                with urllib.request.urlopen(
+                    f"http://127.0.0.1:{port}/api/overview", timeout=5
+                ) as r:
+                    tanks = {t["tank"]: t for t in json.load(r)["tanks"]}
+                # every tank's node has published just now, through the broker and bridge
+                if len(tanks) == 3 and all(t["age_min"] < 0.2 for t in tanks.values()):
+                    break
+            except OSError:
+                pass
+            time.sleep(0.5)
+        else:
+            raise AssertionError("not every tank live:\n" + log.read_text(errors="replace"))
+        assert set(tanks) == {"demo", "demo-2", "demo-3"}
+        # the prefilled histories differ: each tank is further into the cycle
+        assert len({t["no3_n"]["value"] for t in tanks.values()}) == 3
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as r:
+            assert b"static/overview.js" in r.read()  # several tanks: opens on the overview
+        nodes = [c.cmdline() for c in psutil.Process(proc.pid).children(recursive=True)
+                 if "node" in c.cmdline()]  # fmt: skip
+        assert sorted(c[c.index("--tank") + 1] for c in nodes) == ["demo", "demo-2", "demo-3"]
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

@@ -14,6 +14,7 @@ from starlette.testclient import TestClient
 
 from tankeco.cli import main as cli_main
 from tankeco.dashboard.app import create_app
+from tankeco.dashboard.fleet import Fleet
 from tankeco.dashboard.ha_publisher import HomeAssistantPublisher
 from tankeco.dashboard.monitor import Monitor
 from tankeco.scenario.loading import load_scenario
@@ -37,20 +38,22 @@ def test_the_live_poll_reads_only_new_rows_late_ones_included_once(tmp_path: Pat
     url = f"sqlite:///{tmp_path / 'p.db'}"
     now = _now()
     _write(url, [Reading(now - 1000, "h", "main", "t", "temperature", 25.0, "°C", seq=0)])
-    m = Monitor(url, load_scenario(None))
+    m = Fleet(Monitor(url, load_scenario(None)))
     try:
         m.prime()
-        assert m.poll_new() == []
+        assert m.poll_new() == {}
         late = Reading(now - 3_600_000, "h", "main", "t", "temperature", 24.0, "°C", seq=1)
         fresh = [
             Reading(now + i, "h", "main", f"s{i}", "temperature", 25.0, "°C", seq=i)
             for i in range(2000)
         ]
-        _write(url, [late, *fresh])
+        other = Reading(now, "h", "second", "t", "temperature", 26.0, "°C", seq=1)
+        _write(url, [late, *fresh, other])
         got = m.poll_new()
-        assert len(got) == 2001 and got[0]["t"] == now - 3_600_000
-        assert m.poll_new() == []  # nothing twice
-        assert m._cursor == 2002  # the whole state of the live poll: one integer
+        assert len(got["main"]) == 2001 and got["main"][0]["t"] == now - 3_600_000
+        assert [r["v"] for r in got["second"]] == [26.0]  # one query serves every tank
+        assert m.poll_new() == {}  # nothing twice
+        assert m._cursor == 2003  # the whole state of the live poll: one integer
     finally:
         m.close()
 

@@ -293,3 +293,49 @@ def test_latest_readings_of_a_sensor_with_several_quantities(store: Store) -> No
     store.write(Batch(readings=multi))
     got = {(r.quantity, r.value) for r in store.latest_readings()}
     assert got == {("ec", 400.0), ("temperature", 24.5)}
+
+
+def test_latest_readings_break_ties_by_storing_order_and_tanks_lists_every_tank(
+    store: Store,
+) -> None:
+    """The overview of many tanks: one row per sensor; two readings of the same time, the
+    one stored last; every tank, a kit-only one too."""
+    rows = [reading(i, sensor=s, tank=t, value=float(i)) for t in ("a", "b") for s in ("x", "y")
+            for i in (5, 1, 3)]  # fmt: skip
+    tie = Reading(**{**reading(5, sensor="x", tank="a").__dict__, "seq": 9, "value": 55.0})
+    store.write(Batch(readings=[*rows, tie]))
+    store.write(Batch(manual=[ManualEntry(T0_MS, "home", "kit only", "no3_n", 5.0, "mg/L", 5.0,
+                                          "mg/L", kit="API")]))  # fmt: skip
+    got = [(r.tank, r.sensor, r.value, r.seq) for r in store.latest_readings()]
+    assert got == [("a", "x", 55.0, 9), ("a", "y", 5.0, 5), ("b", "x", 5.0, 5), ("b", "y", 5.0, 5)]
+    assert [r.sensor for r in store.latest_readings(tank="b")] == ["x", "y"]
+    assert store.latest_readings(tank="'; DROP TABLE readings; --") == []
+    assert store.tanks() == ["a", "b", "kit only"]
+
+
+def test_latest_readings_step_through_the_index_not_the_table(store: Store) -> None:
+    """The plan, not a timing: one statement whose every access to ``readings`` is a
+    search in the (site, tank, sensor, ts_ms, seq) index, sensor by sensor, on both
+    backends, so its cost does not grow with the history."""
+    from tankeco.store.sqlbase import LATEST_READINGS, LATEST_WINDOW_MS
+
+    rows = [reading(i, sensor=f"s{k}", tank=f"t{t}") for t in range(10) for k in range(8)
+            for i in range(100)]  # fmt: skip
+    store.write(Batch(readings=rows))
+    sql = LATEST_READINGS.format(where="")
+    if store.dialect.name == "sqlite":
+        plan = " / ".join(
+            r[3] for r in store._query("EXPLAIN QUERY PLAN " + sql, [LATEST_WINDOW_MS])
+        )
+        assert "SCAN s USING COVERING INDEX sqlite_autoindex_sensor_state_1" in plan, plan
+        assert "SEARCH h USING INDEX sqlite_autoindex_readings_1 (site=? AND tank=? AND" in plan
+        assert "SEARCH n USING COVERING INDEX sqlite_autoindex_readings_1" in plan, plan
+        assert "SEARCH r USING INTEGER PRIMARY KEY" in plan, plan
+        assert not [x for x in plan.split(" / ") if x.startswith(("SCAN r", "SCAN h", "SCAN n"))]
+    else:
+        store._conn.execute("ANALYZE readings")
+        store._conn.execute("ANALYZE sensor_state")
+        plan = " / ".join(r[0] for r in store._query("EXPLAIN " + sql, [LATEST_WINDOW_MS]))
+        assert "Scan Backward using readings_dedup on readings n" in plan, plan
+        assert "using readings_dedup on readings h" in plan, plan
+        assert "Seq Scan on readings" not in plan, plan

@@ -12,6 +12,8 @@ const ORDER = ["no3_n", "tan_n", "nh3_n", "no2_n", "ph", "do", "temperature", "e
 const COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22"];
 
 const charts = {};   // quantity -> {div, legend, traces: {sensor: index}, n}
+// the tank of this page (?tank=NAME, from the overview); without it the server's default
+const TANK = new URLSearchParams(location.search).get("tank");
 let lastState = null;
 window.tankeco = { live: 0, lastLive: null, firstPaintMs: null };
 
@@ -20,6 +22,13 @@ function el(tag, text, cls) {
   if (text !== undefined && text !== null) e.textContent = String(text);
   if (cls) e.className = cls;
   return e;
+}
+
+function api(path, params) {
+  const q = new URLSearchParams(params || {});
+  if (TANK !== null) q.set("tank", TANK);
+  const s = q.toString();
+  return "api/" + path + (s ? "?" + s : "");
 }
 
 async function getJSON(url) {
@@ -228,19 +237,19 @@ function onReadings(items) {
 
 function connect() {
   const badge = document.getElementById("conn");
-  const es = new EventSource("api/stream");
+  const es = new EventSource(api("stream"));
   es.onopen = () => { badge.textContent = "live"; badge.className = "badge live"; };
   es.onerror = () => { badge.textContent = "reconnecting"; badge.className = "badge down"; };
   es.addEventListener("readings", (e) => onReadings(JSON.parse(e.data)));
 }
 
 async function refreshState() {
-  try { renderState(await getJSON("api/state")); } catch (err) { console.warn(err); }
+  try { renderState(await getJSON(api("state"))); } catch (err) { console.warn(err); }
 }
 
 async function main() {
   const hours = new URLSearchParams(location.search).get("hours") || "72";
-  const [series, state] = await Promise.all([getJSON("api/series?hours=" + encodeURIComponent(hours)), getJSON("api/state")]);
+  const [series, state] = await Promise.all([getJSON(api("series", { hours })), getJSON(api("state"))]);
   renderSeries(series, state);
   renderState(state);
   window.tankeco.firstPaintMs = performance.now();
