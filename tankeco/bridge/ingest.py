@@ -39,7 +39,9 @@ class Message:
     """What the bridge got from the broker, and when (bridge clock, epoch ms).
 
     ``dup`` is the MQTT DUP flag: the broker sent this message before and had no
-    acknowledgement for it, so the bridge may already have stored it.
+    acknowledgement for it, so the bridge may already have stored it.  ``arrival`` is the
+    bridge's running number of the receipt: with ``received_ms`` it names this receipt,
+    so the quarantine rows made from it keep one key however often they are written.
     """
 
     topic: str
@@ -47,6 +49,7 @@ class Message:
     received_ms: int
     retain: bool = False
     dup: bool = False
+    arrival: int = 0
 
 
 #: A redelivered event or manual entry without a time of its own is recognised as the one
@@ -56,6 +59,11 @@ REDELIVERY_WINDOW_MS = 7 * 86_400_000
 
 #: Decoder or validator failures logged in full per kind of failure; the rest are counted.
 _LOGGED_ERRORS_PER_KIND = 3
+
+
+def _arrival(msg: Message, k: int) -> str:
+    """Names the ``k``-th quarantine row made from this receipt of ``msg``."""
+    return f"{msg.received_ms}:{msg.arrival}:{k}"
 
 
 def _reading_text_ok(r: Reading) -> bool:
@@ -183,6 +191,7 @@ class Ingestor:
                     QuarantineRecord.of(
                         msg.received_ms, msg.topic, msg.payload, out.reason, out.detail,
                         msg.received_ms - self.redelivery_window_ms if msg.dup else None,
+                        _arrival(msg, len(batch.quarantine) - start[3]),
                     )
                 )  # fmt: skip
             elif isinstance(out, Event | ManualEntry):
@@ -222,6 +231,7 @@ class Ingestor:
                     msg.received_ms, msg.topic, msg.payload, reasons.UNSTORABLE_TEXT,
                     f"{problem} in {t!r:.80}",
                     msg.received_ms - self.redelivery_window_ms if msg.dup else None,
+                    _arrival(msg, len(batch.quarantine) - start[3]),
                 )
             )  # fmt: skip
             return

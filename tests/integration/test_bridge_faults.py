@@ -436,25 +436,18 @@ def test_store_refusing_a_row_is_isolated_by_smaller_writes(tmp_path: Path, stor
     """Point 1, the fallback: with the text check switched off, the store itself refuses
     the poison row; the batch is split until that message is alone, and it alone is
     quarantined (``store_rejected``)."""
-    import paho.mqtt.client as mqtt
-
-    from tankeco.bridge.broker import parse_broker_url
     from tankeco.bridge.ingest import Ingestor
-    from tankeco.bridge.service import Bridge, BridgeOptions
+    from tankeco.bridge.writer import BatchWriter
 
     store = open_store(store_url)
     try:
         ing = Ingestor(text_problem=lambda text: None)  # let the poison reach the store
-        bridge = Bridge(BridgeOptions(parse_broker_url("mqtt://127.0.0.1:1"), "iso"), store, ing)
+        writer = BatchWriter(store, ing)
         now_ms = int(time.time() * 1000)
         payloads = [native_payload(i, now_ms - 600_000 + i) for i in range(300)]
         payloads[137] = poison_payload(now_ms, store_url)
-        for i, p in enumerate(payloads):
-            msg = mqtt.MQTTMessage(mid=i + 1, topic=STATE.format(1).encode())
-            msg.payload = p
-            msg.qos = 1
-            bridge._on_message(bridge.client, None, msg)
-        assert bridge.flush()
+        raw = [(STATE.format(1), p, now_ms, False, False, i) for i, p in enumerate(payloads)]
+        writer.write(*writer.decode(raw)[:3])
         assert len(store.readings()) == 299
         (q,) = store.quarantined()
         assert q.reason == "store_rejected" and q.payload == payloads[137]
