@@ -85,6 +85,7 @@ class Ingestor:
         max_payload_bytes: int = MAX_PAYLOAD_BYTES,
         text_problem: Callable[[str], str | None] | None = None,
         redelivery_window_ms: int = REDELIVERY_WINDOW_MS,
+        declared_tanks: Iterable[tuple[str, str]] | None = None,
     ):
         self.mapping = mapping or Mapping()
         self.max_bytes = max_payload_bytes
@@ -93,6 +94,9 @@ class Ingestor:
         self.text_problem = text_problem
         self.redelivery_window_ms = redelivery_window_ms
         self._errors_logged: dict[str, int] = {}
+        #: With partitioned workers (``--tanks``): the (site, tank) pairs some worker takes.
+        self.declared_tanks = frozenset(declared_tanks) if declared_tanks is not None else None
+        self._unassigned_logged: set[tuple[str, str]] = set()
 
     def subscriptions(self) -> list[str]:
         """Every topic filter needed now (grows as HA configs are discovered)."""
@@ -125,6 +129,25 @@ class Ingestor:
                 else "",
             )
 
+    def _check_assigned(self, topic: str, batch: Batch) -> None:
+        """Count and log (once per tank) a message from a tank no worker takes in."""
+        try:
+            t = topics.parse(topic)
+        except Rejected:
+            return  # quarantined as bad_topic by the decoder
+        key = (t.site, t.tank)
+        if key in self.declared_tanks:  # type: ignore[operator]
+            return
+        batch.count("unassigned_tank")
+        if key not in self._unassigned_logged:
+            self._unassigned_logged.add(key)
+            log.warning(
+                "tank %s/%s sends messages but is in no worker's --tanks list: its readings"
+                " are taken in by nobody; add it to --tanks of every worker",
+                t.site,
+                t.tank,
+            )
+
     def _decode(self, msg: Message) -> tuple[list[Outcome], list[str]]:
         t, p = msg.topic, msg.payload
         if len(p) > self.max_bytes:
@@ -155,6 +178,8 @@ class Ingestor:
         batch.count("messages")
         if start is None:
             start = batch.mark()
+        if self.declared_tanks is not None and topics.is_native(msg.topic):
+            self._check_assigned(msg.topic, batch)
         try:
             outcomes, new_topics = self._decode(msg)
         except Rejected as rej:

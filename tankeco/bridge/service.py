@@ -12,7 +12,8 @@ How each guarantee is kept:
 * **Throughput.**  Decoding and writing run in a writer process of their own
   (:mod:`tankeco.bridge.writer`), batches of messages in one transaction each, while this
   process only reads MQTT and acknowledges; the MQTT 5 Receive Maximum lets the broker
-  keep two batches in flight, one being written while the next arrives.
+  keep four batches in flight, written while the next ones arrive (groups that queued
+  up behind a slow commit are merged into one transaction).
 * **Restarts of the broker.**  The loop reconnects with exponential backoff and jitter
   and re-subscribes in ``on_connect``; acks of the old connection are dropped (their
   messages come again and are de-duplicated).
@@ -93,7 +94,9 @@ class BridgeOptions:
     session_expiry_s: int = 7 * 86_400
     backoff_min_s: float = 0.2
     backoff_max_s: float = 30.0
-    #: How many un-acked QoS 1 messages the broker may send us (MQTT 5 Receive Maximum).
+    #: How many un-acked QoS 1 messages the broker may send us (MQTT 5 Receive Maximum):
+    #: four batches by default, so the broker keeps sending while the writer commits and
+    #: a writer that fell behind can merge what queued up into one transaction.
     receive_maximum: int = field(default=0)
 
     def __post_init__(self) -> None:
@@ -111,7 +114,7 @@ class BridgeOptions:
         if self.max_packet_bytes < 1024:
             raise UserError(f"--max-packet-bytes {self.max_packet_bytes}: at least 1024")
         if self.receive_maximum <= 0:
-            self.receive_maximum = min(65_535, max(2 * self.batch_size, 100))
+            self.receive_maximum = min(65_535, max(4 * self.batch_size, 100))
 
 
 class Bridge:

@@ -35,6 +35,9 @@ log = logging.getLogger("tankeco.bridge")
 _EMPTY_MARK = (0, 0, 0, 0, 0, 0)
 #: How often the writer process looks whether the bridge process is still there, in s.
 _PARENT_CHECK_S = 0.5
+#: Most messages the writer merges into one transaction when groups queue up behind a
+#: slow write (each commit of PostgreSQL waits for its WAL to reach the disk).
+MERGE_MAX_MESSAGES = 5000
 
 #: A received message as it crosses to the writer process: topic, payload, receive time
 #: (epoch ms), retained flag, MQTT DUP flag, running number of the receipt.
@@ -167,7 +170,8 @@ def _writer_main(
         return os.getppid() != parent_pid
 
     backoff_s = backoff_min_s
-    while True:
+    stopping = False
+    while not stopping:
         try:
             item = inbox.get(timeout=_PARENT_CHECK_S)
         except queue.Empty:
@@ -176,7 +180,25 @@ def _writer_main(
             continue
         if isinstance(item, _Stop):
             return
-        group, raw, counters = item
+        # Groups that queued up while the last one was written go into one transaction.
+        groups = [item]
+        size = len(item[1])
+        while size < MERGE_MAX_MESSAGES:
+            try:
+                more = inbox.get_nowait()
+            except queue.Empty:
+                break
+            if isinstance(more, _Stop):
+                stopping = True
+                break
+            groups.append(more)
+            size += len(more[1])
+        raw: list[RawMessage] = []
+        counters: dict[str, int] = {}
+        for _, part, part_counters in groups:
+            raw.extend(part)
+            for name, n in part_counters.items():
+                counters[name] = counters.get(name, 0) + n
         batch, messages, marks, new_topics = writer.decode(raw, counters)
         down_since = 0.0
         while True:
@@ -212,7 +234,11 @@ def _writer_main(
                 dup_events,
                 dup_manual,
             )
-        outbox.put(Written(group, len(messages), new_topics, dup_events, dup_manual))
+        for k, (group, part, _) in enumerate(groups):
+            if k == 0:
+                outbox.put(Written(group, len(part), new_topics, dup_events, dup_manual))
+            else:
+                outbox.put(Written(group, len(part)))
 
 
 class WriterProcess:

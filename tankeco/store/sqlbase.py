@@ -359,6 +359,20 @@ class SqlStore:
         cur.executemany(self.dialect.sql(sql), rows)
         return max(cur.rowcount, 0)
 
+    def _insert_readings(self, cur: Any, readings: Sequence[Reading]) -> int:
+        """Insert readings not stored yet (by their unique key); return how many were new."""
+        return self._executemany(
+            cur,
+            _INSERT_READING,
+            [
+                (
+                    r.ts_ms, r.site, r.tank, r.sensor, r.quantity, float(r.value), r.unit,
+                    r.quality, r.source, r.seq, r.received_ms,
+                )
+                for r in readings
+            ],
+        )  # fmt: skip
+
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Run a read; after an outage it is tried once more on a new connection."""
         for attempt in (1, 2):
@@ -439,17 +453,7 @@ class SqlStore:
             for ident in (manual_ident(m),)
         ]  # fmt: skip
         with self._tx() as cur:
-            inserted = self._executemany(
-                cur,
-                _INSERT_READING,
-                [
-                    (
-                        r.ts_ms, r.site, r.tank, r.sensor, r.quantity, float(r.value), r.unit,
-                        r.quality, r.source, r.seq, r.received_ms,
-                    )
-                    for r in batch.readings
-                ],
-            )  # fmt: skip
+            inserted = self._insert_readings(cur, batch.readings)
             events = self._executemany(cur, _INSERT_EVENT, events_new)
             events += self._executemany(
                 cur, _INSERT_EVENT_REDELIVERED.format(cols=_EVENT_COLUMNS, f=f), events_again
