@@ -509,3 +509,31 @@ def test_a_store_lost_in_the_middle_of_isolating_doubles_no_quarantine_row(
         assert counters["accepted"] == 297
     finally:
         store.close()
+
+
+def test_the_writer_process_does_not_outlive_a_killed_bridge(
+    tmp_path: Path, broker: Mosquitto
+) -> None:
+    """The bridge is two processes (MQTT side and writer).  After kill -9 of the MQTT side
+    the writer notices it is orphaned and exits, so no writer from a dead bridge keeps a
+    store connection (or an SQLite lock) for the next one."""
+    store = f"sqlite:///{tmp_path / 'store.db'}"
+    bridge = BridgeProcess(tmp_path, bridge_args(broker.url, store, "orphan"))
+    bridge.wait_for_log("connected")
+    pid = bridge.proc.pid
+    (writer,) = [
+        int(c)
+        for t in Path(f"/proc/{pid}/task").iterdir()
+        for c in (t / "children").read_text().split()
+    ]
+
+    def gone() -> bool:
+        try:
+            stat = Path(f"/proc/{writer}/stat").read_text()
+        except FileNotFoundError:
+            return True
+        return stat.rsplit(")", 1)[1].split()[0] in ("Z", "X")  # exited, not yet reaped
+
+    assert not gone()
+    bridge.kill()
+    wait_for(gone, 10, "the writer process to exit")
