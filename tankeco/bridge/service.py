@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import logging
 import random
+import select
 import ssl
 import time
 from dataclasses import dataclass, field
@@ -385,16 +386,45 @@ class Bridge:
             log.warning("cannot reach %s: %s", self.o.broker, exc)
             return False
 
+    def _loop_once(self, timeout_s: float) -> MQTTErrorCode:
+        """One turn of the MQTT client through paho's external-loop calls.
+
+        Not ``client.loop()``: that one adds a wake-up socket pair, and then every ack sent
+        from outside a callback costs a second ``send`` (and the next ``select`` a
+        ``recv``); with ``loop_read``/``loop_write``/``loop_misc`` around our own
+        ``select`` an ack is one ``send``, as in a bare subscriber.
+        """
+        c = self.client
+        sock = c.socket()
+        if sock is None:
+            return MQTTErrorCode.MQTT_ERR_NO_CONN
+        pending = sock.pending() if isinstance(sock, ssl.SSLSocket) else 0
+        try:
+            readable, _, _ = select.select(
+                [sock], [sock] if c.want_write() else [], [], 0.0 if pending else timeout_s
+            )
+        except (OSError, ValueError):
+            return MQTTErrorCode.MQTT_ERR_CONN_LOST
+        if readable or pending:
+            rc = c.loop_read()
+            if rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
+                return rc
+        if c.want_write():
+            rc = c.loop_write()
+            if rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
+                return rc
+        return c.loop_misc()
+
     def _read(self) -> MQTTErrorCode:
         """One turn of the MQTT client, then the packets already waiting, without select.
 
-        ``loop()`` reads one packet per call and pays a ``select``, a write pass and the
-        keepalive check each time; under load the socket holds many packets, so after a
-        message arrived the next ones are read directly (a read that finds no data ends
-        the burst), up to :data:`READ_BURST` or a full batch.
+        Each turn reads one packet and pays a ``select``, a write pass and the keepalive
+        check; under load the socket holds many packets, so after a message arrived the
+        next ones are read directly (a read that finds no data ends the burst), up to
+        :data:`READ_BURST` or a full batch.
         """
         before = self._arrival
-        rc = self.client.loop(timeout=0.05)
+        rc = self._loop_once(0.05)
         if rc != MQTTErrorCode.MQTT_ERR_SUCCESS or self._arrival == before:
             return rc
         for _ in range(READ_BURST):
@@ -499,7 +529,8 @@ class Bridge:
         if socket_open and self._connected:
             self.client.disconnect()
             while self._connected and time.monotonic() < deadline:
-                self.client.loop(timeout=0.05)
+                if self._loop_once(0.05) != MQTTErrorCode.MQTT_ERR_SUCCESS:
+                    break
         if self.unwritten:
             log.error(
                 "stopped with %d messages not written to %s (not acknowledged: the broker"
