@@ -34,7 +34,7 @@ from tankeco.store.records import escape_text
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Message:
     """What the bridge got from the broker, and when (bridge clock, epoch ms).
 
@@ -42,6 +42,7 @@ class Message:
     acknowledgement for it, so the bridge may already have stored it.  ``arrival`` is the
     bridge's running number of the receipt: with ``received_ms`` it names this receipt,
     so the quarantine rows made from it keep one key however often they are written.
+    Not frozen, for the same reason as :class:`~tankeco.bridge.candidate.Candidate`.
     """
 
     topic: str
