@@ -24,9 +24,9 @@ from tankeco.store.sqlbase import POSTGRES, SqlStore
 #: A batch of readings in one statement: one array per column, unnested into rows.
 _INSERT_READINGS_UNNEST = """INSERT INTO readings
     (ts_ms, site, tank, sensor, quantity, value, unit, quality, source, seq, received_ms)
-    SELECT * FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[],
-                         %s::float8[], %s::text[], %s::text[], %s::text[], %s::bigint[],
-                         %s::bigint[])
+    SELECT * FROM unnest(%b::bigint[], %b::text[], %b::text[], %b::text[], %b::text[],
+                         %b::float8[], %b::text[], %b::text[], %b::text[], %b::bigint[],
+                         %b::bigint[])
     ON CONFLICT (site, tank, sensor, ts_ms, seq) DO NOTHING"""
 
 #: Advisory lock held while creating schema objects (key: b"tankeco" as an integer).
@@ -90,8 +90,10 @@ class PostgresStore(SqlStore):
 
         ``executemany`` sends a Bind/Execute per row, and the server plans and runs each
         one; eleven arrays are one message and one execution, with eleven Python lists
-        instead of a tuple per row.  ``ON CONFLICT DO NOTHING`` also skips a key that
-        appears twice within the statement, so the count of new rows is exact.
+        instead of a tuple per row.  The arrays go in binary (``%b``): the server does not
+        parse 5 500 text literals, and the client spends half the time adapting them.
+        ``ON CONFLICT DO NOTHING`` also skips a key that appears twice within the
+        statement, so the count of new rows is exact.
         """
         if not readings:
             return 0

@@ -185,3 +185,18 @@ def test_a_quarantine_record_written_twice_is_one_row(store_url: str) -> None:
         assert s.counters()["quarantined:sensor_sentinel"] == 4
     finally:
         s.close()
+
+
+def test_the_same_reading_twice_in_one_batch_is_one_row(store_url: str) -> None:
+    """PostgreSQL writes a batch's readings in one statement (``unnest``): a key that
+    appears twice within it is skipped like one already stored, and counted."""
+    s = open_store(store_url)
+    try:
+        r = Reading(T0, "h", "main", "t", "temperature", 25.0, "°C", seq=7)
+        other = Reading(T0, "h", "main", "t", "temperature", 25.5, "°C", seq=8)
+        result = s.write(Batch(readings=[r, r, other]))
+        assert (result.readings_inserted, result.readings_duplicate) == (2, 1)
+        assert [x.seq for x in s.readings()] == [7, 8]
+        assert s.counters()["duplicate"] == 1
+    finally:
+        s.close()
