@@ -59,6 +59,9 @@ SHUTDOWN_WAIT_S = 5.0
 COLLECT_EVERY_S = 0.01
 #: Most packets read in one go before the loop looks at its timers again.
 READ_BURST = 200
+#: Most payload bytes held (received, not yet committed) before the bridge stops reading:
+#: a Receive Maximum of messages near the Maximum Packet Size would otherwise be gigabytes.
+MAX_HELD_BYTES = 32 * 1024 * 1024
 
 log = logging.getLogger("tankeco.bridge")
 
@@ -137,10 +140,11 @@ class Bridge:
         self._counters: dict[str, int] = {}
         self._batch_started = 0.0
         self._arrival = 0
-        #: Groups handed to the writer and not yet committed: group -> (messages, acks).
-        self._groups: dict[int, tuple[int, list[tuple[int, int, int]]]] = {}
+        #: Groups handed to the writer, not yet committed: group -> (messages, bytes, acks).
+        self._groups: dict[int, tuple[int, int, list[tuple[int, int, int]]]] = {}
         self._next_group = 0
         self._in_writer = 0
+        self._held_bytes = 0
         self._writer: WriterProcess | None = None
         self._writer_lost = False
         self._next_collect = 0.0
@@ -284,8 +288,10 @@ class Bridge:
         if not self._batch_started:
             self._batch_started = time.monotonic()
         self._arrival += 1
+        payload = msg.payload
+        self._held_bytes += len(payload)
         self._pending.append(
-            (msg.topic, msg.payload, int(time.time() * 1000), msg.retain, msg.dup, self._arrival)
+            (msg.topic, payload, int(time.time() * 1000), msg.retain, msg.dup, self._arrival)
         )
         if msg.qos > 0:
             self._acks.append((self._generation, msg.mid, msg.qos))
@@ -311,14 +317,19 @@ class Bridge:
         group = self._next_group
         self._next_group += 1
         self._writer.submit(group, self._pending, self._counters)
-        self._groups[group] = (len(self._pending), self._acks)
+        self._groups[group] = (
+            len(self._pending),
+            sum(len(m[1]) for m in self._pending),
+            self._acks,
+        )
         self._in_writer += len(self._pending)
         self._pending, self._acks, self._counters = [], [], {}
 
     def _committed(self, w: Written) -> None:
         """Acknowledge a group the writer committed; subscribe to topics it found."""
-        n, acks = self._groups.pop(w.group)
+        n, n_bytes, acks = self._groups.pop(w.group)
         self._in_writer -= n
+        self._held_bytes -= n_bytes
         if self._connected:
             for gen, mid, qos in acks:
                 if gen == self._generation:
@@ -440,7 +451,10 @@ class Bridge:
 
     def _held_full(self) -> bool:
         """Holding as many messages as the broker may send un-acked: read no more for now."""
-        return len(self._pending) + self._in_writer >= self.o.receive_maximum
+        return (
+            len(self._pending) + self._in_writer >= self.o.receive_maximum
+            or self._held_bytes >= MAX_HELD_BYTES
+        )
 
     def run(self) -> int:
         """Connect, ingest until stopped, then flush, ack and disconnect cleanly.
