@@ -22,6 +22,8 @@ import os
 import queue
 import random
 import signal
+import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,6 +40,8 @@ _PARENT_CHECK_S = 0.5
 #: Most messages the writer merges into one transaction when groups queue up behind a
 #: slow write (each commit of PostgreSQL waits for its WAL to reach the disk).
 MERGE_MAX_MESSAGES = 5000
+#: GIL switch interval in the writer process, in s (Python's default is 0.005).
+_SWITCH_INTERVAL_S = 0.0002
 
 #: A received message as it crosses to the writer process: topic, payload, receive time
 #: (epoch ms), retained flag, MQTT DUP flag, running number of the receipt.
@@ -160,11 +164,20 @@ def _writer_main(
     backoff_min_s: float,
     backoff_max_s: float,
 ) -> None:
-    """The writer process: commit each group in order, report it, retry outages."""
+    """The writer process: decode groups in this thread, commit them in another, in order.
+
+    Two threads so that decoding the next groups (Python, on the CPU) goes on while the
+    database commits the last ones (the driver waits for the server and the disk without
+    holding the GIL); one decoded batch waits at most, so memory stays bounded.
+    """
     # A supervisor's SIGTERM to the whole group must not kill the writer under the MQTT
     # side's final flush: the bridge stops it with _Stop (or kills it after a deadline).
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # The commit thread comes back from each database round trip wanting the GIL while
+    # the decoding thread holds it; with the default 5 ms switch interval a transaction
+    # of five round trips waited up to 25 ms for it.
+    sys.setswitchinterval(_SWITCH_INTERVAL_S)
 
     def orphaned() -> bool:
         if os.getppid() == parent_pid:
@@ -173,20 +186,27 @@ def _writer_main(
         outbox.cancel_join_thread()
         return True
 
-    backoff_s = backoff_min_s
-    stopping = False
-    while not stopping:
+    decoded: queue.Queue[_Decoded | None] = queue.Queue(maxsize=1)
+    committer = threading.Thread(
+        target=_commit_loop,
+        args=(writer, decoded, outbox, orphaned, backoff_min_s, backoff_max_s),
+        name="tankeco-bridge-commit",
+        daemon=True,
+    )
+    committer.start()
+    while True:
         try:
             item = inbox.get(timeout=_PARENT_CHECK_S)
         except queue.Empty:
-            if orphaned():
+            if orphaned() or not committer.is_alive():
                 return  # the bridge died (kill -9): nothing more will be acknowledged
             continue
         if isinstance(item, _Stop):
-            return
-        # Groups that queued up while the last one was written go into one transaction.
+            break
+        # Groups that queued up while the last one was committed go into one transaction.
         groups = [item]
         size = len(item[1])
+        stopping = False
         while size < MERGE_MAX_MESSAGES:
             try:
                 more = inbox.get_nowait()
@@ -203,11 +223,51 @@ def _writer_main(
             raw.extend(part)
             for name, n in part_counters.items():
                 counters[name] = counters.get(name, 0) + n
-        batch, messages, marks, new_topics = writer.decode(raw, counters)
+        item_out = _Decoded(
+            [(g, len(part)) for g, part, _ in groups], *writer.decode(raw, counters)
+        )
+        while True:
+            try:
+                decoded.put(item_out, timeout=_PARENT_CHECK_S)
+                break
+            except queue.Full:
+                if orphaned() or not committer.is_alive():
+                    return
+        if stopping:
+            break
+    decoded.put(None)  # after what is queued: the committer finishes it, then stops
+    committer.join()
+
+
+@dataclass
+class _Decoded:
+    """Groups decoded into one batch, on their way to the commit thread."""
+
+    groups: list[tuple[int, int]]  # (group, messages)
+    batch: Batch
+    messages: list[Message]
+    marks: list[tuple[int, ...]]
+    new_topics: list[str]
+
+
+def _commit_loop(
+    writer: BatchWriter,
+    decoded: queue.Queue[_Decoded | None],
+    outbox: Any,
+    orphaned: Any,
+    backoff_min_s: float,
+    backoff_max_s: float,
+) -> None:
+    """Commit each decoded batch (retrying outages with backoff) and report its groups."""
+    backoff_s = backoff_min_s
+    while True:
+        d = decoded.get()
+        if d is None:
+            return
         down_since = 0.0
         while True:
             try:
-                dup_events, dup_manual = writer.write(batch, messages, marks)
+                dup_events, dup_manual = writer.write(d.batch, d.messages, d.marks)
                 break
             except StoreUnavailable as exc:
                 if not down_since:
@@ -215,7 +275,7 @@ def _writer_main(
                 log.error(
                     "store write failed (%s); holding %d messages, retrying in %.1f s",
                     exc,
-                    len(messages),
+                    len(d.messages),
                     backoff_s,
                 )
                 deadline = time.monotonic() + backoff_s * random.uniform(0.8, 1.2)
@@ -228,7 +288,7 @@ def _writer_main(
             log.info(
                 "store back after %.1f s; wrote the %d messages held",
                 time.monotonic() - down_since,
-                len(messages),
+                len(d.messages),
             )
         backoff_s = backoff_min_s
         if dup_events or dup_manual:
@@ -238,11 +298,11 @@ def _writer_main(
                 dup_events,
                 dup_manual,
             )
-        for k, (group, part, _) in enumerate(groups):
+        for k, (group, n) in enumerate(d.groups):
             if k == 0:
-                outbox.put(Written(group, len(part), new_topics, dup_events, dup_manual))
+                outbox.put(Written(group, n, d.new_topics, dup_events, dup_manual))
             else:
-                outbox.put(Written(group, len(part)))
+                outbox.put(Written(group, n))
 
 
 class WriterProcess:
@@ -250,7 +310,11 @@ class WriterProcess:
 
     The process is forked, so it starts with the bridge's own store and ingestor objects
     (mapping, restored discovery configs, a custom text check); the store's connection is
-    closed first and the writer opens its own on its first write.
+    closed first and the writer opens its own on its first write.  No other connection
+    to an SQLite store's file may be open in this process at that moment: SQLite keeps
+    per-process lock state that a forked child would inherit half-true (its documentation:
+    do not carry an open database across fork).  ``tankeco bridge`` opens none; code that
+    runs a :class:`~tankeco.bridge.service.Bridge` in-process opens its readers after.
     """
 
     def __init__(
