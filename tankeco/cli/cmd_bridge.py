@@ -141,6 +141,7 @@ def serve(args: argparse.Namespace) -> int:
             )
         k, n = parse_partition(args.partition) if args.partition else (1, 1)
         partition = Partition(parse_tanks(args.tanks), k, n)
+        logging.getLogger("tankeco.bridge").info("%s", partition.describe())
     default_id = f"tankeco-bridge-{socket.gethostname()}"
     if partition is not None and partition.n > 1:
         default_id += f"-{partition.k}of{partition.n}"
@@ -163,13 +164,11 @@ def serve(args: argparse.Namespace) -> int:
             f" ({args.max_packet_bytes})"
         )
     mapping = load_mapping(args.mapping) if args.mapping else None
-    if partition is not None:
-        mapping = partition.restrict(mapping or Mapping())
-        logging.getLogger("tankeco.bridge").info("%s", partition.describe())
     store = open_store(args.store)
     try:
         ingestor = Ingestor(
-            mapping,
+            # a partitioned worker: only its tanks' topics and devices
+            partition.restrict(mapping or Mapping()) if partition is not None else mapping,
             max_payload_bytes=args.max_payload_bytes,
             redelivery_window_ms=args.session_expiry * 1000,
             declared_tanks=partition.tanks if partition is not None else None,
