@@ -34,12 +34,15 @@ from tankeco.store.records import escape_text
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Message:
     """What the bridge got from the broker, and when (bridge clock, epoch ms).
 
     ``dup`` is the MQTT DUP flag: the broker sent this message before and had no
-    acknowledgement for it, so the bridge may already have stored it.
+    acknowledgement for it, so the bridge may already have stored it.  ``arrival`` is the
+    bridge's running number of the receipt: with ``received_ms`` it names this receipt,
+    so the quarantine rows made from it keep one key however often they are written.
+    Not frozen, for the same reason as :class:`~tankeco.bridge.candidate.Candidate`.
     """
 
     topic: str
@@ -47,6 +50,7 @@ class Message:
     received_ms: int
     retain: bool = False
     dup: bool = False
+    arrival: int = 0
 
 
 #: A redelivered event or manual entry without a time of its own is recognised as the one
@@ -56,6 +60,11 @@ REDELIVERY_WINDOW_MS = 7 * 86_400_000
 
 #: Decoder or validator failures logged in full per kind of failure; the rest are counted.
 _LOGGED_ERRORS_PER_KIND = 3
+
+
+def _arrival(msg: Message, k: int) -> str:
+    """Names the ``k``-th quarantine row made from this receipt of ``msg``."""
+    return f"{msg.received_ms}:{msg.arrival}:{k}"
 
 
 def _reading_text_ok(r: Reading) -> bool:
@@ -77,6 +86,7 @@ class Ingestor:
         max_payload_bytes: int = MAX_PAYLOAD_BYTES,
         text_problem: Callable[[str], str | None] | None = None,
         redelivery_window_ms: int = REDELIVERY_WINDOW_MS,
+        declared_tanks: Iterable[tuple[str, str]] | None = None,
     ):
         self.mapping = mapping or Mapping()
         self.max_bytes = max_payload_bytes
@@ -85,6 +95,9 @@ class Ingestor:
         self.text_problem = text_problem
         self.redelivery_window_ms = redelivery_window_ms
         self._errors_logged: dict[str, int] = {}
+        #: With partitioned workers (``--tanks``): the (site, tank) pairs some worker takes.
+        self.declared_tanks = frozenset(declared_tanks) if declared_tanks is not None else None
+        self._unassigned_logged: set[tuple[str, str]] = set()
 
     def subscriptions(self) -> list[str]:
         """Every topic filter needed now (grows as HA configs are discovered)."""
@@ -117,6 +130,25 @@ class Ingestor:
                 else "",
             )
 
+    def _check_assigned(self, topic: str, batch: Batch) -> None:
+        """Count and log (once per tank) a message from a tank no worker takes in."""
+        try:
+            t = topics.parse(topic)
+        except Rejected:
+            return  # quarantined as bad_topic by the decoder
+        key = (t.site, t.tank)
+        if key in self.declared_tanks:  # type: ignore[operator]
+            return
+        batch.count("unassigned_tank")
+        if key not in self._unassigned_logged:
+            self._unassigned_logged.add(key)
+            log.warning(
+                "tank %s/%s sends messages but is in no worker's --tanks list: its readings"
+                " are taken in by nobody; add it to --tanks of every worker",
+                t.site,
+                t.tank,
+            )
+
     def _decode(self, msg: Message) -> tuple[list[Outcome], list[str]]:
         t, p = msg.topic, msg.payload
         if len(p) > self.max_bytes:
@@ -147,6 +179,8 @@ class Ingestor:
         batch.count("messages")
         if start is None:
             start = batch.mark()
+        if self.declared_tanks is not None and topics.is_native(msg.topic):
+            self._check_assigned(msg.topic, batch)
         try:
             outcomes, new_topics = self._decode(msg)
         except Rejected as rej:
@@ -183,6 +217,7 @@ class Ingestor:
                     QuarantineRecord.of(
                         msg.received_ms, msg.topic, msg.payload, out.reason, out.detail,
                         msg.received_ms - self.redelivery_window_ms if msg.dup else None,
+                        _arrival(msg, len(batch.quarantine) - start[3]),
                     )
                 )  # fmt: skip
             elif isinstance(out, Event | ManualEntry):
@@ -222,6 +257,7 @@ class Ingestor:
                     msg.received_ms, msg.topic, msg.payload, reasons.UNSTORABLE_TEXT,
                     f"{problem} in {t!r:.80}",
                     msg.received_ms - self.redelivery_window_ms if msg.dup else None,
+                    _arrival(msg, len(batch.quarantine) - start[3]),
                 )
             )  # fmt: skip
             return

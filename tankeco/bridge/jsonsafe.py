@@ -41,10 +41,14 @@ def decode_text(payload: bytes, max_bytes: int = MAX_PAYLOAD_BYTES) -> str:
         raise Rejected(reasons.NOT_UTF8, f"invalid byte at position {exc.start}") from None
 
 
+#: One decoder for every message (``json.loads`` with options builds a new one per call).
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant, object_pairs_hook=_no_duplicates)
+
+
 def loads_strict(text: str) -> Any:
     """Parse JSON rejecting NaN/Infinity and duplicate keys."""
     try:
-        return json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_no_duplicates)
+        return _DECODER.decode(text)
     except Rejected:
         raise
     except RecursionError:

@@ -104,10 +104,12 @@ class Mapping:
     esphome: dict[str, Target] = field(default_factory=dict)
     tasmota: dict[str, TasmotaDevice] = field(default_factory=dict)
     homeassistant: list[HomeAssistantEntity] = field(default_factory=list)
+    #: Filters for the native tree: all of it, or one worker's share (bridge.partition).
+    native_filters: tuple[str, ...] = (topics.SUBSCRIPTION,)
 
     def subscriptions(self) -> list[str]:
         """Fixed topic filters the mapped devices need (HA state topics come later)."""
-        subs = [topics.SUBSCRIPTION, *self.esphome, *self.tasmota]
+        subs = [*self.native_filters, *self.esphome, *self.tasmota]
         if self.homeassistant:
             prefixes = {
                 (e.discovery.split("/", 1)[0] if e.discovery else "homeassistant")

@@ -9,19 +9,23 @@ How each guarantee is kept:
   sends it again.
 * **Nothing twice.**  The redelivered messages that had in fact been committed collide
   with the unique (sensor, timestamp, seq) constraint and are counted as duplicates.
-* **Throughput.**  Rows are written in batches, one transaction each; the MQTT 5
-  Receive Maximum lets the broker keep a whole batch in flight while it is written.
+* **Throughput.**  Decoding and writing run in a writer process of their own
+  (:mod:`tankeco.bridge.writer`), batches of messages in one transaction each, while this
+  process only reads MQTT and acknowledges; the MQTT 5 Receive Maximum lets the broker
+  keep four batches in flight, written while the next ones arrive (groups that queued
+  up behind a slow commit are merged into one transaction).
 * **Restarts of the broker.**  The loop reconnects with exponential backoff and jitter
   and re-subscribes in ``on_connect``; acks of the old connection are dropped (their
   messages come again and are de-duplicated).
 * **Outages of the store.**  A write that fails because the database is away
-  (:class:`~tankeco.store.StoreUnavailable`) is kept and retried with exponential backoff;
-  the store reconnects by itself.  While it is away the bridge stops reading once it
-  holds a Receive Maximum of messages, so memory stays bounded and the rest waits in the
-  broker.
+  (:class:`~tankeco.store.StoreUnavailable`) is kept and retried with exponential backoff
+  by the writer; the store reconnects by itself.  While it is away the bridge stops
+  reading once it holds a Receive Maximum of messages, so memory stays bounded and the
+  rest waits in the broker.
 * **Poison messages.**  A batch the store refuses for its data is split in halves until
   the message at fault is found; that one is quarantined (``store_rejected``) and the
-  others are written, so one message never blocks the stream.
+  others are written, so one message never blocks the stream.  A retried batch writes
+  the same rows again, and their keys keep every row (quarantine included) single.
 * **MQTT 3.1.1 or 5.**  Persistent sessions exist in both (``clean_session=False``);
   5 adds the session expiry, Receive Maximum and Maximum Packet Size.
 """
@@ -30,6 +34,7 @@ from __future__ import annotations
 
 import logging
 import random
+import select
 import ssl
 import time
 from dataclasses import dataclass, field
@@ -41,14 +46,22 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
-from tankeco import reasons
 from tankeco.bridge.broker import BrokerAddress
-from tankeco.bridge.ingest import Ingestor, Message
+from tankeco.bridge.ingest import Ingestor
+from tankeco.bridge.writer import BatchWriter, RawMessage, WriterProcess, Written
 from tankeco.errors import UserError
-from tankeco.store import Batch, QuarantineRecord, Store, StoreUnavailable
+from tankeco.store import Store, StoreUnavailable
 
 PROTOCOLS = {"5": mqtt.MQTTv5, "3.1.1": mqtt.MQTTv311}
-_EMPTY_MARK = (0, 0, 0, 0, 0, 0)
+#: How long a stopping bridge waits for the writer to commit what it holds, in s.
+SHUTDOWN_WAIT_S = 5.0
+#: How often the loop looks for groups the writer committed (to acknowledge), in s.
+COLLECT_EVERY_S = 0.01
+#: Most packets read in one go before the loop looks at its timers again.
+READ_BURST = 200
+#: Most payload bytes held (received, not yet committed) before the bridge stops reading:
+#: a Receive Maximum of messages near the Maximum Packet Size would otherwise be gigabytes.
+MAX_HELD_BYTES = 32 * 1024 * 1024
 
 log = logging.getLogger("tankeco.bridge")
 
@@ -85,7 +98,9 @@ class BridgeOptions:
     session_expiry_s: int = 7 * 86_400
     backoff_min_s: float = 0.2
     backoff_max_s: float = 30.0
-    #: How many un-acked QoS 1 messages the broker may send us (MQTT 5 Receive Maximum).
+    #: How many un-acked QoS 1 messages the broker may send us (MQTT 5 Receive Maximum):
+    #: four batches by default, so the broker keeps sending while the writer commits and
+    #: a writer that fell behind can merge what queued up into one transaction.
     receive_maximum: int = field(default=0)
 
     def __post_init__(self) -> None:
@@ -103,7 +118,7 @@ class BridgeOptions:
         if self.max_packet_bytes < 1024:
             raise UserError(f"--max-packet-bytes {self.max_packet_bytes}: at least 1024")
         if self.receive_maximum <= 0:
-            self.receive_maximum = min(65_535, max(2 * self.batch_size, 100))
+            self.receive_maximum = min(65_535, max(4 * self.batch_size, 100))
 
 
 class Bridge:
@@ -113,22 +128,27 @@ class Bridge:
         self.o = options
         self.store = store
         self.ingestor = ingestor
-        if ingestor.text_problem is None:
-            ingestor.text_problem = store.text_problem
         self._stopping = False
         self._connected = False
         self._ever_connected = False
         self._fatal: str | None = None
         self._generation = 0
-        self._batch = Batch()
-        #: The messages of the held batch and where each one's rows end in it.
-        self._messages: list[Message] = []
-        self._marks: list[tuple[int, int, int, int, int, int]] = []
+        #: The group being filled: messages as they cross to the writer, and their acks.
+        self._pending: list[RawMessage] = []
         self._acks: list[tuple[int, int, int]] = []  # (generation, mid, qos)
+        #: Counters of this side (connects, sessions lost, ...), sent with the next group.
+        self._counters: dict[str, int] = {}
         self._batch_started = 0.0
-        self._retry_write_at = 0.0
-        self._write_backoff_s = options.backoff_min_s
-        self._store_down_since = 0.0
+        self._arrival = 0
+        #: Groups handed to the writer, not yet committed: group -> (messages, bytes, acks).
+        self._groups: dict[int, tuple[int, int, list[tuple[int, int, int]]]] = {}
+        self._next_group = 0
+        self._in_writer = 0
+        self._held_bytes = 0
+        self._writer: WriterProcess | None = None
+        self._writer_lost = False
+        self._next_collect = 0.0
+        self._next_alive_check = 0.0
         self._subscribed: set[str] = set()
         self._session_seen = False
         #: Whether the broker accepted (CONNACK) the connection on the current socket.
@@ -152,7 +172,12 @@ class Bridge:
         restored = ingestor.restore_discovery(store.discovery_configs())
         if restored:
             log.info("re-read %d Home Assistant discovery configs from the store", restored)
+        #: Every topic filter this side subscribes to (grows as the writer reports more).
+        self._topics: list[str] = ingestor.subscriptions()
         self.client = self._make_client()
+
+    def _count(self, name: str, n: int = 1) -> None:
+        self._counters[name] = self._counters.get(name, 0) + n
 
     def _startup_counters(self) -> dict[str, int]:
         try:
@@ -219,8 +244,8 @@ class Bridge:
         self._connected = True
         self._accepted_on_socket = True
         self._generation += 1
-        self._batch.count("connects")
-        self._batch.count(self._connects_counter)
+        self._count("connects")
+        self._count(self._connects_counter)
         log.info(
             "connected to %s as %s with MQTT %s (session %s)",
             self.o.broker,
@@ -229,7 +254,7 @@ class Bridge:
             "resumed" if flags.session_present else "new",
         )
         if not flags.session_present and (self._session_seen or self._ran_before):
-            self._batch.count("sessions_lost")
+            self._count("sessions_lost")
             log.warning(
                 "the broker had no session for %s although this bridge %s: messages sent"
                 " while it was away are lost. The broker restarted without persistence, or"
@@ -239,12 +264,12 @@ class Bridge:
             )
         self._session_seen = True
         self._subscribed.clear()
-        self._subscribe(self.ingestor.subscriptions())
+        self._subscribe(self._topics)
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:  # noqa: ANN001
         if self._connected and not self._stopping:
             log.warning("disconnected from %s: %s", self.o.broker, reason_code)
-            self._batch.count("disconnects")
+            self._count("disconnects")
         self._connected = False
 
     def _on_subscribe(self, client, userdata, mid, reason_codes, properties) -> None:  # noqa: ANN001
@@ -262,18 +287,14 @@ class Bridge:
     def _on_message(self, client, userdata, msg: mqtt.MQTTMessage) -> None:  # noqa: ANN001
         if not self._batch_started:
             self._batch_started = time.monotonic()
-        batch = self._batch
-        batch.count(self._per_client_counter)
-        m = Message(
-            msg.topic, msg.payload, int(time.time() * 1000), bool(msg.retain), bool(msg.dup)
+        self._arrival += 1
+        payload = msg.payload
+        self._held_bytes += len(payload)
+        self._pending.append(
+            (msg.topic, payload, int(time.time() * 1000), msg.retain, msg.dup, self._arrival)
         )
-        new = self.ingestor.ingest(m, batch, self._marks[-1] if self._marks else _EMPTY_MARK)
-        self._messages.append(m)
-        self._marks.append(batch.mark())
         if msg.qos > 0:
             self._acks.append((self._generation, msg.mid, msg.qos))
-        if new:
-            self._subscribe([t for t in new if t not in self._subscribed])
 
     # -- writing ----------------------------------------------------------------------
     def stop(self) -> None:
@@ -283,102 +304,60 @@ class Bridge:
     @property
     def unwritten(self) -> int:
         """Messages received but not yet committed to the store."""
-        return len(self._messages)
+        return len(self._pending) + self._in_writer
 
-    def flush(self) -> bool:
-        """Commit the held batch, then acknowledge its messages.  False if the store failed."""
-        if not self._acks and not len(self._batch) and not self._batch.counters:
-            self._batch_started = 0.0
-            return True
-        try:
-            try:
-                result = self.store.write(self._batch)
-                dup_events, dup_manual = result.events_duplicate, result.manual_duplicate
-            except StoreUnavailable:
-                raise
-            except Exception as exc:  # noqa: BLE001 - the data: find the message at fault
-                log.error("the store refused a batch (%s); isolating the message", exc)
-                dup_events, dup_manual = self._write_isolating()
-        except StoreUnavailable as exc:
-            now = time.monotonic()
-            if not self._store_down_since:
-                self._store_down_since = now
-            log.error(
-                "store write failed (%s); holding %d messages, retrying in %.1f s",
-                exc,
-                len(self._messages),
-                self._write_backoff_s,
-            )
-            self._retry_write_at = now + self._write_backoff_s * random.uniform(0.8, 1.2)
-            self._write_backoff_s = min(self._write_backoff_s * 2, self.o.backoff_max_s)
-            return False
-        if self._store_down_since:
-            log.info(
-                "store back after %.1f s; wrote the %d messages held",
-                time.monotonic() - self._store_down_since,
-                len(self._messages),
-            )
-            self._store_down_since = 0.0
-        self._write_backoff_s = self.o.backoff_min_s
-        if dup_events or dup_manual:
-            log.info(
-                "%d events and %d manual entries were already stored (redelivered or sent"
-                " twice); counted as events_duplicate / manual_duplicate",
-                dup_events,
-                dup_manual,
-            )
-        for gen, mid, qos in self._acks:
-            if gen == self._generation and self._connected:
-                self.client.ack(mid, qos)
-        self._batch = Batch()
-        self._messages = []
-        self._marks = []
-        self._acks = []
+    def flush(self) -> None:
+        """Hand the group being filled (and this side's counters) to the writer."""
         self._batch_started = 0.0
-        return True
+        if not self._pending and not self._counters:
+            return
+        assert self._writer is not None
+        if self._pending:
+            self._count(self._per_client_counter, len(self._pending))
+        group = self._next_group
+        self._next_group += 1
+        self._writer.submit(group, self._pending, self._counters)
+        self._groups[group] = (
+            len(self._pending),
+            sum(len(m[1]) for m in self._pending),
+            self._acks,
+        )
+        self._in_writer += len(self._pending)
+        self._pending, self._acks, self._counters = [], [], {}
 
-    def _write_isolating(self) -> tuple[int, int]:
-        """Write the held batch in halves until each refused message is alone; quarantine it.
+    def _committed(self, w: Written) -> None:
+        """Acknowledge a group the writer committed; subscribe to topics it found."""
+        n, n_bytes, acks = self._groups.pop(w.group)
+        self._in_writer -= n
+        self._held_bytes -= n_bytes
+        if self._connected:
+            for gen, mid, qos in acks:
+                if gen == self._generation:
+                    self.client.ack(mid, qos)
+        new = [t for t in w.new_topics if t not in self._topics]
+        if new:
+            self._topics.extend(new)
+            if self._connected:
+                self._subscribe(new)
 
-        Counters go last, with the quarantine rows, so each is counted once.  Returns the
-        duplicate events and manual entries seen.
-        """
-        zero = _EMPTY_MARK
-        poison: list[QuarantineRecord] = []
-        dups = [0, 0]
-
-        def attempt(lo: int, hi: int) -> None:
-            start = self._marks[lo - 1] if lo else zero
-            part = self._batch.between(start, self._marks[hi - 1])
-            try:
-                r = self.store.write(part)
-                dups[0] += r.events_duplicate
-                dups[1] += r.manual_duplicate
-            except StoreUnavailable:
-                raise
-            except Exception as exc:  # noqa: BLE001 - isolate further
-                if hi - lo == 1:
-                    m = self._messages[lo]
-                    log.error("quarantined a message the store refused on %r: %s", m.topic, exc)
-                    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
-                    poison.append(
-                        QuarantineRecord.of(
-                            m.received_ms, m.topic, m.payload, reasons.STORE_REJECTED, detail[:300]
-                        )
-                    )
-                    return
-                mid = (lo + hi) // 2
-                attempt(lo, mid)
-                attempt(mid, hi)
-
-        attempt(0, len(self._messages))
-        self.store.write(Batch(quarantine=poison, counters=dict(self._batch.counters)))
-        return dups[0], dups[1]
+    def _collect(self) -> None:
+        assert self._writer is not None
+        now = time.monotonic()
+        if now < self._next_collect and not self._held_full():
+            return
+        self._next_collect = now + COLLECT_EVERY_S
+        for w in self._writer.done():
+            self._committed(w)
+        if now < self._next_alive_check:
+            return
+        self._next_alive_check = now + 0.5
+        if not self._writer_lost and not self._writer.alive:
+            self._writer_lost = True
+            self._stopping = True
+            log.error("the writer process stopped unexpectedly; stopping the bridge")
 
     def _due(self) -> bool:
-        if time.monotonic() < self._retry_write_at:
-            return False
-        if len(self._acks) >= self.o.batch_size or len(self._messages) >= self.o.batch_size:
+        if len(self._pending) >= self.o.batch_size:
             return True
         return bool(self._batch_started) and (
             time.monotonic() - self._batch_started >= self.o.flush_interval_s
@@ -418,9 +397,64 @@ class Bridge:
             log.warning("cannot reach %s: %s", self.o.broker, exc)
             return False
 
+    def _loop_once(self, timeout_s: float) -> MQTTErrorCode:
+        """One turn of the MQTT client through paho's external-loop calls.
+
+        Not ``client.loop()``: that one adds a wake-up socket pair, and then every ack sent
+        from outside a callback costs a second ``send`` (and the next ``select`` a
+        ``recv``); with ``loop_read``/``loop_write``/``loop_misc`` around our own
+        ``select`` an ack is one ``send``, as in a bare subscriber.
+        """
+        c = self.client
+        sock = c.socket()
+        if sock is None:
+            return MQTTErrorCode.MQTT_ERR_NO_CONN
+        pending = sock.pending() if isinstance(sock, ssl.SSLSocket) else 0
+        try:
+            readable, _, _ = select.select(
+                [sock], [sock] if c.want_write() else [], [], 0.0 if pending else timeout_s
+            )
+        except (OSError, ValueError):
+            return MQTTErrorCode.MQTT_ERR_CONN_LOST
+        if readable or pending:
+            rc = c.loop_read()
+            if rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
+                return rc
+        if c.want_write():
+            rc = c.loop_write()
+            if rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
+                return rc
+        return c.loop_misc()
+
+    def _read(self) -> MQTTErrorCode:
+        """One turn of the MQTT client, then the packets already waiting, without select.
+
+        Each turn reads one packet and pays a ``select``, a write pass and the keepalive
+        check; under load the socket holds many packets, so after a message arrived the
+        next ones are read directly (a read that finds no data ends the burst), up to
+        :data:`READ_BURST` or a full batch.
+        """
+        before = self._arrival
+        rc = self._loop_once(0.05)
+        if rc != MQTTErrorCode.MQTT_ERR_SUCCESS or self._arrival == before:
+            return rc
+        for _ in range(READ_BURST):
+            before = self._arrival
+            rc = self.client.loop_read()
+            if (
+                rc != MQTTErrorCode.MQTT_ERR_SUCCESS
+                or self._arrival == before
+                or len(self._pending) >= self.o.batch_size
+            ):
+                break
+        return rc
+
     def _held_full(self) -> bool:
         """Holding as many messages as the broker may send un-acked: read no more for now."""
-        return len(self._messages) >= self.o.receive_maximum
+        return (
+            len(self._pending) + self._in_writer >= self.o.receive_maximum
+            or self._held_bytes >= MAX_HELD_BYTES
+        )
 
     def run(self) -> int:
         """Connect, ingest until stopped, then flush, ack and disconnect cleanly.
@@ -428,10 +462,24 @@ class Bridge:
         Returns how many received messages could not be written (0 on a clean stop); those
         were not acknowledged, so the broker sends them again to the next bridge.
         """
+        self._writer = WriterProcess(
+            BatchWriter(self.store, self.ingestor),
+            backoff_min_s=self.o.backoff_min_s,
+            backoff_max_s=self.o.backoff_max_s,
+        )
+        try:
+            unwritten = self._serve()
+        finally:
+            self._writer.stop(1.0)
+        # A writer that died is a failure even if it held nothing: a supervisor restarts.
+        return max(unwritten, 1) if self._writer_lost else unwritten
+
+    def _serve(self) -> int:
         backoff = self.o.backoff_min_s
         next_attempt = 0.0
         socket_open = False
         while not self._stopping:
+            self._collect()
             if not socket_open:
                 if time.monotonic() < next_attempt:
                     time.sleep(min(0.05, next_attempt - time.monotonic()))
@@ -445,13 +493,19 @@ class Bridge:
                     backoff = min(backoff * 2, self.o.backoff_max_s)
                     continue
             if self._held_full():
-                # The store is behind: keep the connection alive (pings) without reading.
+                # The writer is behind: keep the connection alive (pings) without reading,
+                # and wake up as soon as it commits a group.
                 rc = self.client.loop_misc()
                 if rc == MQTTErrorCode.MQTT_ERR_SUCCESS:
                     rc = self.client.loop_write()
-                time.sleep(0.05)
+                if self._pending and not self._groups:
+                    self.flush()
+                assert self._writer is not None
+                w = self._writer.wait(0.05)
+                if w is not None:
+                    self._committed(w)
             else:
-                rc = self.client.loop(timeout=0.05)
+                rc = self._read()
             if self._fatal:
                 raise UserError(self._fatal)
             if self._connected:
@@ -470,21 +524,27 @@ class Bridge:
                 self.flush()  # keep what arrived; it is re-sent un-acked and de-duplicated
                 next_attempt = time.monotonic() + backoff * random.uniform(0.8, 1.2)
                 backoff = min(backoff * 2, self.o.backoff_max_s)
-                self._batch.count("reconnects")
+                self._count("reconnects")
                 continue
             if self._due():
                 self.flush()
         return self._shutdown(socket_open)
 
     def _shutdown(self, socket_open: bool) -> int:
-        deadline = time.monotonic() + 5.0
-        while not self.flush() and time.monotonic() < deadline:
-            time.sleep(0.2)
-            self._retry_write_at = 0.0
+        assert self._writer is not None
+        deadline = time.monotonic() + SHUTDOWN_WAIT_S
+        self.flush()
+        while self._groups and not self._writer_lost and time.monotonic() < deadline:
+            w = self._writer.wait(0.1)
+            if w is not None:
+                self._committed(w)
+            elif not self._writer.alive:
+                break
         if socket_open and self._connected:
             self.client.disconnect()
             while self._connected and time.monotonic() < deadline:
-                self.client.loop(timeout=0.05)
+                if self._loop_once(0.05) != MQTTErrorCode.MQTT_ERR_SUCCESS:
+                    break
         if self.unwritten:
             log.error(
                 "stopped with %d messages not written to %s (not acknowledged: the broker"

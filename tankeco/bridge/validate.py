@@ -209,15 +209,6 @@ class Validator:
             check_time(ts_ms, received_ms)
         self.jumps.check((c.site, c.tank, c.sensor, quantity.name), quantity, ts_ms, value)
         return Reading(
-            ts_ms=ts_ms,
-            site=c.site,
-            tank=c.tank,
-            sensor=c.sensor,
-            quantity=quantity.name,
-            value=value,
-            unit=quantity.unit,
-            quality=quality,
-            source=c.source,
-            seq=c.seq,
-            received_ms=received_ms,
-        )
+            ts_ms, c.site, c.tank, c.sensor, quantity.name, value, quantity.unit, quality,
+            c.source, c.seq, received_ms,
+        )  # fmt: skip

@@ -17,7 +17,8 @@ examples:
   tankeco bridge --broker mqtt://127.0.0.1:1883 --store sqlite:///tank.db
   tankeco bridge --broker mqtts://broker:8883 --tls-ca ca.pem --username tank \\
                  --password-file pw.txt --store postgresql://127.0.0.1:5432/tank \\
-                 --mapping devices.toml --shared-group tankeco --client-id worker-1
+                 --mapping devices.toml --client-id worker-1 \\
+                 --tanks home/main,home/qt,shop/a,shop/b --partition 1/2
   tankeco bridge status --store sqlite:///tank.db [--json]
   tankeco bridge retention --store sqlite:///tank.db --keep-raw 30d --bucket-s 3600
 """
@@ -44,6 +45,14 @@ def register(sub: Any) -> None:
     p.add_argument("--password-file", help="file whose first line is the password")
     p.add_argument("--tls-ca", help="CA certificate (PEM) that signed the broker's certificate")
     p.add_argument("--mapping", help="TOML file mapping ESPHome/Tasmota/HA topics to tanks")
+    p.add_argument(
+        "--tanks",
+        help="SITE/TANK,... the tanks of all workers; alone: take only these (docs/sensors.md)",
+    )
+    p.add_argument(
+        "--partition",
+        help="K/N: take share K of N of the --tanks (stable hash), in this worker's own session",
+    )
     p.add_argument(
         "--shared-group",
         help="shared-subscription group for several workers (read the caveats in docs/sensors.md)",
@@ -107,7 +116,8 @@ def run(args: argparse.Namespace) -> int:
 def serve(args: argparse.Namespace) -> int:
     from tankeco.bridge.broker import read_password_file
     from tankeco.bridge.ingest import Ingestor
-    from tankeco.bridge.mapping import load_mapping
+    from tankeco.bridge.mapping import Mapping, load_mapping
+    from tankeco.bridge.partition import Partition, parse_partition, parse_tanks
     from tankeco.bridge.service import Bridge, BridgeOptions
     from tankeco.errors import UserError
     from tankeco.store import open_store
@@ -117,9 +127,27 @@ def serve(args: argparse.Namespace) -> int:
     )
     from tankeco.cli.reach import resolve_broker
 
+    partition = None
+    if args.partition and not args.tanks:
+        raise UserError(
+            f"--partition {args.partition}: needs --tanks SITE/TANK,... (the same list for"
+            " every worker; MQTT filters cannot pick a share of tanks nobody named)"
+        )
+    if args.tanks:
+        if args.shared_group:
+            raise UserError(
+                f"--shared-group {args.shared_group!r} with --tanks: choose one way to share"
+                " the load (--tanks/--partition is the one that loses nothing on Mosquitto)"
+            )
+        k, n = parse_partition(args.partition) if args.partition else (1, 1)
+        partition = Partition(parse_tanks(args.tanks), k, n)
+        logging.getLogger("tankeco.bridge").info("%s", partition.describe())
+    default_id = f"tankeco-bridge-{socket.gethostname()}"
+    if partition is not None and partition.n > 1:
+        default_id += f"-{partition.k}of{partition.n}"
     options = BridgeOptions(
         broker=resolve_broker(args.broker),
-        client_id=args.client_id or f"tankeco-bridge-{socket.gethostname()}",
+        client_id=args.client_id or default_id,
         username=args.username,
         password=read_password_file(args.password_file) if args.password_file else None,
         tls_ca=args.tls_ca,
@@ -139,9 +167,11 @@ def serve(args: argparse.Namespace) -> int:
     store = open_store(args.store, say_if_new=True)
     try:
         ingestor = Ingestor(
-            mapping,
+            # a partitioned worker: only its tanks' topics and devices
+            partition.restrict(mapping or Mapping()) if partition is not None else mapping,
             max_payload_bytes=args.max_payload_bytes,
             redelivery_window_ms=args.session_expiry * 1000,
+            declared_tanks=partition.tanks if partition is not None else None,
         )
         bridge = Bridge(options, store, ingestor)
         signal.signal(signal.SIGTERM, lambda *_: bridge.stop())

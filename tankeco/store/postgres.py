@@ -9,7 +9,7 @@ test) in its own PostgreSQL schema.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -18,7 +18,16 @@ from psycopg import sql
 
 from tankeco.errors import UserError
 from tankeco.store.base import StoreUnavailable
+from tankeco.store.records import Reading
 from tankeco.store.sqlbase import POSTGRES, SqlStore
+
+#: A batch of readings in one statement: one array per column, unnested into rows.
+_INSERT_READINGS_UNNEST = """INSERT INTO readings
+    (ts_ms, site, tank, sensor, quantity, value, unit, quality, source, seq, received_ms)
+    SELECT * FROM unnest(%b::bigint[], %b::text[], %b::text[], %b::text[], %b::text[],
+                         %b::float8[], %b::text[], %b::text[], %b::text[], %b::bigint[],
+                         %b::bigint[])
+    ON CONFLICT (site, tank, sensor, ts_ms, seq) DO NOTHING"""
 
 #: Advisory lock held while creating schema objects (key: b"tankeco" as an integer).
 _DDL_LOCK = "SELECT pg_advisory_xact_lock(32758224174539631)"
@@ -75,6 +84,37 @@ class PostgresStore(SqlStore):
         # OperationalError: connection lost, server shutting down, admin termination
         # (pg_terminate_backend), too many connections; InterfaceError: connection closed.
         return isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError)
+
+    def _insert_readings(self, cur: Any, readings: Sequence[Reading]) -> int:
+        """All readings of a batch in one statement (``unnest`` of one array per column).
+
+        ``executemany`` sends a Bind/Execute per row, and the server plans and runs each
+        one; eleven arrays are one message and one execution, with eleven Python lists
+        instead of a tuple per row.  The arrays go in binary (``%b``): the server does not
+        parse 5 500 text literals, and the client spends half the time adapting them.
+        ``ON CONFLICT DO NOTHING`` also skips a key that appears twice within the
+        statement, so the count of new rows is exact.
+        """
+        if not readings:
+            return 0
+        cur.execute(
+            _INSERT_READINGS_UNNEST,
+            (
+                [r.ts_ms for r in readings],
+                [r.site for r in readings],
+                [r.tank for r in readings],
+                [r.sensor for r in readings],
+                [r.quantity for r in readings],
+                [float(r.value) for r in readings],
+                [r.unit for r in readings],
+                [r.quality for r in readings],
+                [r.source for r in readings],
+                [r.seq for r in readings],
+                [r.received_ms for r in readings],
+            ),
+            prepare=True,
+        )
+        return max(cur.rowcount, 0)
 
     def _has_table(self, cur: Any, name: str) -> bool:
         cur.execute("SELECT to_regclass(%s)", (name,))

@@ -10,6 +10,7 @@ the unit string stored next to them so an exported row explains itself.
 from __future__ import annotations
 
 import hashlib
+import secrets
 from dataclasses import dataclass, field
 
 #: ``seq`` stored for sources that do not number their messages (ESPHome, Tasmota):
@@ -116,6 +117,10 @@ class QuarantineRecord:
     #: As :attr:`Event.dedup_since_ms`: a redelivered message already quarantined (same
     #: topic and SHA-256) at or after this time is not quarantined twice.  Not stored.
     dedup_since_ms: int | None = field(default=None, compare=False, repr=False)
+    #: The row's unique key in the store: writing the same record again (a batch retried
+    #: after the store died half-way through it) adds no second row.  Empty: the store
+    #: gives the row a key of its own (every write of such a record is a new row).
+    ident: str = field(default="", compare=False, repr=False)
 
     @classmethod
     def of(
@@ -126,18 +131,33 @@ class QuarantineRecord:
         reason: str,
         detail: str = "",
         dedup_since_ms: int | None = None,
+        arrival: str | None = None,
     ) -> QuarantineRecord:
-        """A record keeping a bounded prefix, the full size and the SHA-256 of ``payload``."""
+        """A record keeping a bounded prefix, the full size and the SHA-256 of ``payload``.
+
+        ``arrival`` names the receipt of the message (the bridge passes its receive time and
+        its running message number), so each quarantine row of one receipt gets the same
+        :attr:`ident` however often it is built; without it the ident is random.
+        """
+        digest = hashlib.sha256(payload).hexdigest()
+        topic, detail = escape_text(topic), escape_text(detail)
         return cls(
             received_ms,
-            escape_text(topic),
+            topic,
             bytes(payload[:QUARANTINE_KEEP_BYTES]),
             reason,
-            escape_text(detail),
+            detail,
             len(payload),
-            hashlib.sha256(payload).hexdigest(),
+            digest,
             dedup_since_ms,
+            quarantine_ident(arrival or secrets.token_hex(12), topic, digest, reason, detail),
         )
+
+
+def quarantine_ident(arrival: str, topic: str, sha256: str, reason: str, detail: str) -> str:
+    """The key of a quarantine row: SHA-256 (first 128 bits) of its receipt and content."""
+    text = "\x1f".join((arrival, topic, sha256, reason, detail))
+    return hashlib.sha256(text.encode("utf-8", "backslashreplace")).hexdigest()[:32]
 
 
 @dataclass(frozen=True)

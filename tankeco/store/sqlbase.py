@@ -10,6 +10,7 @@ placeholder style, which are constants of this module.
 from __future__ import annotations
 
 import hashlib
+import secrets
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -60,7 +61,8 @@ POSTGRES = Dialect(
 
 #: 2: events and manual entries keyed by their content (``ident``), quarantine keeps the
 #: size and SHA-256 of the payload, Home Assistant discovery configs are kept.
-SCHEMA_VERSION = 2
+#: 3: quarantine rows have a unique key (``ident``), so a retried batch adds none twice.
+SCHEMA_VERSION = 3
 
 
 def ddl(d: Dialect) -> list[str]:
@@ -103,7 +105,9 @@ def ddl(d: Dialect) -> list[str]:
             id {d.id_column},
             received_ms BIGINT NOT NULL, topic TEXT NOT NULL, payload {b} NOT NULL,
             reason TEXT NOT NULL, detail TEXT NOT NULL,
-            payload_size BIGINT NOT NULL DEFAULT -1, payload_sha256 TEXT NOT NULL DEFAULT '')""",
+            payload_size BIGINT NOT NULL DEFAULT -1, payload_sha256 TEXT NOT NULL DEFAULT '',
+            ident TEXT NOT NULL DEFAULT '')""",
+        "CREATE UNIQUE INDEX IF NOT EXISTS quarantine_ident ON quarantine (ident)",
         f"""CREATE TABLE IF NOT EXISTS ha_discovery (
             topic TEXT PRIMARY KEY, payload {b} NOT NULL, received_ms BIGINT NOT NULL)""",
         "CREATE INDEX IF NOT EXISTS quarantine_received ON quarantine (received_ms)",
@@ -165,13 +169,16 @@ _INSERT_MANUAL_REDELIVERED = """INSERT INTO manual_entries ({cols})
                       WHERE site = ? AND tank = ? AND ident = ? AND ts_ms >= ?)
     ON CONFLICT (site, tank, quantity, ts_ms, ident) DO NOTHING"""
 _INSERT_QUARANTINE = """INSERT INTO quarantine
-    (received_ms, topic, payload, reason, detail, payload_size, payload_sha256)
-    VALUES (?, ?, ?, ?, ?, ?, ?)"""
+    (received_ms, topic, payload, reason, detail, payload_size, payload_sha256, ident)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (ident) DO NOTHING"""
 _INSERT_QUARANTINE_REDELIVERED = """INSERT INTO quarantine
-    (received_ms, topic, payload, reason, detail, payload_size, payload_sha256)
-    SELECT ?, ?, ?, ?, ?, ?, ?
+    (received_ms, topic, payload, reason, detail, payload_size, payload_sha256, ident)
+    SELECT ?, ?, ?, ?, ?, ?, ?, ?
     WHERE NOT EXISTS (SELECT 1 FROM quarantine
-                      WHERE payload_sha256 = ? AND topic = ? AND received_ms >= ?)"""
+                      WHERE payload_sha256 = ? AND topic = ? AND received_ms >= ?)
+    ON CONFLICT (ident) DO NOTHING"""
+#: Quarantine keys looked up per statement (well under SQLite's 32 766 parameters).
+_IDENT_CHUNK = 500
 _UPSERT_DISCOVERY = """INSERT INTO ha_discovery (topic, payload, received_ms) VALUES (?, ?, ?)
     ON CONFLICT (topic) DO UPDATE SET payload = excluded.payload,
       received_ms = excluded.received_ms"""
@@ -348,6 +355,10 @@ class SqlStore:
             version = self._schema_version(cur)
             if version == SCHEMA_VERSION:
                 return
+            if version in (1, 2):
+                # Old rows keep their id as key: each was one quarantined message.
+                cur.execute("ALTER TABLE quarantine ADD COLUMN ident TEXT NOT NULL DEFAULT ''")
+                cur.execute("UPDATE quarantine SET ident = 'v2:' || CAST(id AS TEXT)")
             if version == 1:
                 cur.execute("ALTER TABLE events RENAME TO events_v1")
                 cur.execute("ALTER TABLE manual_entries RENAME TO manual_entries_v1")
@@ -390,6 +401,20 @@ class SqlStore:
             return 0
         cur.executemany(self.dialect.sql(sql), rows)
         return max(cur.rowcount, 0)
+
+    def _insert_readings(self, cur: Any, readings: Sequence[Reading]) -> int:
+        """Insert readings not stored yet (by their unique key); return how many were new."""
+        return self._executemany(
+            cur,
+            _INSERT_READING,
+            [
+                (
+                    r.ts_ms, r.site, r.tank, r.sensor, r.quantity, float(r.value), r.unit,
+                    r.quality, r.source, r.seq, r.received_ms,
+                )
+                for r in readings
+            ],
+        )  # fmt: skip
 
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Run a read; after an outage it is tried once more on a new connection."""
@@ -471,17 +496,7 @@ class SqlStore:
             for ident in (manual_ident(m),)
         ]  # fmt: skip
         with self._tx() as cur:
-            inserted = self._executemany(
-                cur,
-                _INSERT_READING,
-                [
-                    (
-                        r.ts_ms, r.site, r.tank, r.sensor, r.quantity, float(r.value), r.unit,
-                        r.quality, r.source, r.seq, r.received_ms,
-                    )
-                    for r in batch.readings
-                ],
-            )  # fmt: skip
+            inserted = self._insert_readings(cur, batch.readings)
             events = self._executemany(cur, _INSERT_EVENT, events_new)
             events += self._executemany(
                 cur, _INSERT_EVENT_REDELIVERED.format(cols=_EVENT_COLUMNS, f=f), events_again
@@ -490,27 +505,7 @@ class SqlStore:
             manual += self._executemany(
                 cur, _INSERT_MANUAL_REDELIVERED.format(cols=_MANUAL_COLUMNS, f=f), manual_again
             )
-            quarantined = [q for q in batch.quarantine if q.dedup_since_ms is None]
-            self._executemany(
-                cur,
-                _INSERT_QUARANTINE,
-                [
-                    (q.received_ms, q.topic, bytes(q.payload), q.reason, q.detail,
-                     q.payload_size, q.payload_sha256)
-                    for q in quarantined
-                ],
-            )  # fmt: skip
-            for q in batch.quarantine:  # redelivered: only if not quarantined already
-                if q.dedup_since_ms is not None and self._executemany(
-                    cur,
-                    _INSERT_QUARANTINE_REDELIVERED,
-                    [
-                        (q.received_ms, q.topic, bytes(q.payload), q.reason, q.detail,
-                         q.payload_size, q.payload_sha256, q.payload_sha256, q.topic,
-                         q.dedup_since_ms)
-                    ],
-                ):  # fmt: skip
-                    quarantined.append(q)
+            quarantined = self._insert_quarantine(cur, batch.quarantine)
             for q in quarantined:
                 counters["quarantined"] = counters.get("quarantined", 0) + 1
                 name = f"quarantined:{q.reason}"
@@ -545,6 +540,47 @@ class SqlStore:
         return WriteResult(
             inserted, duplicate, events, manual, len(quarantined), events_dup, manual_dup
         )
+
+    def _insert_quarantine(
+        self, cur: Any, records: Sequence[QuarantineRecord]
+    ) -> list[QuarantineRecord]:
+        """Insert the records not stored yet (by :attr:`QuarantineRecord.ident`); return them.
+
+        A batch written again after the store died part of the way through it (in the
+        bridge's isolation of a refused message, say) finds its quarantine rows by their
+        keys and adds none twice; a redelivered message (``dedup_since_ms``) is also
+        skipped if the same payload on the same topic was quarantined since then.
+        """
+        if not records:
+            return []
+        keyed = [(q.ident or secrets.token_hex(16), q) for q in records]
+        seen: set[str] = set()
+        for i in range(0, len(keyed), _IDENT_CHUNK):
+            chunk = [k for k, _ in keyed[i : i + _IDENT_CHUNK]]
+            marks = ", ".join("?" * len(chunk))
+            cur.execute(
+                self.dialect.sql(f"SELECT ident FROM quarantine WHERE ident IN ({marks})"), chunk
+            )
+            seen.update(row[0] for row in cur.fetchall())
+        fresh: list[QuarantineRecord] = []
+        rows: list[tuple[Any, ...]] = []
+        for ident, q in keyed:
+            if ident in seen:
+                continue
+            seen.add(ident)
+            row = (q.received_ms, q.topic, bytes(q.payload), q.reason, q.detail,
+                   q.payload_size, q.payload_sha256, ident)  # fmt: skip
+            if q.dedup_since_ms is None:
+                rows.append(row)
+                fresh.append(q)
+            elif self._executemany(
+                cur,
+                _INSERT_QUARANTINE_REDELIVERED,
+                [(*row, q.payload_sha256, q.topic, q.dedup_since_ms)],
+            ):
+                fresh.append(q)
+        self._executemany(cur, _INSERT_QUARANTINE, rows)
+        return fresh
 
     def discovery_configs(self) -> list[DiscoveryConfig]:
         rows = self._query("SELECT topic, payload, received_ms FROM ha_discovery ORDER BY topic")

@@ -19,6 +19,7 @@ import psycopg
 import pytest
 
 from tankeco.store import open_store
+from tests.benchmarks.test_bridge_throughput import peak_rss_mb
 from tests.conftest import PG_URL, drop_pg_schema, pg_store_url
 from tests.integration.brokers import Mosquitto, free_port, port_open
 from tests.integration.helpers import (
@@ -343,13 +344,6 @@ def test_the_bridge_warns_when_the_broker_lost_its_session(tmp_path: Path) -> No
         broker.stop()
 
 
-def vm_hwm_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    raise AssertionError("no VmHWM")
-
-
 def test_oversize_payloads_are_bounded_in_memory_and_in_the_store(
     tmp_path: Path, broker: Mosquitto
 ) -> None:
@@ -372,7 +366,7 @@ def test_oversize_payloads_are_bounded_in_memory_and_in_the_store(
     pub.close()
     wait_for(lambda: count_accepted(store) >= 1, 30, "the normal reading")
     time.sleep(0.5)
-    rss = vm_hwm_mb(bridge.proc.pid)
+    rss = peak_rss_mb(bridge.proc.pid)  # both processes of the bridge
     assert bridge.terminate() == 0
     s = open_store(store)
     try:
@@ -436,28 +430,110 @@ def test_store_refusing_a_row_is_isolated_by_smaller_writes(tmp_path: Path, stor
     """Point 1, the fallback: with the text check switched off, the store itself refuses
     the poison row; the batch is split until that message is alone, and it alone is
     quarantined (``store_rejected``)."""
-    import paho.mqtt.client as mqtt
-
-    from tankeco.bridge.broker import parse_broker_url
     from tankeco.bridge.ingest import Ingestor
-    from tankeco.bridge.service import Bridge, BridgeOptions
+    from tankeco.bridge.writer import BatchWriter
 
     store = open_store(store_url)
     try:
         ing = Ingestor(text_problem=lambda text: None)  # let the poison reach the store
-        bridge = Bridge(BridgeOptions(parse_broker_url("mqtt://127.0.0.1:1"), "iso"), store, ing)
+        writer = BatchWriter(store, ing)
         now_ms = int(time.time() * 1000)
         payloads = [native_payload(i, now_ms - 600_000 + i) for i in range(300)]
         payloads[137] = poison_payload(now_ms, store_url)
-        for i, p in enumerate(payloads):
-            msg = mqtt.MQTTMessage(mid=i + 1, topic=STATE.format(1).encode())
-            msg.payload = p
-            msg.qos = 1
-            bridge._on_message(bridge.client, None, msg)
-        assert bridge.flush()
+        raw = [(STATE.format(1), p, now_ms, False, False, i) for i, p in enumerate(payloads)]
+        writer.write(*writer.decode(raw)[:3])
         assert len(store.readings()) == 299
         (q,) = store.quarantined()
         assert q.reason == "store_rejected" and q.payload == payloads[137]
         assert store.counters()["messages"] == 300
     finally:
         store.close()
+
+
+def test_a_store_lost_in_the_middle_of_isolating_doubles_no_quarantine_row(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, store_url: str
+) -> None:
+    """Point 1 under point 4: the store goes away (SQLite locked, PostgreSQL backend
+    terminated) after the first half of a refused batch was committed, and the writer
+    writes the whole batch again once it is back.  Before: the quarantine rows of that
+    first half were stored twice (5 rows for 3 bad messages); now once each."""
+    from tankeco.bridge.ingest import Ingestor
+    from tankeco.bridge.writer import BatchWriter
+    from tankeco.store import StoreUnavailable
+    from tankeco.store import sqlite as sqlite_module
+
+    monkeypatch.setattr(sqlite_module, "BUSY_TIMEOUT_MS", 200)  # locked: fail in 0.2 s
+    store = open_store(store_url)
+    lock: sqlite3.Connection | None = None
+
+    def store_goes_away() -> None:
+        nonlocal lock
+        if store_url.startswith("sqlite"):
+            lock = sqlite3.connect(store_url.removeprefix("sqlite:///"), isolation_level=None)
+            lock.execute("BEGIN EXCLUSIVE")
+        else:
+            assert terminate_store_sessions(store_url.rsplit("schema=", 1)[1]) >= 1
+
+    real_write = store.write
+    committed: list[int] = []
+
+    def write(batch):  # noqa: ANN001, ANN202
+        result = real_write(batch)
+        committed.append(len(batch.quarantine))
+        if len(committed) == 1:  # the first half of the split is in: now the store dies
+            store_goes_away()
+        return result
+
+    monkeypatch.setattr(store, "write", write)
+    try:
+        writer = BatchWriter(store, Ingestor(text_problem=lambda text: None))
+        now_ms = int(time.time() * 1000)
+        payloads = [native_payload(i, now_ms - 600_000 + i) for i in range(300)]
+        payloads[5] = native_payload(5, now_ms - 600_000 + 5, 500.0)  # out of range
+        payloads[20] = native_payload(20, now_ms - 600_000 + 20, -300.0)  # out of range
+        payloads[137] = poison_payload(now_ms, store_url)  # refused by the store itself
+        raw = [(STATE.format(1), p, now_ms, False, False, i) for i, p in enumerate(payloads)]
+        batch, messages, marks, _ = writer.decode(raw)
+        with pytest.raises(StoreUnavailable):
+            writer.write(batch, messages, marks)
+        assert committed[0] == 2  # the two out-of-range rows were committed before the loss
+        if lock is not None:
+            lock.execute("ROLLBACK")
+            lock.close()
+        writer.write(batch, messages, marks)  # what the writer process does after backoff
+        q = store.quarantined()
+        assert sorted(r.reason for r in q) == ["out_of_range", "out_of_range", "store_rejected"]
+        assert len(store.readings()) == 297
+        counters = store.counters()
+        assert counters["quarantined"] == 3
+        assert counters["accepted"] == 297
+    finally:
+        store.close()
+
+
+def test_the_writer_process_does_not_outlive_a_killed_bridge(
+    tmp_path: Path, broker: Mosquitto
+) -> None:
+    """The bridge is two processes (MQTT side and writer).  After kill -9 of the MQTT side
+    the writer notices it is orphaned and exits, so no writer from a dead bridge keeps a
+    store connection (or an SQLite lock) for the next one."""
+    store = f"sqlite:///{tmp_path / 'store.db'}"
+    bridge = BridgeProcess(tmp_path, bridge_args(broker.url, store, "orphan"))
+    bridge.wait_for_log("connected")
+    pid = bridge.proc.pid
+    (writer,) = [
+        int(c)
+        for t in Path(f"/proc/{pid}/task").iterdir()
+        for c in (t / "children").read_text().split()
+    ]
+
+    def gone() -> bool:
+        try:
+            stat = Path(f"/proc/{writer}/stat").read_text()
+        except FileNotFoundError:
+            return True
+        return stat.rsplit(")", 1)[1].split()[0] in ("Z", "X")  # exited, not yet reaped
+
+    assert not gone()
+    bridge.kill()
+    wait_for(gone, 10, "the writer process to exit")

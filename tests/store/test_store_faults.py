@@ -165,3 +165,38 @@ def test_export_memory_does_not_grow_with_the_number_of_readings(tmp_path: Path)
     small = peak_of_export(20_000)
     big = peak_of_export(100_000)
     assert big - small < 3 * 1024 * 1024, f"{small / 1e6:.1f} MB vs {big / 1e6:.1f} MB"
+
+
+def test_a_quarantine_record_written_twice_is_one_row(store_url: str) -> None:
+    """A batch retried after an outage writes its quarantine records again: a record built
+    for one receipt (same ``arrival``) is one row however often it is written and counted
+    once; records without a receipt name stay separate rows, as before schema 3."""
+    s = open_store(store_url)
+    try:
+        named = QuarantineRecord.of(T0, "a/b", b"85.0", "sensor_sentinel", arrival=f"{T0}:1:0")
+        again = QuarantineRecord.of(T0, "a/b", b"85.0", "sensor_sentinel", arrival=f"{T0}:1:0")
+        other = QuarantineRecord.of(T0, "a/b", b"85.0", "sensor_sentinel", arrival=f"{T0}:2:0")
+        assert named.ident == again.ident != other.ident
+        assert s.write(Batch(quarantine=[named])).quarantined == 1
+        assert s.write(Batch(quarantine=[again, other])).quarantined == 1
+        plain = QuarantineRecord(T0, "a/b", b"85.0", "sensor_sentinel")
+        s.write(Batch(quarantine=[plain, plain]))
+        assert len(s.quarantined()) == 4
+        assert s.counters()["quarantined:sensor_sentinel"] == 4
+    finally:
+        s.close()
+
+
+def test_the_same_reading_twice_in_one_batch_is_one_row(store_url: str) -> None:
+    """PostgreSQL writes a batch's readings in one statement (``unnest``): a key that
+    appears twice within it is skipped like one already stored, and counted."""
+    s = open_store(store_url)
+    try:
+        r = Reading(T0, "h", "main", "t", "temperature", 25.0, "°C", seq=7)
+        other = Reading(T0, "h", "main", "t", "temperature", 25.5, "°C", seq=8)
+        result = s.write(Batch(readings=[r, r, other]))
+        assert (result.readings_inserted, result.readings_duplicate) == (2, 1)
+        assert [x.seq for x in s.readings()] == [7, 8]
+        assert s.counters()["duplicate"] == 1
+    finally:
+        s.close()
