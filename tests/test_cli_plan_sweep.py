@@ -31,7 +31,7 @@ def test_plan_recommends_and_assesses_a_schedule(tmp_path):
     assert "nitrate <= 9.04 mg N/L" in r.stdout
     assert "50 % every 3 d" in r.stdout and "P(NO3)" in r.stdout
     rec = pd.read_csv(tmp_path / "plan_recommended.csv")
-    assert list(rec["fraction"]) == [0.5] and 0 <= rec["p_any"].iloc[0] <= 1
+    assert list(rec["fraction"]) == [0.5] and 0 <= rec["p_schedule"].iloc[0] <= 1
     assert (tmp_path / "plan.png").stat().st_size > 10_000
     assert (tmp_path / "risk.png").stat().st_size > 10_000
 
