@@ -169,6 +169,12 @@ def format_search(found: RiskSearch, plan: WaterChangePlan) -> str:
             f"{len(broken)} cheaper schedules break a limit at steady state already"
             " (plan_candidates.csv)"
         )
+    if found.draw_pairs:
+        lines.append(
+            f"risk falls as the share grows, checked draw by draw at each interval: "
+            f"{found.draw_violations} of {found.draw_pairs} paired draws broke a limit only "
+            "with the larger share"
+        )
     if not found.monotonic:
         lines.append(
             "note: at some interval a smaller share rated safe and a larger one not (Monte "
@@ -204,7 +210,7 @@ def format_search_recommendation(found: RiskSearch, max_fraction: float) -> str:
     ]
     if len(cheaper):
         lines.append(
-            "  cheaper schedules rejected: "
+            "  rejected, using as little water or less: "
             + "; ".join(
                 f"{_schedule(r.interval_d, r.fraction).strip()} ({r.water_l_per_month:.0f} L) "
                 f"at {r.p_schedule:.0%}"

@@ -123,6 +123,10 @@ class RiskSearch:
     seed: int
     results: list[RiskResult] = field(default_factory=list)
     monotonic: bool = True
+    #: draw by draw, at the same interval: pairs (smaller share, larger share) of the same
+    #: draw where only the larger share broke a limit, and how many pairs were compared
+    draw_violations: int = 0
+    draw_pairs: int = 0
 
 
 def search(
@@ -165,6 +169,7 @@ def search(
     ok["water_l_per_month"] = water_per_month_l(ok["fraction"], ok["interval_d"], v_col)
     shortest = float(ok["interval_d"].min()) if len(ok) else 1.0
     cache: dict[tuple[float, float], dict] = {}
+    broke: dict[tuple[float, float], np.ndarray] = {}
     results: list[RiskResult] = []
 
     def assess(row) -> bool:
@@ -178,6 +183,7 @@ def search(
                 shortest_interval_d=shortest, progress=progress,
             )  # fmt: skip
             results.append(res)
+            broke[key] = schedule_breaks(res.draws).to_numpy()
             rated = {
                 "interval_d": key[0],
                 "fraction": key[1],
@@ -229,6 +235,7 @@ def search(
         chosen = rows[hi]
         best = (float(chosen.water_l_per_month), t)
         best_key = (t, float(chosen.fraction))
+    violations, pairs = _draw_monotonicity(broke)
     assessed = pd.DataFrame(list(cache.values()))
     chosen_row = None
     best_row = None
@@ -263,7 +270,22 @@ def search(
         seed=seed,
         results=results,
         monotonic=monotonic,
+        draw_violations=violations,
+        draw_pairs=pairs,
     )
+
+
+def _draw_monotonicity(broke: dict[tuple[float, float], np.ndarray]) -> tuple[int, int]:
+    """What the bisection relies on, checked on the draws: under common random numbers a
+    draw that breaks a limit with a larger share changed should break it with a smaller
+    one too.  Returns (draw pairs where it does not, draw pairs compared)."""
+    violations = pairs = 0
+    for (t1, f1), b1 in broke.items():
+        for (t2, f2), b2 in broke.items():
+            if t1 == t2 and f1 < f2:
+                violations += int(np.sum(b2 & ~b1))
+                pairs += b1.size
+    return violations, pairs
 
 
 def _pairs(items: list) -> list:
