@@ -200,7 +200,10 @@ def run(args: argparse.Namespace) -> int:
 
         files.append(plot_plan(plan, out / "plan.png"))
         if risk is not None:
-            files.append(plot_risk(risk, limits, out / "risk.png"))
+            # the schedules that met every draw (those rejected on a first look are in the CSV)
+            full = merged([r for r in found.results if r.n_draws == args.mc])
+            if full is not None:
+                files.append(plot_risk(full, limits, out / "risk.png"))
     if not args.quiet:
         print(format_plan(plan, scenario))
         if found is not None:
@@ -242,6 +245,7 @@ def _search(scenario, plan, limits, max_risk: float, args):
             args.quiet,
             f"  {schedule_text(row.interval_d, row.fraction)}, {row.water_l_per_month:.0f} L/month:"
             f" risk {row.p_schedule:.0%} ({row.p_schedule_lo:.0%}-{row.p_schedule_hi:.0%})"
+            f" over {row.draws:.0f} draws"
             f" -> {'ok' if row.safe else 'unsafe'}",
         )
 

@@ -137,6 +137,7 @@ def format_search(found: RiskSearch, plan: WaterChangePlan) -> str:
                 "schedule": _schedule(r.interval_d, r.fraction),
                 "L/month": f"{r.water_l_per_month:.0f}",
                 "verdict": "CHOSEN" if is_chosen else ("ok" if r.safe else "unsafe"),
+                "draws": f"{r.draws:.0f}",
                 "P(schedule's limits)": _pct(r.p_schedule, r.p_schedule_lo, r.p_schedule_hi),
                 "P(NO3)": f"{r.p_no3:.0%}",
                 "P(alk)": f"{r.p_alk:.0%}",
@@ -146,7 +147,8 @@ def format_search(found: RiskSearch, plan: WaterChangePlan) -> str:
             }
         )
     head = (
-        f"risk search: {len(a)} schedules through the Monte Carlo, {found.n_draws} draws each "
+        f"risk search: {len(a)} schedules through the Monte Carlo, {found.n_draws} draws each, "
+        "fewer where the first of them already show it unsafe "
         f"(seed {found.seed}; the same draws for every schedule: cycled-bed kinetics, feeding, "
         "missed changes, pump outages); judged by P(nitrate, alkalinity or pH over its limit, "
         f"or a failed run) <= {found.max_risk:.0%}; 95 % Wilson intervals in brackets"

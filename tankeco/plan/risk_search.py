@@ -20,11 +20,16 @@ up in water from there and stops at the first schedule whose risk is at most
 * **Few evaluations.**  At a fixed interval the risk falls as the share changed grows (the
   same draws, more dilution; the draw-wise breaches are monotone in the steady-state
   nitrate, which the closed form puts at C_tap + P T / (f V)).  So for each interval the
-  search bisects the feasible fractions for the smallest safe one, and only among those
+  search bisects the feasible fractions for the smallest safe one (a share is skipped when a
+  larger one at its interval was unsafe, or a smaller one safe), and only among those
   using less water than the best schedule found so far (branch and bound, intervals in
   the order of their cheapest feasible schedule).  Where the evaluated fractions of an
   interval contradict monotonicity (a smaller share safe, a larger one not: Monte Carlo
   noise), every fraction of that interval in range is evaluated instead.
+* **A first look.**  Each schedule first meets a fifth of the draws
+  (:func:`screen_draws`); one clearly unsafe on them (the lower end of its 95 % interval
+  above ``max_risk``) is rejected without the rest, which spares most of the cost of the
+  cheap schedules that the search must rule out.
 * **Confidence.**  Each risk is a proportion of ``n`` draws; its 95 % interval is Wilson's
   score interval (Wilson 1927), which keeps its coverage near the nominal level for the
   small ``n`` and the proportions near 0 that a safe schedule has, where the normal
@@ -69,6 +74,17 @@ def wilson_interval(breaches: int, n: int, z: float = Z_95) -> tuple[float, floa
     centre = (p + z * z / (2 * n)) / denom
     half = z * math.sqrt(p * (1.0 - p) / n + z * z / (4.0 * n * n)) / denom
     return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def screen_draws(n_draws: int) -> int:
+    """Draws of the first look at a schedule (0: none), a fifth of them, at least 10.
+
+    Draw ``j`` is the same in every run with the same seed, so these are the first draws
+    of the full run.  A schedule whose risk is above ``max_risk`` even at the lower end
+    of its 95 % Wilson interval over them is rejected on them; any other gets every draw.
+    """
+    n = max(10, n_draws // 5)
+    return n if n * 2 <= n_draws else 0
 
 
 def schedule_breaks(draws: pd.DataFrame) -> pd.Series:
@@ -178,10 +194,21 @@ def search(
             if on_start:
                 on_start(key[0], key[1], float(row.water_l_per_month))
             spec = ScheduleSpec(key[0], key[1], float(row.no3_low), float(row.alk_high))
-            res = monte_carlo(
-                scenario, [spec], limits, n_draws=n_draws, seed=seed, days=days,
-                shortest_interval_d=shortest, progress=progress,
-            )  # fmt: skip
+            res = None
+            n_screen = screen_draws(n_draws)
+            if n_screen:
+                res = monte_carlo(
+                    scenario, [spec], limits, n_draws=n_screen, seed=seed, days=days,
+                    shortest_interval_d=shortest, progress=progress,
+                )  # fmt: skip
+                k = int(schedule_breaks(res.draws).sum())
+                if wilson_interval(k, n_screen)[0] <= max_risk:
+                    res = None  # not clearly unsafe: all the draws decide
+            if res is None:
+                res = monte_carlo(
+                    scenario, [spec], limits, n_draws=n_draws, seed=seed, days=days,
+                    shortest_interval_d=shortest, progress=progress,
+                )  # fmt: skip
             results.append(res)
             broke[key] = schedule_breaks(res.draws).to_numpy()
             rated = {
@@ -216,9 +243,10 @@ def search(
         rows = [r for r in g.itertuples() if better(r.water_l_per_month, t, best)]
         if not rows:
             continue
-        if not assess(rows[-1]):
-            continue
-        lo, hi = -1, len(rows) - 1  # rows[hi] safe; rows[lo] unsafe (or none below)
+        # bisection for the smallest safe share: rows[lo] unsafe (or none below), rows[hi]
+        # safe (hi == len(rows): none found safe yet); the largest share is run only when
+        # every smaller one tried was unsafe
+        lo, hi = -1, len(rows)
         while hi - lo > 1:
             mid = (lo + hi) // 2
             if assess(rows[mid]):
@@ -231,7 +259,11 @@ def search(
             monotonic = False
             for r in rows:
                 assess(r)
-            hi = min(i for i, r in enumerate(rows) if cache[(t, r.fraction)]["safe"])
+            hi = min(
+                (i for i, r in enumerate(rows) if cache[(t, r.fraction)]["safe"]), default=len(rows)
+            )
+        if hi == len(rows):
+            continue
         chosen = rows[hi]
         best = (float(chosen.water_l_per_month), t)
         best_key = (t, float(chosen.fraction))
@@ -306,5 +338,5 @@ def merged(results: list[RiskResult]) -> RiskResult | None:
     first = results[0]
     return RiskResult(
         schedules, pd.concat(draws, ignore_index=True), first.time_d, bands, first.seed,
-        first.n_draws,
+        max(r.n_draws for r in results),
     )  # fmt: skip
