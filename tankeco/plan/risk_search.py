@@ -315,8 +315,9 @@ def _draw_monotonicity(broke: dict[tuple[float, float], np.ndarray]) -> tuple[in
     for (t1, f1), b1 in broke.items():
         for (t2, f2), b2 in broke.items():
             if t1 == t2 and f1 < f2:
-                violations += int(np.sum(b2 & ~b1))
-                pairs += b1.size
+                m = min(b1.size, b2.size)  # a first look holds the first draws only
+                violations += int(np.sum(b2[:m] & ~b1[:m]))
+                pairs += m
     return violations, pairs
 
 

@@ -12,7 +12,7 @@ from tankeco.plan.water_changes import plan_water_changes
 from tankeco.scenario.loading import load_scenario
 
 LIMITS = WaterLimits()
-N_DRAWS, DAYS, SEED, MAX_RISK = 10, 21.0, 4, 0.2
+N_DRAWS, DAYS, SEED, MAX_RISK = 20, 21.0, 4, 0.2
 
 
 @pytest.fixture(scope="module")
@@ -70,6 +70,9 @@ def test_the_chosen_schedule_is_safe_by_its_own_monte_carlo(scenario, plan, foun
     assert not cheapest["safe"]
     # what the bisection relies on holds draw by draw: more water never adds a breach
     assert found.draw_pairs > 0 and found.draw_violations == 0
+    # clearly unsafe ones were rejected on the first half of the draws (a first look)
+    assert set(a["draws"]) == {N_DRAWS // 2, N_DRAWS}
+    assert a.loc[a["draws"] < N_DRAWS, "p_schedule_lo"].gt(MAX_RISK).all()
     # and the search ran fewer schedules than there are feasible ones
     assert len(a) < int(plan.table["keeps_limits"].sum())
 
