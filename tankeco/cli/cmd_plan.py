@@ -52,14 +52,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_max_fraction_option(p)
     p.add_argument("--intervals", default=None, metavar="D,D,...", help="candidate intervals, d")
     p.add_argument("--fractions", default=None, metavar="F,F,...", help="candidate fractions")
-    p.add_argument("--mc", type=int, default=100, metavar="N", help="Monte Carlo draws (0: none)")
+    p.add_argument(
+        "--mc",
+        type=int,
+        default=100,
+        metavar="N",
+        help="Monte Carlo draws per schedule (%(default)s; 0: none)",
+    )
     p.add_argument("--seed", type=int, default=0, help="seed of the Monte Carlo (%(default)s)")
     p.add_argument(
         "--max-risk",
         default="10%",
         metavar="P",
-        help="largest Monte Carlo risk of breaking a limit a recommended schedule may have"
-        " (%(default)s; the keeper's choice, not a published number)",
+        help="largest Monte Carlo risk of breaking a limit the schedule controls (nitrate,"
+        " alkalinity, pH) a recommended schedule may have (%(default)s; the keeper's choice,"
+        " not a published number)",
     )
     p.add_argument(
         "--strict",
