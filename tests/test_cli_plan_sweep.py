@@ -31,9 +31,25 @@ def test_plan_recommends_and_assesses_a_schedule(tmp_path):
     assert "nitrate <= 9.04 mg N/L" in r.stdout
     assert "50 % every 3 d" in r.stdout and "P(NO3)" in r.stdout
     rec = pd.read_csv(tmp_path / "plan_recommended.csv")
-    assert list(rec["fraction"]) == [0.5] and 0 <= rec["p_any"].iloc[0] <= 1
+    assert list(rec["fraction"]) == [0.5] and 0 <= rec["p_schedule"].iloc[0] <= 1
     assert (tmp_path / "plan.png").stat().st_size > 10_000
     assert (tmp_path / "risk.png").stat().st_size > 10_000
+
+
+def test_plan_strict_exits_1_when_no_schedule_reaches_max_risk(tmp_path):
+    """Every change missed: nitrate climbs in every draw, so no schedule is safe; the
+    verdict is one plain line, exit 0 by default and 1 under --strict (simulate's code)."""
+    args = (
+        "plan", "water-changes", "--intervals", "3", "--fractions", "50%", "--mc", "2",
+        "--set", "params.mc_missed_change_probability=1", "--no-plot", "--out", str(tmp_path),
+    )  # fmt: skip
+    plain = run_cli(*args)
+    assert plain.returncode == 0, plain.stderr
+    line = [x for x in plain.stdout.splitlines() if x.startswith("recommendation:")]
+    assert len(line) == 1 and "NONE" in line[0] and "50 % every 3 d" in line[0]
+    strict = run_cli(*args, "--strict")
+    assert strict.returncode == 1, strict.stderr
+    assert "Traceback" not in strict.stderr
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from tankeco.cli import EXIT_BREACH
 from tankeco.cli.helptext import add_max_fraction_option, add_set_option, parse_fraction
 from tankeco.errors import ScenarioError, UserError
 
@@ -13,9 +14,12 @@ DESCRIPTION = """\
 Recommend water-change schedules (every how many days, what share of the water) that keep
 nitrate, free ammonia, nitrite, alkalinity and pH inside their limits, with the water each
 uses per month.  Candidates are simulated to their periodic steady state and checked
-against the closed-form balance C_before = C_tap + P T / (f V).  A Monte Carlo over the
-nitrifiers' kinetics, feeding, a missed change and pump outages then gives, for each
-recommended schedule, the probability of breaking each limit.
+against the closed-form balance C_before = C_tap + P T / (f V).  A risk search then runs a
+Monte Carlo over the nitrifiers' kinetics, feeding, a missed change and pump outages (the
+same draws for every schedule) on the cheapest of them and on more water, up to
+--max-fraction, until it finds the least water whose risk of breaking a limit the schedule
+controls (nitrate, alkalinity, pH) is at most --max-risk.  Free-ammonia and nitrite peaks
+(after meals, during outages) are reported apart: more water does not remove them.
 
 Limits take the units keepers use:
   --max-no3-n 9   or "40 ppm NO3" (plain numbers are mg N/L)
@@ -48,15 +52,27 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_max_fraction_option(p)
     p.add_argument("--intervals", default=None, metavar="D,D,...", help="candidate intervals, d")
     p.add_argument("--fractions", default=None, metavar="F,F,...", help="candidate fractions")
-    p.add_argument("--mc", type=int, default=100, metavar="N", help="Monte Carlo draws (0: none)")
+    p.add_argument(
+        "--mc",
+        type=int,
+        default=100,
+        metavar="N",
+        help="Monte Carlo draws per schedule (%(default)s; 0: none)",
+    )
     p.add_argument("--seed", type=int, default=0, help="seed of the Monte Carlo (%(default)s)")
-    p.add_argument("--top", type=int, default=4, help="schedules assessed for risk (%(default)s)")
     p.add_argument(
         "--max-risk",
         default="10%",
         metavar="P",
-        help="largest Monte Carlo risk of breaking a limit a recommended schedule may have"
-        " (%(default)s; the keeper's choice, not a published number)",
+        help="largest Monte Carlo risk of breaking a limit the schedule controls (nitrate,"
+        " alkalinity, pH) a recommended schedule may have (%(default)s; the keeper's choice,"
+        " not a published number)",
+    )
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="exit with code 1 when no schedule reaches --max-risk (for scripts), as"
+        " 'simulate --strict' does on a breach",
     )
     p.add_argument("--out", default="tankeco_plan", metavar="DIR", help="output directory")
     p.add_argument("--no-plot", action="store_true", help="skip the PNG plots")
@@ -117,8 +133,6 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"--mc {args.mc}: allowed 0 to 100000 draws")
     if args.seed < 0:
         raise UserError(f"--seed {args.seed}: allowed 0 or more")
-    if not 1 <= args.top <= 20:
-        raise UserError(f"--top {args.top}: allowed 1 to 20")
     max_risk = parse_fraction("--max-risk", args.max_risk)
     from tankeco.plan import water_changes as wc
     from tankeco.scenario.loading import load_scenario
@@ -140,7 +154,13 @@ def run(args: argparse.Namespace) -> int:
         )
     scenario = load_scenario(args.scenario, args.overrides)
     from tankeco.io.output import prepare_dir
-    from tankeco.io.plan_text import format_plan, format_recommendation, format_risk
+    from tankeco.io.plan_text import (
+        format_plan,
+        format_recommendation,
+        format_search,
+        format_search_recommendation,
+    )
+    from tankeco.plan.risk_search import merged
 
     out = prepare_dir(args.out)
     _say(
@@ -159,33 +179,27 @@ def run(args: argparse.Namespace) -> int:
             bar.close()
     files = [out / "plan_candidates.csv", out / "plan_recommended.csv"]
     plan.table.to_csv(files[0], index=False, float_format="%.6g")
-    risk = None
-    top = plan.recommended.head(args.top)
-    if args.mc > 0 and len(top):
-        from tankeco.plan.risk import ScheduleSpec, monte_carlo
-
-        specs = [
-            ScheduleSpec(r.interval_d, r.fraction, r.no3_low, r.alk_high) for r in top.itertuples()
-        ]
-        _say(
-            args.quiet,
-            f"plan: Monte Carlo risk of the best {len(specs)} schedules, {args.mc} draws each...",
-        )
-        bar = _bar("Monte Carlo", args.quiet)
-        try:
-            risk = monte_carlo(
-                scenario, specs, limits, n_draws=args.mc, seed=args.seed,
-                progress=bar.update if bar else None,
-            )  # fmt: skip
-        finally:
-            if bar:
-                bar.close()
-        risk.draws.to_csv(out / "risk_draws.csv", index=False, float_format="%.6g")
-        files.append(out / "risk_draws.csv")
+    found = None
+    if args.mc > 0 and len(plan.recommended):
+        found = _search(scenario, plan, limits, max_risk, args)
+        found.assessed.to_csv(out / "risk_search.csv", index=False, float_format="%.6g")
+        files.append(out / "risk_search.csv")
+        risk = merged(found.results)
+        if risk is not None:
+            draws = risk.draws.copy()
+            draws.insert(1, "fraction", risk.schedules["fraction"].to_numpy()[draws["schedule"]])
+            draws.insert(
+                1, "interval_d", risk.schedules["interval_d"].to_numpy()[draws["schedule"]]
+            )
+            draws.to_csv(out / "risk_draws.csv", index=False, float_format="%.6g")
+            files.append(out / "risk_draws.csv")
         rec = plan.recommended.merge(
-            risk.schedules.drop(columns=["draws"]), on=["interval_d", "fraction"], how="left"
+            found.assessed.drop(columns=["water_l_per_month", "changes_per_month"]),
+            on=["interval_d", "fraction"],
+            how="left",
         )
     else:
+        risk = None
         rec = plan.recommended
     rec.to_csv(files[1], index=False, float_format="%.6g")
     if not args.no_plot:
@@ -193,19 +207,63 @@ def run(args: argparse.Namespace) -> int:
 
         files.append(plot_plan(plan, out / "plan.png"))
         if risk is not None:
-            files.append(plot_risk(risk, limits, out / "risk.png"))
+            # the schedules that met every draw (those rejected on a first look are in the CSV)
+            full = merged([r for r in found.results if r.n_draws == args.mc])
+            if full is not None:
+                files.append(plot_risk(full, limits, out / "risk.png"))
     if not args.quiet:
         print(format_plan(plan, scenario))
-        if risk is not None:
-            print(format_risk(risk, max_risk))
-        print(format_recommendation(rec, max_risk))
+        if found is not None:
+            print(format_search(found, plan))
+            print(format_search_recommendation(found, max_fraction))
+        else:
+            print(format_recommendation(rec, max_risk))
         print("wrote " + ", ".join(str(f) for f in files))
     if rec.empty:
         raise UserError(
             "plan water-changes: no schedule keeps every limit with changes of at most "
             f"{max_fraction:.0%}; allowed: feed less, raise --max-fraction or relax a limit"
         )
+    if args.strict and found is not None and found.chosen is None:
+        return EXIT_BREACH
     return 0
+
+
+def _search(scenario, plan, limits, max_risk: float, args):
+    """The risk search, one phase line and bar per schedule so it is never silent."""
+    from tankeco.io.plan_text import schedule_text
+    from tankeco.plan.risk_search import search
+
+    _say(
+        args.quiet,
+        f"plan: risk search from the cheapest schedule up, {args.mc} Monte Carlo draws each,"
+        f" until one has at most {max_risk:.0%} risk...",
+    )
+    state: dict[str, _Bar | None] = {"bar": None}
+
+    def start(interval_d: float, fraction: float, water_l: float) -> None:
+        desc = f"{schedule_text(interval_d, fraction)} ({water_l:.0f} L/month)"
+        state["bar"] = _bar(desc, args.quiet)
+
+    def done(row) -> None:
+        if state["bar"]:
+            state["bar"].close()
+        _say(
+            args.quiet,
+            f"  {schedule_text(row.interval_d, row.fraction)}, {row.water_l_per_month:.0f} L/month:"
+            f" risk {row.p_schedule:.0%} ({row.p_schedule_lo:.0%}-{row.p_schedule_hi:.0%})"
+            f" over {row.draws:.0f} draws"
+            f" -> {'ok' if row.safe else 'unsafe'}",
+        )
+
+    def progress(k: int, n: int) -> None:
+        if state["bar"]:
+            state["bar"].update(k, n)
+
+    return search(
+        scenario, plan, limits, max_risk, n_draws=args.mc, seed=args.seed,
+        on_start=start, on_done=done, progress=progress,
+    )  # fmt: skip
 
 
 def _say(quiet: bool, text: str) -> None:

@@ -132,7 +132,8 @@ def plot_risk(risk: RiskResult, limits: WaterLimits, path: str | Path) -> Path:
         ax.set_xlabel("day")
     fig.suptitle(
         f"Monte Carlo, {risk.n_draws} draws per schedule (seed {risk.seed}); "
-        f"any limit: " + ", ".join(f"{p:.0%}" for p in risk.schedules["p_any"]),
+        "P(any limit, free NH3 and nitrite included): "
+        + ", ".join(f"{p:.0%}" for p in risk.schedules["p_any"]),
         fontsize=10,
     )
     path = Path(path)

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import pandas as pd
 
-from tankeco.plan.risk import RiskResult
+from tankeco.plan.risk_search import RiskSearch
 from tankeco.plan.water_changes import WaterChangePlan
 from tankeco.units.molar import NO3_PER_NO3_N
 
 
 def _schedule(interval_d: float, fraction: float) -> str:
     return f"{fraction * 100:>4.0f} % every {interval_d:g} d"
+
+
+def schedule_text(interval_d: float, fraction: float) -> str:
+    """'30 % every 2 d': a schedule as the tables write it."""
+    return _schedule(interval_d, fraction).strip()
 
 
 def format_plan(plan: WaterChangePlan, scenario) -> str:
@@ -108,26 +113,118 @@ def format_recommendation(rec: pd.DataFrame, max_risk: float) -> str:
     )
 
 
-def format_risk(risk: RiskResult, max_risk: float) -> str:
-    """Probability of breaking each limit, per schedule, with its verdict against max_risk."""
+def _pct(p: float, lo: float, hi: float) -> str:
+    return f"{p:.0%} ({lo:.0%}-{hi:.0%})"
+
+
+def format_search(found: RiskSearch, plan: WaterChangePlan) -> str:
+    """Every schedule the risk search ran, cheapest first, and what it skipped."""
+    a = found.assessed
+    if a.empty:
+        return "risk search: no schedule keeps every limit at steady state, nothing to assess"
+    chosen = found.chosen
     rows = []
-    verdicts = risk_verdicts(risk.schedules, max_risk)
-    for r, verdict in zip(risk.schedules.itertuples(), verdicts, strict=True):
+    for r in a.sort_values(
+        ["water_l_per_month", "interval_d"], ascending=[True, False]
+    ).itertuples():
+        is_chosen = (
+            chosen is not None
+            and r.interval_d == chosen["interval_d"]
+            and r.fraction == chosen["fraction"]
+        )
         rows.append(
             {
                 "schedule": _schedule(r.interval_d, r.fraction),
-                "verdict": verdict,
+                "L/month": f"{r.water_l_per_month:.0f}",
+                "verdict": "CHOSEN" if is_chosen else ("ok" if r.safe else "unsafe"),
+                "draws": f"{r.draws:.0f}",
+                "P(schedule's limits)": _pct(r.p_schedule, r.p_schedule_lo, r.p_schedule_hi),
                 "P(NO3)": f"{r.p_no3:.0%}",
-                "P(NH3)": f"{r.p_nh3:.0%}",
-                "P(NO2)": f"{r.p_no2:.0%}",
                 "P(alk)": f"{r.p_alk:.0%}",
                 "P(pH)": f"{r.p_ph:.0%}",
-                "P(any)": f"{r.p_any:.0%}",
-                "NO3 peak p95": f"{r.no3_peak_p95:.1f}",
+                "NO3 p95": f"{r.no3_peak_p95:.1f}",
+                "P(NH3|NO2)*": f"{r.p_outside:.0%}",
             }
         )
     head = (
-        f"risk over {risk.time_d[-1]:g} d, {risk.n_draws} draws per schedule (seed {risk.seed}): "
-        "kinetics, feeding, missed changes, pump outages"
+        f"risk search: {len(a)} schedules through the Monte Carlo, {found.n_draws} draws each, "
+        "fewer where the first of them already show it unsafe "
+        f"(seed {found.seed}; the same draws for every schedule: cycled-bed kinetics, feeding, "
+        "missed changes, pump outages); judged by P(nitrate, alkalinity or pH over its limit, "
+        f"or a failed run) <= {found.max_risk:.0%}; 95 % Wilson intervals in brackets"
     )
-    return head + "\n" + pd.DataFrame(rows).to_string(index=False)
+    lines = [head, pd.DataFrame(rows).to_string(index=False)]
+    lines.append(
+        "* free ammonia or nitrite over its limit: the bed's and the pump's risk, not the "
+        "schedule's (see below)"
+    )
+    limit_water = chosen["water_l_per_month"] if chosen is not None else float("inf")
+    t = plan.table
+    broken = t[(~t["keeps_limits"]) & (t["water_l_per_month"] < limit_water - 1e-9)]
+    if len(found.skipped):
+        lines.append(
+            f"{len(found.skipped)} cheaper schedules not run: a larger share at the same "
+            "interval was already unsafe (risk falls as the share grows)"
+        )
+    if len(broken):
+        lines.append(
+            f"{len(broken)} cheaper schedules break a limit at steady state already"
+            " (plan_candidates.csv)"
+        )
+    if found.draw_pairs:
+        lines.append(
+            f"risk falls as the share grows, checked draw by draw at each interval: "
+            f"{found.draw_violations} of {found.draw_pairs} paired draws broke a limit only "
+            "with the larger share"
+        )
+    if not found.monotonic:
+        lines.append(
+            "note: at some interval a smaller share rated safe and a larger one not (Monte "
+            "Carlo noise at this --mc): every share of it was run"
+        )
+    return "\n".join(lines)
+
+
+def format_search_recommendation(found: RiskSearch, max_fraction: float) -> str:
+    """The schedule to follow with its risk, the cheaper ones rejected, and the risks no
+    water change removes; or one plain line saying that none reaches ``max_risk``."""
+    c = found.chosen
+    if c is None:
+        b = found.best
+        if b is None:
+            return "recommendation: none (no schedule keeps every limit)"
+        return (
+            f"recommendation: NONE with changes of at most {max_fraction:.0%} reaches the "
+            f"{found.max_risk:.0%} risk allowed (--max-risk); the best found is "
+            f"{_schedule(b.interval_d, b.fraction).strip()} ({b.water_l_per_month:.0f} L/month)"
+            f" at {_pct(b.p_schedule, b.p_schedule_lo, b.p_schedule_hi)}: change more often, "
+            "feed less, or accept the risk knowingly"
+        )
+    a = found.assessed
+    cheaper = a[(~a["safe"]) & (a["water_l_per_month"] < c["water_l_per_month"] + 1e-9)]
+    lines = [
+        f"recommendation: {_schedule(c['interval_d'], c['fraction']).strip()}, "
+        f"{c['water_l_per_month']:.0f} L a month: risk of breaking nitrate, alkalinity or pH "
+        f"{_pct(c['p_schedule'], c['p_schedule_lo'], c['p_schedule_hi'])} over "
+        f"{c['draws']:.0f} draws, at most {found.max_risk:.0%} allowed (nitrate "
+        f"{_pct(c['p_no3'], c['p_no3_lo'], c['p_no3_hi'])}, alkalinity {c['p_alk']:.0%}, "
+        f"pH {c['p_ph']:.0%})"
+    ]
+    if len(cheaper):
+        lines.append(
+            "  rejected, using as little water or less: "
+            + "; ".join(
+                f"{_schedule(r.interval_d, r.fraction).strip()} ({r.water_l_per_month:.0f} L) "
+                f"at {r.p_schedule:.0%}"
+                for r in cheaper.sort_values("water_l_per_month").itertuples()
+            )
+        )
+    lines.append(
+        f"  not the water changes' doing: free ammonia or nitrite over its limit in "
+        f"{_pct(c['p_outside'], c['p_outside_lo'], c['p_outside_hi'])} of draws (free NH3 "
+        f"{c['p_nh3']:.0%}, nitrite {c['p_no2']:.0%}; {c['p_outside_with_outage']:.0%} in "
+        f"draws with a pump outage, {c['p_outage']:.0%} of draws had one): peaks after a "
+        "meal when the nitrifiers are slow, and while the pump is off. Smaller meals more "
+        "often, a second filter or a battery air pump lower them; more water hardly does"
+    )
+    return "\n".join(lines)

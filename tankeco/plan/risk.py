@@ -241,12 +241,12 @@ def _schedule_scenario(scenario, spec: ScheduleSpec, zones: int):
     return apply_overrides(scenario, sets)
 
 
-def _member(base, d: Draw, days: float, p: dict[str, float]) -> tuple[Member, int]:
+def _member(base, d: Draw, days: float, p: dict[str, float]) -> tuple[Member, int, int]:
     """The schedule's scenario under draw ``d``, with its perturbed event schedule.
 
     The drawn values lie inside the ranges the schema allows, so the copy is not
-    validated again (that would cost more than the run's set-up).  Returns the member
-    and how many of its changes were missed.
+    validated again (that would cost more than the run's set-up).  Returns the member,
+    how many of its changes were missed and how many times its pump stopped.
     """
     outages = RandomOutages(
         mtbf_d=p["mc_outage_mtbf_d"], mttr_h=p["mc_outage_mttr_h"], seed=d.outage_seed
@@ -267,7 +267,11 @@ def _member(base, d: Draw, days: float, p: dict[str, float]) -> tuple[Member, in
     missed = d.missed[: changes.size]
     keep[changes] = ~missed
     s = s.with_values(value).select(keep)
-    return Member(scenario, s), int(missed.sum())
+    return (
+        Member(scenario, s),
+        int(missed.sum()),
+        int(np.sum((s.kind == sched.PUMP) & (s.value == 0))),
+    )
 
 
 def monte_carlo(
@@ -280,6 +284,7 @@ def monte_carlo(
     days: float | None = None,
     zones: int = MC_ZONES,
     rtol: float = MC_RTOL,
+    shortest_interval_d: float | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> RiskResult:
     """Probability that each schedule breaks each limit, and the bands of its nitrate.
@@ -297,6 +302,11 @@ def monte_carlo(
         Length of each run (default: the scenario's ``simulation.days``).
     zones, rtol : int, float
         Fidelity of the runs (see the module notes).
+    shortest_interval_d : float, optional
+        Shortest change interval of every schedule that will be compared with these
+        (default: the shortest of ``schedules``).  It sets how many missed-change flags
+        each draw holds, and so the rest of the draw's stream: calls with the same seed
+        and the same value share their draws (common random numbers across calls).
     progress : callable(done, total), optional
 
     Returns
@@ -310,16 +320,21 @@ def monte_carlo(
     days = float(scenario.simulation.days if days is None else days)
     p = scenario.parameters
     min_interval = min(s.interval_d for s in schedules)
+    if shortest_interval_d is not None:
+        if shortest_interval_d > min_interval:
+            raise ValueError("shortest_interval_d is longer than a schedule's interval")
+        min_interval = shortest_interval_d
     cycled = CycledTank.of(scenario)
     draws = [draw(seed, j, scenario, days, min_interval, p, cycled) for j in range(n_draws)]
-    members, keys, missed = [], [], []
+    members, keys, missed, outages = [], [], [], []
     for k, spec in enumerate(schedules):
         base = _schedule_scenario(scenario, spec, zones)
         for j, d in enumerate(draws):
-            member, n_missed = _member(base, d, days, p)
+            member, n_missed, n_outages = _member(base, d, days, p)
             members.append(member)
             keys.append((k, j))
             missed.append(n_missed)
+            outages.append(n_outages)
     res = run_ensemble(members, days, rtol=rtol, step_h=1.0, series=BAND_SERIES, progress=progress)
     table = res.summary.copy()
     table.insert(0, "draw", [j for _, j in keys])
@@ -329,6 +344,7 @@ def monte_carlo(
         table[f"breaks_{col}"] = breaks[col].to_numpy()
     table["breaks_any"] = breaks.any(axis=1).to_numpy()
     table["missed_changes"] = missed
+    table["pump_outages"] = outages
     table["kinetic_tries"] = [draws[j].tries for _, j in keys]
     for name in KINETIC_PARAMETERS:
         table[name] = [draws[j].params[name] for _, j in keys]

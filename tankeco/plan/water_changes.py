@@ -19,7 +19,9 @@ The planner works in four steps:
    cycle of changes and feedings.  Peaks and minima are taken over that window: the
    schedule's periodic steady state.
 4. **Recommendation.**  For each interval the smallest fraction whose simulated steady
-   state keeps every limit, at most ``max_fraction``; fewest changes first.
+   state keeps every limit, at most ``max_fraction``; fewest changes first.  These sit
+   just under a limit; :mod:`tankeco.plan.risk_search` then looks among all the
+   candidates that keep the limits for the least water its Monte Carlo rates safe.
 """
 
 from __future__ import annotations
