@@ -6,7 +6,7 @@ broker (amqtt).  The sensor node is ``tankeco node --wall-clock``, the one virtu
 (DS18B20, pH probe and free-ammonia monitor, with the weekly kit nitrate), in accelerated
 simulated time.  The store is a fresh SQLite file with three days of simulated history of
 every modelled quantity, so the charts and the forecast have something to show from the
-first second.  With ``--tanks N`` it runs N tanks, each with its own node and history
+first second.  With ``--tank-count N`` it runs N tanks, each with its own node and history
 (each a few days further into the cycle), and the dashboard opens on the overview of
 them all.  Ctrl-C or SIGTERM stops every process it started.
 """
@@ -31,7 +31,7 @@ from tankeco.errors import UserError
 
 HELP = "run a broker, a simulated sensor node, the bridge and the dashboard together"
 SITE, TANK = "demo", "demo"
-#: Most tanks ``--tanks`` runs: each is a node process (~60 MB) publishing to the bridge.
+#: Most tanks ``--tank-count`` runs: each is a node process (~60 MB) publishing to the bridge.
 MAX_TANKS = 20
 #: Each further tank's history starts this many model days later in the seed tank's run.
 TANK_OFFSET_D = 1.5
@@ -56,7 +56,7 @@ def register(sub: Any) -> None:
     p.add_argument("--speed", type=float, default=600.0, help="model seconds per real second")
     p.add_argument("--interval", type=float, default=2.0, help="seconds between readings")
     p.add_argument(
-        "--tanks",
+        "--tank-count",
         type=int,
         default=1,
         help=f"tanks to run, each with its own virtual node (1 to {MAX_TANKS}; default 1)",
@@ -185,7 +185,7 @@ def start_node(procs: Processes, broker: str, args: argparse.Namespace) -> str:
     """``tankeco node --wall-clock`` publishing each tank (its own seed, so its own sensor
     faults and noise); a one-line error if one stops."""
     nodes = []
-    for k, tank in enumerate(tank_names(args.tanks)):
+    for k, tank in enumerate(tank_names(args.tank_count)):
         cmd = [sys.executable, "-m", "tankeco", "node", "--broker", broker, "--site", SITE,
                "--tank", tank, "--wall-clock", "--speed", str(args.speed),
                "--interval-s", str(max(args.interval * args.speed, 10.0))]  # fmt: skip
@@ -193,12 +193,12 @@ def start_node(procs: Processes, broker: str, args: argparse.Namespace) -> str:
             cmd += ["--seed", str(k), "--quiet"]
         nodes.append(procs.start(f"node {tank}", cmd))
     time.sleep(2.0)
-    for tank, p in zip(tank_names(args.tanks), nodes, strict=True):
+    for tank, p in zip(tank_names(args.tank_count), nodes, strict=True):
         if p.poll() is not None:
             raise UserError(
                 f"demo: the virtual node of tank {tank} stopped at start (exit code {p.returncode})"
             )
-    return "tankeco node" if args.tanks == 1 else f"{args.tanks} x tankeco node"
+    return "tankeco node" if args.tank_count == 1 else f"{args.tank_count} x tankeco node"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -206,13 +206,13 @@ def run(args: argparse.Namespace) -> int:
 
     if args.speed <= 0 or args.interval <= 0:
         raise UserError("--speed and --interval must be more than 0")
-    if not 1 <= args.tanks <= MAX_TANKS:
-        raise UserError(f"--tanks {args.tanks}: allowed 1 to {MAX_TANKS}")
+    if not 1 <= args.tank_count <= MAX_TANKS:
+        raise UserError(f"--tank-count {args.tank_count}: allowed 1 to {MAX_TANKS}")
     check_server_options(args)
     workdir = Path(tempfile.mkdtemp(prefix="tankeco-demo-"))
     if not args.store:
         args.store = f"sqlite:///{workdir / 'demo.db'}"
-    if args.tanks == 1:  # several tanks: the dashboard opens on their overview
+    if args.tank_count == 1:  # several tanks: the dashboard opens on their overview
         args.tank = args.tank or TANK
     procs = Processes()
     stopping = threading.Event()
@@ -231,7 +231,7 @@ def run(args: argparse.Namespace) -> int:
         else:
             broker, kind = start_broker(procs, workdir)
         print(f"demo: broker {broker} ({kind})", flush=True)
-        prefill(args.store, tanks=args.tanks)
+        prefill(args.store, tanks=args.tank_count)
         procs.start(
             "bridge",
             [sys.executable, "-m", "tankeco", "bridge", "--broker", broker, "--store",

@@ -87,9 +87,9 @@ def _still_running(proc: psutil.Process) -> bool:
 def test_demo_refuses_a_number_of_tanks_it_cannot_run(capsys: pytest.CaptureFixture[str]) -> None:
     from tankeco.cli import main as cli_main
 
-    assert cli_main(["demo", "--tanks", "0"]) == 2
+    assert cli_main(["demo", "--tank-count", "0"]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "--tanks 0: allowed 1 to 20" in err
+    assert err.count("\n") == 1 and "--tank-count 0: allowed 1 to 20" in err
 
 
 @pytest.mark.integration
@@ -98,7 +98,7 @@ def test_demo_runs_several_tanks_each_with_its_own_live_node(tmp_path):
     log = tmp_path / "demo.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "tankeco", "demo", "--tanks", "3", "--port", str(port),
+            [sys.executable, "-m", "tankeco", "demo", "--tank-count", "3", "--port", str(port),
              "--interval", "0.5"],
             cwd=ROOT, stdout=out, stderr=out, env=dict(os.environ, PYTHONPATH=str(ROOT)),
         )  # fmt: skip
