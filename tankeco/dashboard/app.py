@@ -181,8 +181,8 @@ def create_app(
     start_forecast: bool = True,
 ) -> Starlette:
     """The ASGI app over every tank of the store (a :class:`Monitor` is the default tank's
-    page, the others are opened as asked for); ``publisher`` (optional) gets the default
-    tank's state for MQTT."""
+    page, the others are opened as asked for); ``publisher`` (optional) gets every
+    tank's forecast state for Home Assistant."""
     fleet = monitor if isinstance(monitor, Fleet) else Fleet(monitor)
     monitor = fleet.default
     hub = Hub()
@@ -282,11 +282,11 @@ def create_app(
             await asyncio.sleep(POLL_S)
 
     async def ha_publisher() -> None:
-        """Home Assistant gets the state on its own schedule, page open or not."""
+        """Home Assistant gets every tank's state on its own schedule, page open or not."""
         while True:
             try:
-                data = await asyncio.to_thread(monitor.state)
-                publisher.publish_state(_finite(data))  # type: ignore[union-attr]
+                data = await asyncio.to_thread(fleet.overview)
+                publisher.publish_overview(_finite(data))  # type: ignore[union-attr]
             except Exception:  # noqa: BLE001 - the store restarting: next time
                 log.warning("Home Assistant state not published", exc_info=True)
             await asyncio.sleep(publisher.interval_s)  # type: ignore[union-attr]

@@ -197,12 +197,22 @@ def measured_state(r: Reading) -> dict:
 
 
 def state_payload(state: dict) -> dict:
+    """The forecast entities' state from a tank page's state (``Monitor.state``)."""
     alerts = state.get("alerts", [])
-    cd = state.get("countdown_d")
+    return _payload(state.get("countdown_d"), len(alerts), alerts[0] if alerts else None)
+
+
+def overview_payload(row: dict) -> dict:
+    """The same state from one tank's row of the overview (``Fleet.overview``): both come
+    from ``tank_alerts``, so Home Assistant and the dashboard never disagree."""
+    return _payload(row["forecast"]["countdown_d"], row["alerts"], row["top_alert"])
+
+
+def _payload(countdown_d: float | None, n_alerts: int, top: dict | None) -> dict:
     return {
-        "nitrate_days": None if cd is None else round(float(cd), 1),
-        "alerts": len(alerts),
-        "top_alert": alerts[0]["message"][:250] if alerts else "none",
+        "nitrate_days": None if countdown_d is None else round(float(countdown_d), 1),
+        "alerts": n_alerts,
+        "top_alert": top["message"][:250] if top else "none",
     }
 
 
@@ -213,7 +223,8 @@ def _now_ms() -> int:
 class HomeAssistantPublisher:
     """Discovery configs, availability and states of every tank for Home Assistant.
 
-    The forecast state comes in through :meth:`publish_state`.  With ``store_url`` a
+    The forecast state of every tank comes in through :meth:`publish_overview` (or one
+    tank's through :meth:`publish_state`).  With ``store_url`` a
     thread also follows the store: every sensor's newest reading (read once at start,
     then only the rows stored since, through a cursor on the row id) is published when
     it changes, and each sensor's availability when its age crosses ``stale_min``.
@@ -293,18 +304,25 @@ class HomeAssistantPublisher:
         self.connected = False
 
     # -- forecast -----------------------------------------------------------------------
+    def publish_overview(self, overview: dict) -> int:
+        """Publish every tank's forecast state from the overview; returns how many."""
+        return sum(self._publish(row["tank"], overview_payload(row)) for row in overview["tanks"])
+
     def publish_state(self, state: dict) -> bool:
         """Publish the state of ``state["tank"]`` (with its configs the first time)."""
         tank = state.get("tank")
-        if not tank or not self.connected:
+        if not tank:
+            return False
+        return self._publish(tank, state_payload(state))
+
+    def _publish(self, tank: str, payload: dict) -> bool:
+        if not self.connected:
             return False
         if tank not in self._announced:
             for topic, config in entities(tank):
                 self.client.publish(topic, json.dumps(config), qos=1, retain=True)
             self._announced.add(tank)
-        self.client.publish(
-            f"tankeco/{_slug(tank)}/forecast/state", json.dumps(state_payload(state)), qos=1
-        )
+        self.client.publish(f"tankeco/{_slug(tank)}/forecast/state", json.dumps(payload), qos=1)
         self.published += 1
         return True
 

@@ -37,6 +37,11 @@ BRIDGE = "test_bridge_throughput.py::test_bridge_keeps_up_with_a_bare_subscriber
 BRIDGE_PG = "test_bridge_throughput.py::test_bridge_keeps_up_with_a_bare_subscriber[postgresql]"
 DASH = "test_dashboard_speed.py::test_first_paint_of_a_month_of_minute_data_and_memory"
 FLEET = "test_fleet_overview_speed.py::test_first_paint_of_the_overview_of_100_tanks_and_memory"
+WITH_PLOT = "test_simulate_command_with_plot.py::test_command_with_plot"
+FIRST_RUN = "test_first_run_compile.py::test_first_run_announces_the_compile_and_how_long_it_takes"
+LOADING = "test_hydraulics_speed.py::test_64_holes_against_epanet_including_loading"
+TUNE_COMMAND = "test_hydraulics_speed.py::test_layout_tune_command_1000_samples"
+HOLES_10K = "test_hydraulics_speed.py::test_10000_holes_time_and_peak_memory"
 
 
 class MissingFigure(LookupError):
@@ -79,6 +84,17 @@ def _first_paint(f: Figures, test: str = DASH) -> str:
     return f"{min(warm):.2f}-{max(warm):.2f} s warm ({paints[0]:.2f} s on the first load)"
 
 
+def _loading(f: Figures) -> str:
+    return ", ".join(
+        f"{case} {f(f'{LOADING}[{case}]', 'ratio'):.1f}x" for case in ("ladder_z", "ring", "tree")
+    )
+
+
+def _holes_10k(f: Figures) -> str:
+    m = f(HOLES_10K, "10000_momentum")
+    return f"{m['first_s'] + m['build_s']:.2f} s (first solve), {m['peak_rss_mb']:.0f} MB peak"
+
+
 def _bridge(f: Figures, test: str) -> str:
     return (
         f"{f(test, 'bridge_msg_s'):,.0f} msg/s, "
@@ -110,6 +126,16 @@ ROWS: list[Row] = [
         "<= 2 s",
     ),
     (
+        "whole `tankeco simulate --days 90` with the plot, warm",
+        lambda f: f"{f(WITH_PLOT):.2f} s",
+        "<= 2 s",
+    ),
+    (
+        "first run: compile notice after / whole cold run (numba compile)",
+        lambda f: f"{f(FIRST_RUN, 'notice_s'):.2f} s / {f(FIRST_RUN, 'cold_wall_s'):.0f} s",
+        "<= 1 s / -",
+    ),
+    (
         "one solve of a 64-hole layout, momentum mode (friction mode)",
         lambda f: (
             f"{f(SOLVE_MOMENTUM, 'median_s') * 1e3:.2f} ms "
@@ -118,7 +144,14 @@ ROWS: list[Row] = [
         "<= 2 ms",
     ),
     ("same network in EPANET through wntr", _epanet, ">= 5x"),
+    ("64 holes incl. loading and building, EPANET (wntr) slower by", _loading, ">= 5x"),
     ("layout tuner", lambda f: f"{f(TUNER, 'layouts_per_s'):.0f} layouts/s", ">= 300"),
+    (
+        "`layout tune` with 1,000 samples, whole command",
+        lambda f: f"{f(TUNE_COMMAND, 'layouts_per_s'):.0f} layouts/s",
+        ">= 200",
+    ),
+    ("10,000-hole layout, momentum mode", _holes_10k, ""),
     (
         "1,000 scenarios x 90 days, ensemble engine",
         lambda f: (

@@ -119,6 +119,40 @@ def test_the_token_can_come_from_a_file_or_the_environment(
 
 
 @pytest.mark.integration
+def test_home_assistant_gets_the_forecast_state_of_every_tank(tmp_path: Path) -> None:
+    """Issue 14: with several tanks in the store, Home Assistant gets each tank's forecast
+    entities and state (before, only the default tank's), with the overview's alert count
+    for that tank."""
+    broker = Mosquitto(tmp_path / "b").start()
+    url = f"sqlite:///{tmp_path / 'ha.db'}"
+    _write(url, [Reading(_now(), "h", tank, "t", "temperature", 25.0, "°C")
+                 for tank in ("main", "quarantine", "shrimp")])  # fmt: skip
+    got: dict[str, dict] = {}
+    sub = mqtt.Client(CallbackAPIVersion.VERSION2)
+    sub.on_message = lambda c, u, m: got.__setitem__(m.topic, json.loads(m.payload))
+    sub.on_connect = lambda c, u, f, rc, p: c.subscribe("tankeco/+/forecast/state", 1)
+    sub.connect("127.0.0.1", broker.port)
+    sub.loop_start()
+    publisher = HomeAssistantPublisher(broker.url, interval_s=0.5)
+    app = create_app(Monitor(url, load_scenario(None)), start_forecast=False, publisher=publisher)
+    try:
+        with TestClient(app, base_url="http://127.0.0.1"):
+            deadline = time.monotonic() + 20
+            while len(got) < 3:
+                assert time.monotonic() < deadline, got
+                time.sleep(0.1)
+            overview = TestClient(app, base_url="http://127.0.0.1").get("/api/overview").json()
+    finally:
+        sub.loop_stop()
+        broker.stop()
+    assert sorted(got) == [f"tankeco/{t}/forecast/state" for t in ("main", "quarantine", "shrimp")]
+    for row in overview["tanks"]:
+        state = got[f"tankeco/{row['tank']}/forecast/state"]
+        assert state["alerts"] == row["alerts"]
+        assert state["nitrate_days"] is None  # no forecast computed in this test
+
+
+@pytest.mark.integration
 def test_home_assistant_gets_the_state_with_no_page_open_and_logs_in(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
