@@ -6,6 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
+from tankeco.cli.helptext import add_set_option
 from tankeco.errors import UserError, writing
 
 HELP = "solve, compare and tune the filter's pipe layout (per-hole flow, uniformity)"
@@ -92,14 +93,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     sim.add_argument("layouts", nargs="+", help="layout TOML files or shipped layout names")
     sim.add_argument("--scenario", help="scenario TOML (default: the embedded seed tank)")
     sim.add_argument("--days", type=float, default=90.0, help="simulated days (default 90)")
-    sim.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="scenario override (repeatable)",
-    )
+    add_set_option(sim)
     sim.add_argument("--png", metavar="FILE", help="draw the comparison to FILE")
     sim.add_argument("--json", action="store_true", help="print the figures as JSON")
     sim.set_defaults(func=run_simulate)
