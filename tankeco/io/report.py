@@ -89,16 +89,23 @@ def plot_report(results: Results, path: str | Path, title: str | None = None) ->
     ax_nh, ax_no2, ax_no3, ax_o2, ax_ph, ax_bio = axes
 
     ax_nh.plot(t, ts["tan_mg_l"], color="tab:orange", lw=1.2, label="total ammonia (TAN)")
-    ax_nh.plot(t, ts["nh3_mg_l"], color="tab:red", lw=1.2, label="free ammonia NH3")
-    ax_nh.axhline(
+    ax_nh.axhline(limits.CYCLED_MG_L, color="grey", ls=":", lw=1, label="kit's first step 0.25")
+    ax_nh.set_ylabel("total ammonia, mg N/L")
+    # Free ammonia is a few per cent of TAN: on TAN's scale it and its limit lie on the
+    # axis, so it gets its own right-hand axis that always shows the limit line.
+    ax_fa = ax_nh.twinx()
+    nh3 = np.asarray(ts["nh3_mg_l"], dtype=float)
+    ax_fa.plot(t, nh3, color="tab:red", lw=1.0, label="free NH3, right axis")
+    ax_fa.axhline(
         limits.FREE_NH3_N_MG_L,
         color="tab:red",
         ls=":",
         lw=1,
-        label=f"NH3 limit {limits.FREE_NH3_N_MG_L:.3f}",
+        label=f"its limit {limits.FREE_NH3_N_MG_L:.3f}",
     )
-    ax_nh.axhline(limits.CYCLED_MG_L, color="grey", ls=":", lw=1, label="kit's first step 0.25")
-    ax_nh.set_ylabel("mg N/L")
+    nh3_top = float(np.nanmax(nh3)) if nh3.size else 0.0
+    ax_fa.set_ylim(0, max(2.0 * limits.FREE_NH3_N_MG_L, 1.15 * nh3_top))
+    ax_fa.set_ylabel("free NH3, mg N/L", color="tab:red")
     _title(ax_nh, "Ammonia")
 
     ax_no2.plot(t, ts["no2_n_mg_l"], color="tab:purple", lw=1.2, label="nitrite")
@@ -176,11 +183,12 @@ def plot_report(results: Results, path: str | Path, title: str | None = None) ->
         ax_nh.plot(
             doses, np.full(doses.size, top * 0.97), "v", color="black", ms=4, label="ammonia dose"
         )
-    for ax in (ax_nh, ax_no2, ax_no3, ax_o2, ax_bio):
+    for ax in (ax_no2, ax_no3, ax_o2, ax_bio):
         handles, _ = ax.get_legend_handles_labels()
         _legend_outside(ax, handles + extra)
-    handles = ax_ph.get_legend_handles_labels()[0] + ax_alk.get_legend_handles_labels()[0]
-    _legend_outside(ax_ph, handles + extra, offset=1.09)
+    for ax, twin in ((ax_nh, ax_fa), (ax_ph, ax_alk)):  # right axis: legend further out
+        handles = ax.get_legend_handles_labels()[0] + twin.get_legend_handles_labels()[0]
+        _legend_outside(ax, handles + extra, offset=1.09)
     done = s.get("cycle_completed_day")
     sub = f"cycled on day {done:.0f}" if done is not None else ""
     heading = title or f"tankeco: {s.get('scenario', '')}, {s['days']:g} days"
