@@ -221,7 +221,7 @@ class ImportSink:
         summary reports per sensor what was new and what was stored already.
         """
         for sensor, rows in self._readings.items():
-            result = self._write(Batch(readings=rows))
+            result = self._write(Batch(readings=rows, live=False))
             tally = self.tallies[sensor]
             tally.stored += result.readings_inserted
             tally.already += result.readings_duplicate

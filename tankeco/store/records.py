@@ -219,6 +219,10 @@ class Batch:
     sensor_states: list[SensorState] = field(default_factory=list)
     discovery: list[DiscoveryConfig] = field(default_factory=list)
     counters: dict[str, int] = field(default_factory=dict)
+    #: Readings heard now (the bridge): a sensor is last seen at max(received, measured).
+    #: False for history brought in from a file (``tankeco import``): the sensor is last
+    #: seen when it measured, so importing last month does not make a dead probe look alive.
+    live: bool = True
 
     def __len__(self) -> int:
         return (
@@ -252,6 +256,7 @@ class Batch:
             self.quarantine[start[3] : end[3]],
             self.sensor_states[start[4] : end[4]],
             self.discovery[start[5] : end[5]],
+            live=self.live,
         )
 
     def count(self, name: str, n: int = 1) -> None:

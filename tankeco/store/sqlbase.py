@@ -459,7 +459,7 @@ class SqlStore:
         last_seen: dict[tuple[str, str, str], int] = {}
         for r in batch.readings:
             key = (r.site, r.tank, r.sensor)
-            seen = max(r.received_ms, r.ts_ms)
+            seen = max(r.received_ms, r.ts_ms) if batch.live else r.ts_ms
             if seen > last_seen.get(key, -1):
                 last_seen[key] = seen
         states = [SensorState(s, t, n, ms) for (s, t, n), ms in last_seen.items()]

@@ -189,3 +189,19 @@ def test_a_new_store_is_announced_and_an_existing_one_is_not(tmp_path: Path, cap
     assert f"created a new SQLite store {tmp_path / 'new.db'}" in err
     code, _out, err = _import(capsys, url, WIDE, "--tz", "Europe/Berlin")
     assert code == 0 and "created a new SQLite store" not in err
+
+
+def test_imported_history_does_not_make_a_sensor_look_heard_now(tmp_path: Path, capsys) -> None:
+    """A sensor's last-seen time is when it last measured in the file, not the import's
+    time: last month's log must not make a dead probe look alive (and later 'silent')."""
+    url = f"sqlite:///{tmp_path / 'seen.db'}"
+    assert _import(capsys, url, WIDE, "--tz", "Europe/Berlin")[0] == 0
+    store = open_store(url, create=False)
+    try:
+        seen = {s.sensor: s.last_seen_ms for s in store.sensor_states()}
+        newest = {}
+        for r in store.readings():
+            newest[r.sensor] = max(newest.get(r.sensor, 0), r.ts_ms)
+    finally:
+        store.close()
+    assert seen and seen == {sensor: newest[sensor] for sensor in seen}
