@@ -322,7 +322,11 @@ class HomeAssistantPublisher:
             for topic, config in entities(tank):
                 self.client.publish(topic, json.dumps(config), qos=1, retain=True)
             self._announced.add(tank)
-        self.client.publish(f"tankeco/{_slug(tank)}/forecast/state", json.dumps(payload), qos=1)
+        # retained, like the measured states: Home Assistant shows the last forecast at once
+        # after its own restart (availability says whether it is current)
+        self.client.publish(
+            f"tankeco/{_slug(tank)}/forecast/state", json.dumps(payload), qos=1, retain=True
+        )
         self.published += 1
         return True
 

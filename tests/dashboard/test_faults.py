@@ -142,6 +142,18 @@ def test_home_assistant_gets_the_forecast_state_of_every_tank(tmp_path: Path) ->
                 assert time.monotonic() < deadline, got
                 time.sleep(0.1)
             overview = TestClient(app, base_url="http://127.0.0.1").get("/api/overview").json()
+        # retained: a Home Assistant that (re)connects later gets each tank's last state
+        later: dict[str, dict] = {}
+        sub2 = mqtt.Client(CallbackAPIVersion.VERSION2)
+        sub2.on_message = lambda c, u, m: later.__setitem__(m.topic, json.loads(m.payload))
+        sub2.on_connect = lambda c, u, f, rc, p: c.subscribe("tankeco/+/forecast/state", 1)
+        sub2.connect("127.0.0.1", broker.port)
+        sub2.loop_start()
+        deadline = time.monotonic() + 10
+        while len(later) < 3:
+            assert time.monotonic() < deadline, later
+            time.sleep(0.1)
+        sub2.loop_stop()
     finally:
         sub.loop_stop()
         broker.stop()
