@@ -41,6 +41,7 @@ Modes (``SolveOptions.mode``):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Literal
@@ -443,22 +444,12 @@ class Solver:
             total += it
         if status != kernel.OK:
             return status, total, fmax
-        t, step = 0.0, CONTINUATION_STEP
-        while t < 1.0:
-            trial = min(1.0, t + step)
-            x_try = x.copy()
-            slope = other + trial * (target - other)
-            status, it, fmax = self._newton(x_try, holes._replace(cd_slope=slope), self.fits, False)
-            total += it
-            if status == kernel.OK:
-                x[:] = x_try
-                t = trial
-                step = min(2 * step, CONTINUATION_STEP)
-            else:
-                step /= 2
-                if step < CONTINUATION_MIN_STEP:
-                    return status, total, fmax
-        return kernel.OK, total, fmax
+
+        def solve_at(x_try: np.ndarray, t: float) -> tuple:
+            slope = other + t * (target - other)
+            return self._newton(x_try, holes._replace(cd_slope=slope), self.fits, False)
+
+        return _follow(x, solve_at, total, fmax)
 
     def _continuation(self, x: np.ndarray, holes: kernel.Holes) -> tuple:
         """The momentum terms switched on gradually, from the friction-only solution.
@@ -473,23 +464,13 @@ class Solver:
         status, total, fmax = self._newton(x, holes, self.fits, False, momentum=False)
         if status != kernel.OK:
             return status, total, fmax
-        strength, step = 0.0, CONTINUATION_STEP
-        while strength < 1.0:
-            trial = min(1.0, strength + step)
-            fits = self.fits._replace(strength=trial)
-            scaled = holes._replace(vref_weight=holes.vref_weight * trial)
-            x_try = x.copy()
-            status, it, fmax = self._newton(x_try, scaled, fits, False, momentum=True)
-            total += it
-            if status == kernel.OK:
-                x[:] = x_try
-                strength = trial
-                step = min(2 * step, CONTINUATION_STEP)
-            else:
-                step /= 2
-                if step < CONTINUATION_MIN_STEP:
-                    return status, total, fmax
-        return kernel.OK, total, fmax
+
+        def solve_at(x_try: np.ndarray, strength: float) -> tuple:
+            fits = self.fits._replace(strength=strength)
+            scaled = holes._replace(vref_weight=holes.vref_weight * strength)
+            return self._newton(x_try, scaled, fits, False, momentum=True)
+
+        return _follow(x, solve_at, total, fmax)
 
     def _nominal_flow_m3_s(self) -> float:
         """The fixed flow, or for a pump curve a nominal 1 m/s through the holes."""
@@ -542,3 +523,30 @@ def solve(
 ) -> Solution:
     """Solve ``network`` once (see :class:`Solver` to re-solve the same network)."""
     return Solver(network, options).solve(bed_c1, bed_c2)
+
+
+def _follow(
+    x: np.ndarray, solve_at: Callable[[np.ndarray, float], tuple], total: int, fmax: float
+) -> tuple:
+    """Natural-parameter continuation from t = 0 (solved: ``x``) to t = 1.
+
+    Steps of CONTINUATION_STEP, halved after a failed solve down to CONTINUATION_MIN_STEP
+    and doubled back after a success; each ``solve_at(x_try, t)`` starts from the last
+    solution.  ``x`` holds the solution at t = 1 on success.  Returns (status,
+    iterations including ``total``, error) like :meth:`Solver._newton`.
+    """
+    t, step = 0.0, CONTINUATION_STEP
+    while t < 1.0:
+        trial = min(1.0, t + step)
+        x_try = x.copy()
+        status, it, fmax = solve_at(x_try, trial)
+        total += it
+        if status == kernel.OK:
+            x[:] = x_try
+            t = trial
+            step = min(2 * step, CONTINUATION_STEP)
+        else:
+            step /= 2
+            if step < CONTINUATION_MIN_STEP:
+                return status, total, fmax
+    return kernel.OK, total, fmax
