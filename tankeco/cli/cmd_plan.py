@@ -6,8 +6,13 @@ import argparse
 import sys
 
 from tankeco.cli import EXIT_BREACH
-from tankeco.cli.helptext import add_max_fraction_option, add_set_option, parse_fraction
-from tankeco.errors import ScenarioError, UserError
+from tankeco.cli.helptext import (
+    add_max_fraction_option,
+    add_set_option,
+    parse_fraction,
+    parse_positive,
+)
+from tankeco.errors import UserError
 
 HELP = "plan water changes: schedules that keep the limits, and their risk"
 DESCRIPTION = """\
@@ -94,15 +99,7 @@ def _numbers(flag: str, text: str, parse) -> list[float]:
 
 
 def _interval(flag: str, text: str) -> float:
-    from tankeco.units import parse as units
-
-    try:
-        value = units.parse_quantity("interval_d", text.strip())
-    except ScenarioError as exc:
-        raise UserError(f"{flag} {text!r}: {exc.allowed}") from None
-    if not 0 < value <= 365:
-        raise UserError(f"{flag} {text!r}: allowed more than 0, up to 365 d")
-    return value
+    return parse_positive(flag, text, "interval_d", 365.0, "365 d")
 
 
 def _limits(args):

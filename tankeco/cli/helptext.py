@@ -46,13 +46,19 @@ def add_max_fraction_option(parser: Any) -> None:
 
 def parse_fraction(flag: str, text: str) -> float:
     """A share in (0, 1] from ``40%`` or ``0.4``, or a one-line error naming ``flag``."""
+    return parse_positive(flag, text, "fraction", 1.0, "1 (or up to 100%)")
+
+
+def parse_positive(flag: str, text: str, kind: str, high: float, high_text: str) -> float:
+    """A value of ``kind`` (the unit parser's field name, e.g. ``interval_d``) in (0, high],
+    units converted as in scenario files, or a one-line error naming ``flag``."""
     from tankeco.errors import ScenarioError, UserError
     from tankeco.units import parse as units
 
     try:
-        value = units.parse_quantity("fraction", text.strip())
+        value = units.parse_quantity(kind, text.strip())
     except ScenarioError as exc:
         raise UserError(f"{flag} {text!r}: {exc.allowed}") from None
-    if not 0 < value <= 1:
-        raise UserError(f"{flag} {text!r}: allowed more than 0, up to 1 (or up to 100%)")
+    if not 0 < value <= high:
+        raise UserError(f"{flag} {text!r}: allowed more than 0, up to {high_text}")
     return value
