@@ -11,6 +11,7 @@ import re
 from datetime import UTC, datetime, tzinfo
 
 from tankeco.errors import UserError
+from tankeco.units.timestamps import iso_to_ms
 
 _AGO = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
 _UNIT_MS = {"s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 604_800_000}
@@ -35,15 +36,12 @@ def parse_time_ms(text: str, option: str = "--time", tz: tzinfo | None = None) -
     ``tz`` None is the machine's local zone (:meth:`datetime.astimezone` on a naive value).
     """
     try:
-        dt = datetime.fromisoformat(text.strip())
+        return iso_to_ms(text, tz)[0]
     except ValueError:
         raise UserError(
             f"{option} {text!r}: use e.g. 7d, 12h, 30m, 2w or an ISO time like"
             " 2026-11-26T09:00 (local time) or 2026-11-26T09:00Z (UTC)"
         ) from None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=tz) if tz is not None else dt.astimezone()
-    return int(dt.timestamp() * 1000)
 
 
 def iso_utc(ms: int) -> str:

@@ -18,7 +18,9 @@ Sources
   :func:`fluids.K_branch_diverging_Crane`, :func:`fluids.K_run_diverging_Crane`,
   :func:`fluids.K_branch_converging_Crane`, :func:`fluids.K_run_converging_Crane`, on the
   velocity of the combined stream, negative values (a run's regain, the ejector effect
-  on a small combining branch) credited as the measured total-pressure gains they are.
+  on a small combining branch) credited as the measured total-pressure gains they are;
+  tee K's depend on the flows, so they live only in the kernel, checked against these
+  functions in ``tests/hydraulics/test_kernel.py``.
 * Transitional Darcy friction (Re 2000-4000) is interpolated linearly in Re between
   64/2000 and Colebrook at 4000; EPANET 2.2 uses Dunlop's cubic there instead, and the
   two differ by up to 17 % in f around Re 2500 (docs/hydraulics.md; checked by
@@ -71,23 +73,3 @@ def reducer_k(d_from_m: float, d_to_m: float) -> float:
     if d_to_m < d_from_m:
         return float(fluids.contraction_sharp(d_from_m, d_to_m))
     return float(fluids.diffuser_sharp(d_from_m, d_to_m))
-
-
-def tee_k(
-    diverging: bool,
-    is_run: bool,
-    d_comb_m: float,
-    d_branch_m: float,
-    q_run: float,
-    q_branch: float,
-    angle_deg: float,
-) -> float:
-    """Crane's K of the run or the branch of a tee, on the combined stream's velocity."""
-    if q_run + q_branch <= 0.0:
-        return 0.0
-    angle = min(max(angle_deg, 1.0), 90.0)
-    if diverging:
-        fn = fluids.K_run_diverging_Crane if is_run else fluids.K_branch_diverging_Crane
-    else:
-        fn = fluids.K_run_converging_Crane if is_run else fluids.K_branch_converging_Crane
-    return float(fn(d_comb_m, min(d_branch_m, d_comb_m), q_run, q_branch, angle))

@@ -164,10 +164,6 @@ class Compiled:
     def n_links(self) -> int:
         return self.n_pipes + self.n_holes + int(self.has_pump_link)
 
-    def node_pipes(self, i: int) -> np.ndarray:
-        """Indices of the pipes that meet at junction ``i``."""
-        return self.node_pipe[self.node_ptr[i] : self.node_ptr[i + 1]]
-
 
 def _validate(net: Network) -> None:
     names = [n.name for n in net.nodes]

@@ -20,7 +20,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, tzinfo
+from datetime import tzinfo
 from types import TracebackType
 
 from tankeco import reasons
@@ -31,6 +31,7 @@ from tankeco.errors import UserError
 from tankeco.reasons import Rejected
 from tankeco.store import Batch, ManualEntry, QuarantineRecord, Reading, Store, WriteResult
 from tankeco.store.records import escape_text
+from tankeco.units.timestamps import iso_to_ms
 
 #: Rows held before they are written (all sensors together): bounds memory, and each write
 #: is one transaction, so an error later in the file keeps everything before it.
@@ -188,16 +189,15 @@ class ImportSink:
         is the file's fault and stops the import (what came before is kept).
         """
         try:
-            dt = datetime.fromisoformat(text.strip())
+            ts_ms, had_offset = iso_to_ms(text, zone)
         except ValueError:
             raise UserError(
                 f"{self.label} {where}: time {text!r:.60} is not an ISO 8601 date/time"
                 " (e.g. 2025-03-01 08:00, or 2025-03-01T08:00+01:00 with its offset)"
             ) from None
-        if dt.tzinfo is None:
+        if not had_offset:
             self.notice(f"times without an offset read in {zone_name}")
-            dt = dt.astimezone() if zone is None else dt.replace(tzinfo=zone)
-        return int(dt.timestamp() * 1000)
+        return ts_ms
 
     def notice(self, text: str) -> None:
         """Something the keeper should know about how the file was read (printed once)."""

@@ -9,7 +9,7 @@ midnight in the keeper's time zone.  ``tankeco compare`` and the dashboard both 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -114,10 +114,6 @@ def actions(events: pd.DataFrame, clock: Clock) -> list[Action]:
             continue
         out.append(Action(float(clock.days(ts)), str(kind), float(amount), str(unit), str(note)))
     return out
-
-
-def days_between(a_ms: int, b_ms: int) -> float:
-    return (b_ms - a_ms) / timedelta(days=1).total_seconds() / 1000.0
 
 
 def _frame(records, fields: tuple[str, ...]) -> pd.DataFrame:
