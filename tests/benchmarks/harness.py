@@ -27,6 +27,18 @@ RECORD = Path(__file__).resolve().parents[2] / "docs" / "benchmarks.json"
 
 FAST: bool = os.environ.get("TANKECO_BENCH_FAST", "") not in ("", "0")
 
+#: A tank's eight sensors in the dashboard benchmarks: name -> (quantity, mean, sd).
+EIGHT_SENSORS: dict[str, tuple[str, float, float]] = {
+    "temp": ("temperature", 25.0, 0.1),
+    "ph": ("ph", 7.6, 0.05),
+    "tan": ("tan_n", 0.2, 0.05),
+    "no2": ("no2_n", 0.1, 0.03),
+    "no3": ("no3_n", 20.0, 0.5),
+    "do": ("do", 6.5, 0.2),
+    "ec": ("ec", 450.0, 5.0),
+    "temp2": ("temperature", 25.2, 0.1),
+}
+
 
 def size(measured: T, fast: T) -> T:
     """The measured run's size (days, rounds, messages, ...), or the fast one in CI."""

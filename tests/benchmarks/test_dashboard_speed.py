@@ -20,6 +20,7 @@ import numpy as np
 import psutil
 
 from tankeco.store import Batch, Reading, open_store
+from tests.benchmarks.harness import EIGHT_SENSORS as SENSORS
 from tests.benchmarks.harness import size, target
 from tests.dashboard.browser import Dashboard, browser_page
 from tests.integration.helpers import BridgeProcess
@@ -27,16 +28,6 @@ from tests.integration.helpers import BridgeProcess
 FIRST_PAINT_S = 1.0
 MEMORY_LIMIT_MB = 300
 DAYS = size(30, 1)  # TANKECO_BENCH_FAST=1: a day of minutes, one timed paint
-SENSORS = {
-    "temp": ("temperature", 25.0, 0.1),
-    "ph": ("ph", 7.6, 0.05),
-    "tan": ("tan_n", 0.2, 0.05),
-    "no2": ("no2_n", 0.1, 0.03),
-    "no3": ("no3_n", 20.0, 0.5),
-    "do": ("do", 6.5, 0.2),
-    "ec": ("ec", 450.0, 5.0),
-    "temp2": ("temperature", 25.2, 0.1),
-}
 
 
 def month_of_minutes(url: str) -> int:

@@ -29,6 +29,7 @@ import numpy as np
 import psutil
 
 from tankeco.store import Batch, Reading, open_store
+from tests.benchmarks.harness import EIGHT_SENSORS as SENSORS
 from tests.benchmarks.harness import size, target
 from tests.dashboard.browser import Dashboard, browser_page
 from tests.integration.brokers import Mosquitto
@@ -38,16 +39,6 @@ FIRST_PAINT_S = 1.0
 MEMORY_LIMIT_MB = 300
 TANKS = size(100, 10)  # TANKECO_BENCH_FAST=1: 10 tanks, a day, one timed paint
 DAYS = size(7, 1)
-SENSORS = {
-    "temp": ("temperature", 25.0, 0.1),
-    "ph": ("ph", 7.6, 0.05),
-    "tan": ("tan_n", 0.2, 0.05),
-    "no2": ("no2_n", 0.1, 0.03),
-    "no3": ("no3_n", 20.0, 0.5),
-    "do": ("do", 6.5, 0.2),
-    "ec": ("ec", 450.0, 5.0),
-    "temp2": ("temperature", 25.2, 0.1),
-}
 GROUP_BY_MAX = (
     "SELECT r.tank, r.sensor, r.value FROM readings r JOIN (SELECT site, tank, sensor,"
     " MAX(ts_ms) AS ts FROM readings GROUP BY site, tank, sensor) m ON r.site = m.site"

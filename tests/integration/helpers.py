@@ -121,6 +121,16 @@ class Publisher:
         self.client.loop_stop()
 
 
+def bridge_args(
+    broker: str, store: str, client_id: str, *extra: str, session_expiry_s: int = 300
+) -> list[str]:
+    """A test bridge's arguments: its own persistent session, a short flush interval."""
+    return [
+        "--broker", broker, "--store", store, "--client-id", client_id,
+        "--session-expiry", str(session_expiry_s), "--flush-interval", "0.1", *extra,
+    ]  # fmt: skip
+
+
 def wait_for(predicate: Callable[[], bool], timeout_s: float = 30, what: str = "condition") -> None:
     deadline = time.monotonic() + timeout_s
     while not predicate():

@@ -26,6 +26,7 @@ from tests.integration.helpers import (
     ROOT,
     BridgeProcess,
     Publisher,
+    bridge_args,
     count_accepted,
     native_payload,
     stream_in_thread,
@@ -35,13 +36,6 @@ from tests.integration.helpers import (
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 STATE = "tankeco/v1/home/main/t{}/state"
-
-
-def bridge_args(broker: str, store: str, client_id: str, *extra: str) -> list[str]:
-    return [
-        "--broker", broker, "--store", store, "--client-id", client_id,
-        "--session-expiry", "300", "--flush-interval", "0.1", *extra,
-    ]  # fmt: skip
 
 
 @pytest.fixture(autouse=True)

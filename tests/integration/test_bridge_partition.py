@@ -18,7 +18,13 @@ from tankeco.bridge.partition import Partition, parse_tanks
 from tankeco.store import open_store
 from tests.conftest import drop_pg_schema, pg_store_url
 from tests.integration.brokers import Mosquitto
-from tests.integration.helpers import BridgeProcess, Publisher, native_payload, wait_for
+from tests.integration.helpers import (
+    BridgeProcess,
+    Publisher,
+    bridge_args,
+    native_payload,
+    wait_for,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -26,11 +32,7 @@ TANKS = "home/main,home/qt,shop/a,shop/b,shop/c,home/fry"
 
 
 def worker_args(broker: Mosquitto, store: str, k: int) -> list[str]:
-    return [
-        "--broker", broker.url, "--store", store, "--client-id", f"part-{k}",
-        "--tanks", TANKS, "--partition", f"{k}/2",
-        "--session-expiry", "300", "--flush-interval", "0.1",
-    ]  # fmt: skip
+    return bridge_args(broker.url, store, f"part-{k}", "--tanks", TANKS, "--partition", f"{k}/2")
 
 
 def test_two_partitioned_workers_lose_and_double_nothing_across_kill_and_broker_restart(

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tankeco.store import open_store
+from tests.integration import helpers
 from tests.integration.brokers import Mosquitto
 from tests.integration.helpers import (
     BridgeProcess,
@@ -26,10 +27,7 @@ SYSTEM_BROKER_PORT = 1883
 
 
 def bridge_args(broker: str, store: str, client_id: str, *extra: str) -> list[str]:
-    return [
-        "--broker", broker, "--store", store, "--client-id", client_id,
-        "--session-expiry", "120", "--flush-interval", "0.1", *extra,
-    ]  # fmt: skip
+    return helpers.bridge_args(broker, store, client_id, *extra, session_expiry_s=120)
 
 
 @pytest.fixture
