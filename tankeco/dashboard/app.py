@@ -272,13 +272,17 @@ def create_app(
         )
 
     async def poller() -> None:
+        failing = ""
         while True:
             try:
                 by_tank = await asyncio.to_thread(fleet.poll_new)
                 if by_tank:
                     hub.publish(by_tank, monitor.tank)
-            except Exception:  # a locked or restarting database: try again shortly
-                pass
+                failing = ""
+            except Exception as exc:  # noqa: BLE001 - a locked or restarting database
+                if str(exc) != failing:  # said once, not twice a second
+                    failing = str(exc)
+                    log.warning("live stream: store not read (%s); trying again", exc)
             await asyncio.sleep(POLL_S)
 
     async def ha_publisher() -> None:
